@@ -1,0 +1,97 @@
+"""``dataset.json``: what a dataset holds, written once before any frame."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from simgen.errors import DatasetError
+
+DATASET_FORMAT = "simgen-dataset/1"
+
+
+@dataclass(frozen=True)
+class CameraInfo:
+    name: str
+    width: int
+    height: int
+
+
+@dataclass
+class DatasetMeta:
+    """Everything constant across the frames of one dataset.
+
+    ``frames`` and ``start`` say which frame indices belong to the dataset:
+    ``range(start, start + frames)``. ``mask_ids`` maps names to the ids used in
+    the masks (``animal`` is 1, rig parts from 2). ``swap_pairs`` lists left/right
+    keypoint pairs by name (for flip augmentation).
+    """
+
+    scene: dict[str, Any]
+    scene_sha256: str
+    seed: int
+    frames: int
+    keypoints: list[str]
+    cameras: list[CameraInfo]
+    start: int = 0
+    skeleton: list[tuple[str, str]] = field(default_factory=list)
+    swap_pairs: list[tuple[str, str]] = field(default_factory=list)
+    mask_ids: dict[str, int] = field(default_factory=lambda: {"background": 0, "animal": 1})
+    versions: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    format: str = DATASET_FORMAT
+
+    @property
+    def frame_indices(self) -> range:
+        return range(self.start, self.start + self.frames)
+
+    def camera(self, name: str) -> CameraInfo:
+        for cam in self.cameras:
+            if cam.name == name:
+                return cam
+        raise DatasetError(f"no camera {name!r} in this dataset (has {self.camera_names})")
+
+    @property
+    def camera_names(self) -> list[str]:
+        return [c.name for c in self.cameras]
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["skeleton"] = [list(e) for e in self.skeleton]
+        out["swap_pairs"] = [list(p) for p in self.swap_pairs]
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], source: str = "dataset.json") -> DatasetMeta:
+        fmt = data.get("format")
+        if fmt != DATASET_FORMAT:
+            raise DatasetError(f"{source}: format {fmt!r} is not {DATASET_FORMAT!r}")
+        try:
+            return cls(
+                scene=data["scene"],
+                scene_sha256=data["scene_sha256"],
+                seed=int(data["seed"]),
+                frames=int(data["frames"]),
+                start=int(data.get("start", 0)),
+                keypoints=list(data["keypoints"]),
+                cameras=[CameraInfo(**c) for c in data["cameras"]],
+                skeleton=[tuple(e) for e in data.get("skeleton", [])],
+                swap_pairs=[tuple(p) for p in data.get("swap_pairs", [])],
+                mask_ids=dict(data.get("mask_ids", {})),
+                versions=dict(data.get("versions", {})),
+                extra=dict(data.get("extra", {})),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DatasetError(f"{source}: malformed ({exc!r})") from exc
+
+    @classmethod
+    def load(cls, path: Path) -> DatasetMeta:
+        try:
+            data = json.loads(Path(path).read_text())
+        except FileNotFoundError:
+            raise DatasetError(f"{path}: not found; is this a simgen dataset directory?") from None
+        except json.JSONDecodeError as exc:
+            raise DatasetError(f"{path}: not valid JSON ({exc})") from None
+        return cls.from_json(data, str(path))

@@ -1,0 +1,87 @@
+"""Integrity check of a dataset directory (``simgen verify``)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from simgen.dataset.annotation import FrameAnnotation
+from simgen.dataset.layout import Layout
+from simgen.dataset.meta import DatasetMeta
+
+
+@dataclass
+class VerifyReport:
+    root: Path
+    expected: int
+    complete: list[int] = field(default_factory=list)
+    missing: list[int] = field(default_factory=list)
+    corrupt: list[tuple[int, str]] = field(default_factory=list)
+    stray_tmp: list[Path] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and not self.corrupt
+
+
+def _check_png(path: Path, width: int, height: int, what: str) -> str | None:
+    from PIL import Image
+
+    if not path.is_file():
+        return f"{what} missing ({path.name})"
+    try:
+        with Image.open(path) as im:
+            im.load()  # decodes every byte; a truncated file raises
+            size = im.size
+    except Exception as exc:  # PIL raises many types for bad files
+        return f"{what} unreadable ({type(exc).__name__}: {exc})"
+    if size != (width, height):
+        return f"{what} is {size[0]}x{size[1]}, expected {width}x{height}"
+    return None
+
+
+def check_frame(layout: Layout, meta: DatasetMeta, frame: int) -> str | None:
+    """None if the frame is complete and sound, else the first problem found."""
+    try:
+        ann = FrameAnnotation.from_json(json.loads(layout.annotation(frame).read_text()))
+    except (ValueError, KeyError, TypeError) as exc:
+        return f"annotation does not parse ({type(exc).__name__}: {exc})"
+    if ann.frame != frame:
+        return f"annotation says frame {ann.frame}"
+    if len(ann.keypoints_3d) != len(meta.keypoints):
+        return f"{len(ann.keypoints_3d)} 3-D keypoints, dataset.json lists {len(meta.keypoints)}"
+    for cam in meta.cameras:
+        label = ann.cameras.get(cam.name)
+        if label is None:
+            return f"annotation lacks camera {cam.name!r}"
+        if (label.width, label.height) != (cam.width, cam.height):
+            return f"{cam.name}: annotation size {label.width}x{label.height} != {cam.width}x{cam.height}"
+        if len(label.keypoints) != len(meta.keypoints):
+            return f"{cam.name}: {len(label.keypoints)} keypoints, expected {len(meta.keypoints)}"
+        problem = _check_png(layout.image(cam.name, frame), cam.width, cam.height, f"{cam.name} image")
+        if problem:
+            return problem
+        mask = layout.mask(cam.name, frame)
+        if mask.parent.is_dir():
+            problem = _check_png(mask, cam.width, cam.height, f"{cam.name} mask")
+            if problem:
+                return problem
+    return None
+
+
+def verify_dataset(root: Path | str) -> VerifyReport:
+    layout = Layout(Path(root))
+    meta = DatasetMeta.load(layout.meta)
+    report = VerifyReport(root=layout.root, expected=meta.frames)
+    for frame in meta.frame_indices:
+        if not layout.annotation(frame).exists():
+            report.missing.append(frame)
+            continue
+        problem = check_frame(layout, meta, frame)
+        if problem:
+            report.corrupt.append((frame, problem))
+        else:
+            report.complete.append(frame)
+    report.stray_tmp = sorted(layout.root.rglob(".*.tmp"))
+    return report
