@@ -1,0 +1,73 @@
+"""The ``simgen`` command line: parse, call library code, report.
+
+Expected failures (``SimgenError``) print one message per line and exit with the
+error's code (2 for scene errors); they never show a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from simgen import __version__
+from simgen.commands import scene as scene_cmd
+from simgen.commands import verify as verify_cmd
+
+app = typer.Typer(
+    name="simgen",
+    help="Labeled synthetic training data for animal pose estimation.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"simgen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Labeled synthetic training data for animal pose estimation."""
+
+
+app.command("validate")(scene_cmd.validate)
+app.command("sample")(scene_cmd.sample)
+app.command("verify")(verify_cmd.verify)
+
+
+def main() -> None:
+    from simgen.errors import SimgenError
+
+    try:
+        app(standalone_mode=False)
+    except SimgenError as err:
+        for line in str(err).splitlines():
+            typer.echo(f"error: {line}" if not line.startswith("error") else line, err=True)
+        sys.exit(err.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # click usage errors carry their own exit code
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

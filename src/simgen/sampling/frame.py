@@ -1,0 +1,162 @@
+"""``sample_frame(scene, i)``: the FrameSpec of frame i, pure numpy."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from simgen.sampling.draw import (
+    draw_choice,
+    draw_number,
+    draw_scalar_or_vector,
+    draw_vector,
+    rng_for,
+)
+from simgen.sampling.spec import (
+    AnimalSpec,
+    CameraSpec,
+    FrameSpec,
+    LightSpec,
+    MaterialSpec,
+    PlacementSpec,
+    PoseSpec,
+    RenderSpec,
+    RigSpec,
+    WorldSpec,
+)
+from simgen.scene.schema import Camera, Scene
+
+# A camera whose axis is within ~8 degrees of vertical uses +y as its default image-up.
+_VERTICAL_COS = 0.99
+
+
+def default_up(position: list[float], look_at: list[float]) -> list[float]:
+    axis = np.asarray(look_at, float) - np.asarray(position, float)
+    norm = np.linalg.norm(axis)
+    if norm == 0:
+        raise ValueError("camera position equals its look_at point")
+    return [0.0, 1.0, 0.0] if abs(axis[2] / norm) > _VERTICAL_COS else [0.0, 0.0, 1.0]
+
+
+def _camera(scene: Scene, cam: Camera, i: int, frame: int) -> CameraSpec:
+    def rng(field: str) -> np.random.Generator:
+        return rng_for(scene.seed, frame, f"cameras.{cam.name}.{field}")
+
+    position = draw_vector(cam.position, 3, rng("position"))
+    look_at = draw_vector(cam.look_at, 3, rng("look_at"))
+    focal = draw_number(cam.focal_mm, rng("focal_mm"))
+    j = cam.jitter
+    if j.position is not None:
+        position = list(np.add(position, draw_vector(j.position, 3, rng("jitter.position"))))
+    if j.look_at is not None:
+        look_at = list(np.add(look_at, draw_vector(j.look_at, 3, rng("jitter.look_at"))))
+    if j.focal_mm is not None:
+        # jitter must not flip the lens; 1% of the nominal focal length is the floor
+        focal = max(focal + draw_number(j.focal_mm, rng("jitter.focal_mm")), 0.01 * focal)
+    up = list(cam.up) if cam.up is not None else default_up(position, look_at)
+    return CameraSpec(
+        name=cam.name,
+        position=[float(v) for v in position],
+        look_at=[float(v) for v in look_at],
+        up=[float(v) for v in up],
+        focal_mm=focal,
+        sensor_mm=draw_number(cam.sensor_mm, rng("sensor_mm")),
+        sensor_fit=cam.sensor_fit,
+        shift=draw_vector(cam.shift, 2, rng("shift")),
+        resolution=list(cam.resolution or scene.render.resolution),
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _skeleton(asset: str):
+    """The animal's skeleton (bones, limits) without Blender; cached per process."""
+    if asset == "mouse":
+        from simgen.assets.mouse import default_skeleton
+
+        return default_skeleton()
+    from simgen.assets.skeleton import Skeleton
+
+    return Skeleton.load(asset)
+
+
+def _pose(scene: Scene, frame: int) -> PoseSpec:
+    from simgen.assets.poses import sample_pose  # pure numpy; lazy to keep import light
+
+    pose = scene.animal.pose
+    skeleton = _skeleton(scene.animal.asset)
+    out = sample_pose(skeleton, pose.mode, dict(pose.preset_weights), pose.jitter_deg,
+                      rng_for(scene.seed, frame, "animal.pose"))
+    return PoseSpec(preset=out["preset"], angles={k: [float(a) for a in v] for k, v in out["angles"].items()})
+
+
+def sample_frame(scene: Scene, frame: int) -> FrameSpec:
+    """Every random value of frame ``frame``; same (scene, frame) -> same FrameSpec."""
+    if frame < 0:
+        raise ValueError(f"frame index must be >= 0 (got {frame})")
+    seed = scene.seed
+
+    def rng(field: str) -> np.random.Generator:
+        return rng_for(seed, frame, field)
+
+    a = scene.animal
+    animal = AnimalSpec(
+        asset=a.asset,
+        fur=draw_choice(a.fur, rng("animal.fur")),
+        scale=draw_number(a.scale, rng("animal.scale")),
+        placement=PlacementSpec(
+            x=draw_number(a.placement.x, rng("animal.placement.x")),
+            y=draw_number(a.placement.y, rng("animal.placement.y")),
+            z=draw_number(a.placement.z, rng("animal.placement.z")),
+            yaw_deg=draw_number(a.placement.yaw, rng("animal.placement.yaw")),
+        ),
+        pose=_pose(scene, frame),
+    )
+    rig = []
+    for item in scene.rig:
+        p = f"rig.{item.name}."
+        rig.append(RigSpec(
+            name=item.name,
+            asset=item.asset,
+            position=draw_vector(item.position, 3, rng(p + "position")),
+            rotation_deg=draw_vector(item.rotation, 3, rng(p + "rotation")),
+            scale=draw_scalar_or_vector(item.scale, 3, rng(p + "scale")),
+            size=None if item.size is None else draw_vector(item.size, 3, rng(p + "size")),
+            material=MaterialSpec(
+                color=draw_scalar_or_vector(item.material.color, 3, rng(p + "material.color")),
+                roughness=draw_number(item.material.roughness, rng(p + "material.roughness")),
+                texture=item.material.texture,
+            ),
+        ))
+    lights = []
+    for i, light in enumerate(scene.lights):
+        name = light.name or f"light{i}"
+        p = f"lights.{name}."
+        lights.append(LightSpec(
+            name=name,
+            type=light.type,
+            position=draw_vector(light.position, 3, rng(p + "position")),
+            look_at=draw_vector(light.look_at, 3, rng(p + "look_at")),
+            energy=draw_number(light.energy, rng(p + "energy")),
+            color=draw_scalar_or_vector(light.color, 3, rng(p + "color")),
+            size=draw_number(light.size, rng(p + "size")),
+        ))
+    r = scene.render
+    return FrameSpec(
+        frame=frame,
+        seed=seed,
+        render=RenderSpec(
+            engine=r.engine, device=r.device, samples=r.samples, denoise=r.denoise,
+            resolution=list(r.resolution), depth=r.depth,
+            cycles_seed=int(rng("render.cycles_seed").integers(0, 2**31 - 1)),
+        ),
+        animal=animal,
+        rig=rig,
+        cameras=[_camera(scene, cam, i, frame) for i, cam in enumerate(scene.cameras)],
+        lights=lights,
+        world=WorldSpec(
+            color=draw_scalar_or_vector(scene.world.color, 3, rng("world.color")),
+            strength=draw_number(scene.world.strength, rng("world.strength")),
+        ),
+        keypoints=scene.keypoints.names,
+    )

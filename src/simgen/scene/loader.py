@@ -1,0 +1,119 @@
+"""``load_scene(path, overrides)``: YAML + extends + --set -> validated ``Scene``.
+
+Every failure raises ``SceneError`` whose lines read ``file:line: path: message``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from simgen.errors import SceneError
+from simgen.scene.compose import apply_set, display_path, load_tree
+from simgen.scene.messages import format_validation_error, locate
+from simgen.scene.schema import BUNDLED_ANIMALS, RIG_FILE_SUFFIXES, Primitive, Scene
+from simgen.scene.yamlsrc import Origin, PathT, format_path
+
+
+@dataclass
+class LoadedScene:
+    scene: Scene
+    source: Path
+    overrides: list[str] = field(default_factory=list)
+    origins: dict[PathT, Origin] = field(default_factory=dict, repr=False)
+
+    @property
+    def resolved(self) -> dict[str, Any]:
+        """The validated scene as plain JSON data (what dataset.json stores)."""
+        return self.scene.model_dump(mode="json")
+
+    @property
+    def sha256(self) -> str:
+        text = json.dumps(self.resolved, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def load_scene(path: str | Path, overrides: Iterable[str] = ()) -> LoadedScene:
+    path = Path(path)
+    if not path.exists():
+        raise SceneError(f"{path}: scene file not found")
+    data, origins = load_tree(path)
+    overrides = list(overrides)
+    for expr in overrides:
+        apply_set(data, origins, expr)
+    try:
+        scene = Scene.model_validate(data)
+    except ValidationError as exc:
+        raise SceneError(format_validation_error(exc, Scene, origins)) from None
+    problems = check_references(scene)
+    if problems:
+        raise SceneError([f"{locate(origins, p)}: {format_path(p)}: {m}" for p, m in problems])
+    return LoadedScene(scene=scene, source=path, overrides=overrides, origins=origins)
+
+
+def _is_path(value: str) -> bool:
+    return Path(value).is_absolute() or "/" in value or Path(value).suffix != ""
+
+
+def check_references(scene: Scene) -> list[tuple[PathT, str]]:
+    """Checks across fields and against the file system: unique names, files that exist."""
+    from typing import get_args
+
+    from simgen.resources import data_dir
+
+    problems: list[tuple[PathT, str]] = []
+    for group in ("cameras", "rig", "lights"):
+        seen: dict[str, int] = {}
+        for i, item in enumerate(getattr(scene, group)):
+            if item.name is None:
+                continue
+            if item.name in seen:
+                problems.append(((group, i, "name"),
+                                 f"duplicate name {item.name!r} (also {group}[{seen[item.name]}])"))
+            seen[item.name] = i
+
+    asset = scene.animal.asset
+    if _is_path(asset):
+        if not Path(asset).exists():
+            problems.append((("animal", "asset"), f"file not found: {display_path(Path(asset))}"))
+    elif asset not in BUNDLED_ANIMALS:
+        problems.append((("animal", "asset"), f"unknown bundled animal {asset!r}; "
+                         f"bundled: {', '.join(BUNDLED_ANIMALS)}, or give a path"))
+
+    primitives = get_args(Primitive)
+    for i, item in enumerate(scene.rig):
+        if _is_path(item.asset):
+            if Path(item.asset).suffix.lower() not in RIG_FILE_SUFFIXES:
+                problems.append((("rig", i, "asset"), f"unsupported file type {Path(item.asset).suffix!r}; "
+                                 f"use one of {' '.join(RIG_FILE_SUFFIXES)}"))
+            elif not Path(item.asset).is_file():
+                problems.append((("rig", i, "asset"), f"file not found: {display_path(Path(item.asset))}"))
+        elif item.asset not in primitives:
+            hint = difflib.get_close_matches(item.asset, primitives, 1, 0.6)
+            problems.append((("rig", i, "asset"), f"unknown primitive {item.asset!r}"
+                             + (f" (did you mean {hint[0]!r}?)" if hint else
+                                f"; primitives: {', '.join(primitives)}, or a mesh file path")))
+        tex = item.material.texture
+        if tex is not None and not Path(tex).is_file():
+            problems.append((("rig", i, "material", "texture"), f"file not found: {display_path(Path(tex))}"))
+
+    names = scene.keypoints.names
+    if _is_path(names):
+        if not Path(names).is_file():
+            problems.append((("keypoints", "names"), f"file not found: {display_path(Path(names))}"))
+    else:
+        folder = data_dir("configs") / "keypoints"
+        bundled = sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+        if names not in bundled:
+            hint = difflib.get_close_matches(names, bundled, 1, 0.6)
+            problems.append((("keypoints", "names"), f"unknown keypoint set {names!r}"
+                             + (f" (did you mean {hint[0]!r}?)" if hint else
+                                f"; bundled: {', '.join(bundled) or 'none'}, or a YAML path")))
+    return problems

@@ -1,0 +1,169 @@
+"""The scene schema: what a scene YAML may say. Every model forbids unknown keys.
+
+Numeric fields that describe the *content* of a frame (animal, rig, cameras, lights,
+world) take a constant or a distribution (see ``distributions``). Settings that define
+the dataset itself (seed, frame count, resolution, samples) are constants, so every
+frame of a dataset shares them. Angles are in degrees, lengths in meters.
+
+To add a field: add it here with a default and a docstring-like ``description``;
+``simgen.sampling.frame`` draws it into the FrameSpec; ``docs/scene-reference.md`` is
+regenerated with ``python -m simgen.scene.reference > docs/scene-reference.md`` (a test
+fails while it is stale).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, Tag, field_validator
+
+from simgen.scene.distributions import Number, ScalarOrVector, Vector, bounded, check_weights, tag
+
+Positive = Annotated[Number, bounded(0, lo_open=True)]
+NonNegative = Annotated[Number, bounded(0)]
+Unit = Annotated[Number, bounded(0, 1)]
+Vec3 = Vector(3)
+Vec2 = Vector(2)
+Color = ScalarOrVector(3, bounded(0, 1))  # a gray level or linear RGB in [0, 1]
+PosInt = Annotated[int, Strict(), Field(gt=0)]
+
+Engine = Literal["cycles", "eevee", "workbench"]
+Device = Literal["cpu", "gpu", "auto"]
+Fur = Literal["black", "agouti", "white", "brown"]
+PosePreset = Literal["rest", "walk", "trot", "turn", "rear", "groom", "curl", "sniff"]
+PoseMode = Literal["presets", "random", "rest"]
+SensorFit = Literal["auto", "horizontal", "vertical"]
+LightType = Literal["area", "point", "sun", "spot"]
+Primitive = Literal["plane", "box", "cylinder", "arena", "wheel", "head_post"]
+RIG_FILE_SUFFIXES = (".obj", ".stl", ".ply", ".glb", ".gltf", ".blend")
+BUNDLED_ANIMALS = ("mouse",)
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=False)
+
+
+class RenderSettings(Model):
+    engine: Engine = Field("cycles", description="Blender render engine")
+    device: Device = Field("auto", description="cpu, gpu, or auto (gpu when Cycles finds one)")
+    samples: PosInt = Field(16, description="Cycles/EEVEE samples per pixel")
+    denoise: bool = Field(True, description="OpenImageDenoise on the Cycles result")
+    resolution: tuple[PosInt, PosInt] = Field((640, 480), description="[width, height] in pixels")
+    depth: bool = Field(False, description="also write depth maps (meters along the camera axis)")
+
+
+class Placement(Model):
+    x: Number = Field(0.0, description="animal position in the arena, m")
+    y: Number = Field(0.0, description="animal position in the arena, m")
+    z: Number = Field(0.0, description="height of the feet above the floor, m")
+    yaw: Number = Field(0.0, description="heading about +z, degrees (0: snout toward +x)")
+
+
+class Pose(Model):
+    mode: PoseMode = Field("presets", description="presets: behavior presets + jitter; "
+                           "random: joint angles uniform within limits; rest: the rest pose")
+    preset_weights: dict[PosePreset, Annotated[float, Strict(), Field(ge=0)]] = Field(
+        default_factory=lambda: {"walk": 1.0, "trot": 0.5, "turn": 0.5, "rear": 0.3, "groom": 0.3,
+                                 "curl": 0.2, "sniff": 0.5},
+        description="relative frequency of each preset (mode presets)")
+    jitter_deg: Annotated[float, Strict(), Field(ge=0)] = Field(
+        5.0, description="std of Gaussian noise added to every joint angle, degrees")
+
+    @field_validator("preset_weights")
+    @classmethod
+    def _weights(cls, v: dict[str, float]) -> dict[str, float]:
+        check_weights(list(v.values()), len(v))
+        return v
+
+
+class Animal(Model):
+    asset: str = Field("mouse", description="'mouse' (bundled) or a path to an animal asset directory")
+    fur: Annotated[Union[Annotated[Fur, Tag(tag("name"))], Annotated["FurChoice", Tag(tag("choice"))]],
+                   Discriminator(lambda v: tag("choice") if isinstance(v, (dict, FurChoice)) else tag("name"))] = Field("black", description="fur color, or {choice: [...]}")
+    scale: Positive = Field(1.0, description="uniform size factor")
+    pose: Pose = Field(default_factory=Pose)
+    placement: Placement = Field(default_factory=Placement)
+
+
+class FurChoice(Model):
+    choice: list[Fur] = Field(min_length=1)
+    weights: list[Annotated[float, Strict()]] | None = None
+
+    @field_validator("weights")
+    @classmethod
+    def _weights(cls, v, info):
+        check_weights(v, len(info.data.get("choice", [])))
+        return v
+
+
+Animal.model_rebuild()
+
+
+class Material(Model):
+    color: Color = Field(0.8, description="gray level or linear RGB in [0, 1]")
+    roughness: Unit = Field(0.5, description="0 mirror-like .. 1 matte")
+    texture: str | None = Field(None, description="image file mapped onto the surface")
+
+
+class RigItem(Model):
+    name: str = Field(min_length=1, description="unique; also the mask label")
+    asset: str = Field(description="a primitive (plane, box, cylinder, arena, wheel, head_post) "
+                       "or a mesh file (.obj .stl .ply .glb .gltf .blend)")
+    position: Vec3 = Field([0.0, 0.0, 0.0], description="m")
+    rotation: Vec3 = Field([0.0, 0.0, 0.0], description="Euler XYZ, degrees")
+    scale: ScalarOrVector(3, bounded(0, lo_open=True)) = Field(1.0, description="factor or [sx, sy, sz]")
+    size: Vector(3, bounded(0, lo_open=True)) | None = Field(
+        None, description="primitive dimensions, m (arena: [width, depth, wall height])")
+    material: Material = Field(default_factory=Material)
+
+
+class CameraJitter(Model):
+    position: Vec3 | None = Field(None, description="added to the position, m")
+    look_at: Vec3 | None = Field(None, description="added to the look-at point, m")
+    focal_mm: Number | None = Field(None, description="added to the focal length, mm")
+
+
+class Camera(Model):
+    name: str = Field(min_length=1, description="unique; names the image folder")
+    position: Vec3 = Field(description="m")
+    look_at: Vec3 = Field([0.0, 0.0, 0.0], description="point the optical axis goes through, m")
+    up: tuple[float, float, float] | None = Field(
+        None, description="world direction shown as image-up; default +z, or +y for a camera looking straight down")
+    focal_mm: Positive = Field(35.0, description="focal length, mm")
+    sensor_mm: Positive = Field(36.0, description="sensor size along the fitted axis, mm")
+    sensor_fit: SensorFit = Field("auto", description="which image side sensor_mm spans (auto: the larger)")
+    shift: Vec2 = Field([0.0, 0.0], description="lens shift [x, y] in units of the fitted sensor size")
+    resolution: tuple[PosInt, PosInt] | None = Field(None, description="overrides render.resolution")
+    jitter: CameraJitter = Field(default_factory=CameraJitter)
+
+
+class Light(Model):
+    name: str | None = Field(None, description="default light<i>")
+    type: LightType = "area"
+    position: Vec3 = Field(description="m")
+    look_at: Vec3 = Field([0.0, 0.0, 0.0], description="where area, spot and sun lights point")
+    energy: NonNegative = Field(100.0, description="W (sun: W/m^2)")
+    color: Color = Field(1.0, description="linear RGB in [0, 1]")
+    size: Positive = Field(0.3, description="area size / point radius, m")
+
+
+class World(Model):
+    color: Color = Field(0.05, description="background / ambient light color")
+    strength: NonNegative = Field(1.0, description="ambient light strength")
+
+
+class Keypoints(Model):
+    names: str = Field("default", description="keypoint set: a name from configs/keypoints/ or a YAML path")
+
+
+class Scene(Model):
+    simgen: Literal[1] = Field(description="scene format version")
+    seed: Annotated[int, Strict(), Field(ge=0)] = Field(0, description="dataset seed")
+    frames: PosInt = Field(100, description="number of frames")
+    render: RenderSettings = Field(default_factory=RenderSettings)
+    animal: Animal = Field(default_factory=Animal)
+    rig: list[RigItem] = Field(default_factory=list)
+    cameras: list[Camera] = Field(min_length=1)
+    lights: list[Light] = Field(default_factory=list)
+    world: World = Field(default_factory=World)
+    keypoints: Keypoints = Field(default_factory=Keypoints)
