@@ -47,26 +47,14 @@ def main() -> None:
     from simgen.errors import SimgenError
 
     try:
-        app(standalone_mode=False)
+        app()  # standalone: usage errors print and exit 2; --help/--version exit 0
     except SimgenError as err:
         for line in str(err).splitlines():
-            typer.echo(f"error: {line}" if not line.startswith("error") else line, err=True)
+            typer.echo(f"error: {line}", err=True)
         sys.exit(err.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        typer.echo("aborted", err=True)
-        sys.exit(130)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
 
 
 if __name__ == "__main__":

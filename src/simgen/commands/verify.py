@@ -14,21 +14,18 @@ def verify(
     show: Annotated[int, typer.Option(help="List at most this many problem frames.")] = 20,
 ) -> None:
     """Check every frame: annotation parses, images and masks decode at the right size."""
-    from rich.console import Console
-
     from simgen.dataset import verify_dataset
 
-    console = Console()
     report = verify_dataset(out)
-    console.print(f"{out}: {len(report.complete)}/{report.expected} frames complete, "
+    typer.echo(f"{out}: {len(report.complete)}/{report.expected} frames complete, "
                   f"{len(report.missing)} missing, {len(report.corrupt)} corrupt")
     if report.missing:
         shown = ", ".join(map(str, report.missing[:show]))
-        console.print(f"missing: {shown}{' ...' if len(report.missing) > show else ''}")
+        typer.echo(f"missing: {shown}{' ...' if len(report.missing) > show else ''}")
     for frame, reason in report.corrupt[:show]:
-        console.print(f"corrupt frame {frame}: {reason}")
+        typer.echo(f"corrupt frame {frame}: {reason}")
     if report.stray_tmp:
-        console.print(f"{len(report.stray_tmp)} leftover temporary file(s) from interrupted writes "
+        typer.echo(f"{len(report.stray_tmp)} leftover temporary file(s) from interrupted writes "
                       "(harmless; the next render removes or replaces them)")
     if not report.ok:
         raise typer.Exit(1)

@@ -1,0 +1,33 @@
+# Two entry points (see README): `make demo` runs the main job, `make test` the tests.
+# Both create .venv and install simgen into it on first use.
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+OUT ?= out/demo
+
+.PHONY: demo test test-all install clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/simgen validate scenes/openfield.yaml
+	mkdir -p $(OUT)
+	$(BIN)/simgen sample scenes/openfield.yaml --frame 0 > $(OUT)/frame0_spec.json
+	@echo "wrote $(OUT)/frame0_spec.json"
+
+# The default suite: everything but slow, GPU and Slurm tests (includes Blender renders).
+test: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not gpu and not slurm"
+
+test-all: $(STAMP)
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

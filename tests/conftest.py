@@ -1,0 +1,44 @@
+"""Shared test helpers: run the CLI in-process, write tiny scene files."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from simgen_testdata import MINIMAL_SCENE  # noqa: F401  (re-exported for tests)
+
+
+
+@pytest.fixture
+def write_scene(tmp_path: Path):
+    """Write YAML text (dedented) to tmp_path/name and return the path."""
+
+    def write(text: str, name: str = "scene.yaml") -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+        return path
+
+    return write
+
+
+@pytest.fixture
+def run_cli(monkeypatch, capsys):
+    """Run ``simgen ARGS`` in-process; returns (exit code, stdout, stderr)."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        from simgen.cli import main
+
+        monkeypatch.setattr(sys, "argv", ["simgen", *map(str, args)])
+        code = 0
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
