@@ -7,7 +7,6 @@ whole. Every key keeps the origin (file:line or --set) of the text that set it.
 from __future__ import annotations
 
 import difflib
-import os
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +27,9 @@ PATH_FIELDS: tuple[tuple[str | int | None, ...], ...] = (
 
 def display_path(path: Path) -> str:
     """A path as the user would type it: relative to the working directory if inside it."""
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
+    path = Path(path).absolute()
+    cwd = Path.cwd()
+    return str(path.relative_to(cwd)) if path.is_relative_to(cwd) else str(path)
 
 
 def deep_merge(base: Any, over: Any, base_origins: dict[PathT, Origin],

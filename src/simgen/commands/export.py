@@ -1,0 +1,49 @@
+"""``simgen export``: write a dataset's labels in a pose tool's format."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from simgen.commands.options import DatasetArg
+from simgen.export.registry import FORMAT_NAMES
+
+# The choices come from the registry, so a new format needs no CLI edit.
+ExportFormatName = enum.Enum("ExportFormatName", {n.replace("-", "_"): n for n in FORMAT_NAMES}, type=str)
+
+
+class OccludedChoice(str, enum.Enum):
+    keep = "keep"
+    drop = "drop"
+
+
+def export(
+    dataset: DatasetArg,
+    format: Annotated[ExportFormatName, typer.Option("--format", "-f", help="output format (docs/export.md describes each)")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="output folder (new or empty)")],
+    keypoints: Annotated[
+        str | None,
+        typer.Option("--keypoints", help="keypoint set mapping the dataset's names: bundled name or YAML path"),
+    ] = None,
+    camera: Annotated[
+        str | None, typer.Option("--camera", help="camera to export (single-view formats; required if several)")
+    ] = None,
+    occluded: Annotated[
+        OccludedChoice, typer.Option("--occluded", help="keep occluded keypoints as labels, or drop them")
+    ] = OccludedChoice.keep,
+) -> None:
+    """Export DATASET's labels to DeepLabCut, SLEAP, COCO, YOLO, lightning-pose, NWB, Anipose or DANNCE."""
+    from simgen.errors import SimgenError
+    from simgen.export.registry import export as run_export
+
+    try:
+        path = run_export(
+            format.value, dataset, out, camera=camera, keypoints=keypoints, occluded=occluded.value
+        )
+    except SimgenError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(err.exit_code) from None
+    typer.echo(f"wrote {format.value} export: {path}")

@@ -1,0 +1,160 @@
+"""DeepLabCut: a complete single-animal project folder.
+
+Written by us, not sleap-io: sleap-io's DeepLabCut writer fails for image-list videos
+(the kind a simgen dataset is), and DeepLabCut needs its config.yaml besides.
+
+Layout::
+
+    OUT/config.yaml
+    OUT/labeled-data/<set>/img<frame:06d>.png             copies of the dataset's images
+    OUT/labeled-data/<set>/CollectedData_<scorer>.h5      key 'df_with_missing'
+    OUT/labeled-data/<set>/CollectedData_<scorer>.csv
+
+The tables have pandas MultiIndex columns ``scorer / bodyparts / coords`` (x, y) and
+the tuple row index ``('labeled-data', set, image)`` DeepLabCut >= 2.2 writes.
+``video_sets`` lists ``OUT/videos/<set>.mp4`` (the file need not exist; DeepLabCut
+takes the labeled-data folder from the stem).
+
+Coordinates: DeepLabCut's, which are simgen's: pixel centers at integer coordinates,
+origin at the center of the top-left pixel. A keypoint outside the image is NaN; an
+occluded one keeps its coordinates (``--occluded keep``) or is NaN (``drop``):
+DeepLabCut has no visibility flag.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import date as _date
+from pathlib import Path
+
+from simgen.errors import SimgenError
+from simgen.export.labels import PoseLabels, from_dataset
+
+DLC_H5_KEY = "df_with_missing"
+
+
+def set_name_for(text: str) -> str:
+    """A file-system- and YAML-safe labeled-data folder name."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("._")
+    return name or "simgen"
+
+
+def label_table(labels: PoseLabels, scorer: str, index, visible_column: bool = False):
+    """The DeepLabCut label DataFrame (coords x, y[, visible]) for ``labels``."""
+    import pandas as pd
+
+    coords = ("x", "y", "visible") if visible_column else ("x", "y")
+    columns = pd.MultiIndex.from_tuples(
+        [(scorer, bp, c) for bp in labels.keypoints for c in coords],
+        names=["scorer", "bodyparts", "coords"],
+    )
+    data = labels.xyv if visible_column else labels.xy
+    return pd.DataFrame(data.reshape(len(labels), -1), index=index, columns=columns, dtype=float)
+
+
+def copy_images(labels: PoseLabels, folder: Path, names: list[str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, name in enumerate(names):
+        src = labels.images[i]
+        if isinstance(src, Path):
+            shutil.copyfile(src, folder / name)
+        else:  # a video frame: decode and write it as PNG
+            from PIL import Image
+
+            Image.fromarray(labels.load_image(i)).save(folder / name)
+
+
+def image_names(labels: PoseLabels) -> list[str]:
+    if labels.frames is not None:
+        return [f"img{f:06d}.png" for f in labels.frames]
+    return [f"img{i:06d}.png" for i in range(len(labels))]
+
+
+def _config_yaml(
+    project: Path, task: str, scorer: str, day: str, set_name: str, labels: PoseLabels, size: tuple[int, int]
+) -> str:
+    import yaml
+
+    w, h = size
+    cfg = {
+        "Task": task,
+        "scorer": scorer,
+        "date": day,
+        "multianimalproject": False,
+        "identity": None,
+        "project_path": str(project.resolve()),
+        "engine": "pytorch",
+        "video_sets": {str((project / "videos" / f"{set_name}.mp4").resolve()): {"crop": f"0, {w}, 0, {h}"}},
+        "bodyparts": list(labels.keypoints),
+        "start": 0,
+        "stop": 1,
+        "numframes2pick": 20,
+        "skeleton": [list(e) for e in labels.skeleton],
+        "skeleton_color": "black",
+        "pcutoff": 0.6,
+        "dotsize": 8,
+        "alphavalue": 0.7,
+        "colormap": "rainbow",
+        "TrainingFraction": [0.95],
+        "iteration": 0,
+        "default_net_type": "resnet_50",
+        "default_augmenter": "default",
+        "snapshotindex": -1,
+        "detector_snapshotindex": -1,
+        "batch_size": 8,
+        "detector_batch_size": 1,
+        "cropping": False,
+        "x1": 0,
+        "x2": w,
+        "y1": 0,
+        "y2": h,
+        "corner2move2": [50, 50],
+        "move2corner": True,
+        "SuperAnimalConversionTables": None,
+    }
+    header = "# DeepLabCut project written by simgen export (synthetic labels)\n"
+    return header + yaml.safe_dump(cfg, sort_keys=False, default_flow_style=False)
+
+
+def write_dlc(
+    labels: PoseLabels,
+    out: Path,
+    *,
+    task: str = "simgen",
+    scorer: str = "simgen",
+    set_name: str = "simgen",
+    day: str | None = None,
+) -> Path:
+    """Write ``labels`` as a DeepLabCut project in ``out``; returns config.yaml's path."""
+    import pandas as pd
+
+    out = Path(out)
+    set_name = set_name_for(set_name)
+    scorer = set_name_for(scorer)
+    folder = out / "labeled-data" / set_name
+    names = image_names(labels)
+    copy_images(labels, folder, names)
+    index = pd.MultiIndex.from_tuples([("labeled-data", set_name, n) for n in names])
+    df = label_table(labels, scorer, index)
+    h5 = folder / f"CollectedData_{scorer}.h5"
+    try:
+        df.to_hdf(h5, key=DLC_H5_KEY, mode="w")
+    except ImportError as exc:
+        raise SimgenError(f"writing DeepLabCut .h5 needs PyTables: pip install tables ({exc})") from None
+    df.to_csv(h5.with_suffix(".csv"))
+    sizes = {labels.size(i) for i in range(len(labels))}
+    size = max(sizes)  # crop box of the (virtual) video: the largest frame
+    day = day or _date.today().strftime("%b%d")
+    cfg = out / "config.yaml"
+    cfg.write_text(_config_yaml(out, task, scorer, day, set_name, labels, size))
+    return cfg
+
+
+def export(dataset, out: Path, *, camera=None, keypoint_set=None, occluded="keep") -> Path:
+    labels = from_dataset(dataset, camera, keypoint_set, occluded)
+    root = Path(labels.source)
+    return write_dlc(labels, out, task=set_name_for(root.name), set_name=f"{root.name}_{labels.camera}")
+
+
+__all__ = ["DLC_H5_KEY", "export", "label_table", "write_dlc"]

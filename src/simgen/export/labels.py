@@ -1,0 +1,352 @@
+"""2-D pose labels in memory: what exporters write and what importers read.
+
+``PoseLabels`` holds one animal per image: image sources, an ``(N, K, 3)`` array of
+x, y, v, keypoint names and skeleton. Coordinates follow simgen (and DeepLabCut):
+pixel centers at integer coordinates, origin at the center of the top-left pixel.
+``v``: 2 visible, 1 occluded (labeled but hidden), 0 not labeled; x and y are NaN
+exactly where v is 0 (a keypoint outside the image, dropped, or never labeled).
+
+Sources of labels:
+- ``from_dataset``: one camera of a simgen dataset, optionally remapped by a keypoint set.
+- ``read_dlc``: a DeepLabCut project's labeled data (CSV or H5; string or tuple row index).
+- ``read_sleap``: a SLEAP ``.slp`` / ``.pkg.slp`` file (through sleap-io).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from simgen.errors import SimgenError
+from simgen.keypoints import KeypointSet
+
+Occluded = Literal["keep", "drop"]
+OCCLUDED_CHOICES: tuple[str, ...] = ("keep", "drop")
+
+
+@dataclass(frozen=True)
+class VideoFrame:
+    """An image that is a frame of a video (or of a SLEAP package) rather than a file."""
+
+    video: Any  # a sleap_io.Video
+    index: int
+    name: str
+
+    def read(self) -> np.ndarray:
+        img = np.asarray(self.video[self.index])
+        if img.ndim == 3 and img.shape[-1] == 1:
+            img = np.repeat(img, 3, axis=-1)
+        return img
+
+
+ImageSource = Path | VideoFrame
+
+
+@dataclass
+class PoseLabels:
+    images: list[ImageSource]
+    xyv: np.ndarray  # (N, K, 3)
+    keypoints: list[str]
+    skeleton: list[tuple[str, str]] = field(default_factory=list)
+    swap_pairs: list[tuple[str, str]] = field(default_factory=list)
+    sizes: np.ndarray | None = None  # (N, 2) width, height; None when unknown
+    bboxes: np.ndarray | None = None  # (N, 4) x0, y0, x1, y1; NaN rows where unknown
+    frames: list[int] | None = None  # simgen frame indices, when from a dataset
+    camera: str | None = None
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        self.xyv = np.asarray(self.xyv, dtype=float).reshape(len(self.images), len(self.keypoints), 3)
+        v = self.xyv[..., 2]
+        if not np.isin(v, (0, 1, 2)).all():
+            raise SimgenError(f"{self.source or 'labels'}: visibility must be 0, 1 or 2")
+        missing = (v == 0) | ~np.isfinite(self.xyv[..., :2]).all(axis=-1)
+        self.xyv[missing] = (np.nan, np.nan, 0)
+        if self.sizes is not None:
+            self.sizes = np.asarray(self.sizes, dtype=int).reshape(len(self.images), 2)
+        if self.bboxes is not None:
+            self.bboxes = np.asarray(self.bboxes, dtype=float).reshape(len(self.images), 4)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    @property
+    def xy(self) -> np.ndarray:
+        return self.xyv[..., :2]
+
+    @property
+    def visibility(self) -> np.ndarray:
+        return self.xyv[..., 2].astype(int)
+
+    def image_name(self, i: int) -> str:
+        src = self.images[i]
+        return src.name if isinstance(src, (Path, VideoFrame)) else str(src)
+
+    def load_image(self, i: int) -> np.ndarray:
+        """RGB uint8 (H, W, 3)."""
+        src = self.images[i]
+        if isinstance(src, VideoFrame):
+            return src.read()
+        from PIL import Image
+
+        with Image.open(src) as im:
+            return np.asarray(im.convert("RGB"))
+
+    def size(self, i: int) -> tuple[int, int]:
+        """(width, height) of image i, read from the file header when not stored."""
+        if self.sizes is not None:
+            return int(self.sizes[i, 0]), int(self.sizes[i, 1])
+        src = self.images[i]
+        if isinstance(src, VideoFrame):
+            h, w = np.asarray(src.read()).shape[:2]
+            return w, h
+        from PIL import Image
+
+        with Image.open(src) as im:
+            return im.size
+
+    def keypoint_bboxes(self) -> np.ndarray:
+        """(N, 4) box around each image's labeled keypoints; NaN where none is labeled."""
+        out = np.full((len(self), 4), np.nan)
+        for i in range(len(self)):
+            xy = self.xy[i][self.xyv[i, :, 2] > 0]
+            if len(xy):
+                out[i] = [*xy.min(axis=0), *xy.max(axis=0)]
+        return out
+
+
+# -- from a simgen dataset ---------------------------------------------------------------
+def resolve_keypoint_set(keypoint_set: KeypointSet | str | Path | None, meta) -> KeypointSet:
+    """None -> identity over the dataset's keypoints (its skeleton and swap pairs)."""
+    if keypoint_set is None:
+        return KeypointSet.identity(meta.keypoints, meta.skeleton, meta.swap_pairs, name="dataset")
+    if isinstance(keypoint_set, KeypointSet):
+        return keypoint_set
+    return KeypointSet.load(keypoint_set)
+
+
+def pick_camera(meta, camera: str | None) -> str:
+    if camera is None:
+        if len(meta.camera_names) == 1:
+            return meta.camera_names[0]
+        raise SimgenError(
+            f"the dataset has cameras {', '.join(meta.camera_names)}; pick one with --camera"
+        )
+    meta.camera(camera)  # raises a DatasetError naming the choices
+    return camera
+
+
+def apply_occluded(xyv: np.ndarray, occluded: Occluded) -> np.ndarray:
+    """``drop`` turns occluded (v=1) keypoints into unlabeled ones (v=0, NaN)."""
+    if occluded not in OCCLUDED_CHOICES:
+        raise SimgenError(f"occluded must be one of {', '.join(OCCLUDED_CHOICES)}, not {occluded!r}")
+    xyv = np.array(xyv, dtype=float)
+    if occluded == "drop":
+        xyv[xyv[..., 2] == 1] = (np.nan, np.nan, 0)
+    return xyv
+
+
+def from_dataset(
+    dataset,
+    camera: str | None = None,
+    keypoint_set: KeypointSet | str | Path | None = None,
+    occluded: Occluded = "keep",
+) -> PoseLabels:
+    """One camera's labels of every complete frame of a simgen dataset."""
+    from simgen.dataset import Dataset
+
+    ds = dataset if isinstance(dataset, Dataset) else Dataset(dataset)
+    cam = pick_camera(ds.meta, camera)
+    kset = resolve_keypoint_set(keypoint_set, ds.meta)
+    frames = ds.frames()
+    if not frames:
+        raise SimgenError(f"{ds.root}: no complete frames to export")
+    raw, sizes, boxes = [], [], []
+    for f in frames:
+        label = ds.annotation(f).cameras[cam]
+        raw.append(label.keypoints)
+        sizes.append((label.width, label.height))
+        boxes.append(label.bbox if label.bbox is not None else np.full(4, np.nan))
+    # Map before dropping: a mean keypoint's v is the min of its sources' v.
+    xyv = apply_occluded(kset.map_labels(ds.keypoints, np.stack(raw)), occluded)
+    return PoseLabels(
+        images=[ds.image_path(cam, f) for f in frames],
+        xyv=xyv,
+        keypoints=kset.names,
+        skeleton=list(kset.skeleton),
+        swap_pairs=list(kset.swap_pairs),
+        sizes=np.array(sizes),
+        bboxes=np.array(boxes),
+        frames=frames,
+        camera=cam,
+        source=str(ds.root),
+    )
+
+
+# -- DeepLabCut --------------------------------------------------------------------------
+def _dlc_label_files(path: Path) -> tuple[Path, list[Path]]:
+    """(project root, CollectedData files) for a project, a labeled-data/<set> folder or a file."""
+    if path.is_file():
+        return path.parent.parent.parent, [path]
+    if not path.is_dir():
+        raise SimgenError(f"{path}: no such DeepLabCut project, folder or file")
+    if (path / "labeled-data").is_dir():
+        root, sets = path, sorted(p for p in (path / "labeled-data").iterdir() if p.is_dir())
+    else:
+        root, sets = path.parent.parent, [path]
+    files = []
+    for s in sets:
+        # H5 is what DeepLabCut reads; its CSV is a copy for people. Prefer H5.
+        found = sorted(s.glob("CollectedData_*.h5")) or sorted(s.glob("CollectedData_*.csv"))
+        files.extend(found)
+    if not files:
+        raise SimgenError(f"{path}: no labeled-data/*/CollectedData_*.h5 or .csv found")
+    return root, files
+
+
+def _read_dlc_csv(path: Path):
+    import pandas as pd
+
+    with open(path, newline="") as fh:
+        first = next(csv.reader(fh))
+    # A tuple row index is written as several index columns; the header rows then
+    # start with empty cells after the level name.
+    n_index = 1
+    while n_index < len(first) and first[n_index] == "":
+        n_index += 1
+    n_header = 4 if _has_individuals(path) else 3
+    return pd.read_csv(path, header=list(range(n_header)), index_col=list(range(n_index)))
+
+
+def _has_individuals(path: Path) -> bool:
+    with open(path, newline="") as fh:
+        rows = [next(csv.reader(fh), []) for _ in range(2)]
+    return len(rows) > 1 and rows[1] and rows[1][0] == "individuals"
+
+
+def _read_dlc_table(path: Path):
+    import pandas as pd
+
+    if path.suffix == ".h5":
+        try:
+            return pd.read_hdf(path)
+        except ImportError as exc:
+            raise SimgenError(f"{path}: reading DeepLabCut .h5 needs PyTables ({exc})") from None
+    return _read_dlc_csv(path)
+
+
+def read_dlc(project_or_folder: str | Path) -> PoseLabels:
+    """Labeled frames of a DeepLabCut project (single animal) as ``PoseLabels``.
+
+    Accepts the project folder (with ``labeled-data/``), one ``labeled-data/<set>``
+    folder, or a ``CollectedData_*.h5``/``.csv`` file. Missing labels (NaN) get v=0;
+    DeepLabCut has no occlusion flag, so every labeled point gets v=2.
+    """
+    import pandas as pd
+
+    root, files = _dlc_label_files(Path(project_or_folder))
+    names: list[str] | None = None
+    images: list[Path] = []
+    blocks: list[np.ndarray] = []
+    for path in files:
+        try:
+            df = _read_dlc_table(path)
+        except (ValueError, KeyError, OSError, pd.errors.ParserError) as exc:
+            raise SimgenError(f"{path}: not a DeepLabCut label table ({exc})") from None
+        levels = list(df.columns.names)
+        if "individuals" in levels:
+            raise SimgenError(f"{path}: multi-animal DeepLabCut projects are not supported")
+        if levels[-2:] != ["bodyparts", "coords"]:
+            raise SimgenError(f"{path}: columns are {levels}, expected scorer/bodyparts/coords")
+        bps = list(dict.fromkeys(df.columns.get_level_values("bodyparts")))
+        if names is None:
+            names = bps
+        elif bps != names:
+            raise SimgenError(f"{path}: body parts {bps} differ from {names} in {files[0]}")
+        scorer = df.columns.get_level_values(0)[0]
+        xy = np.stack(
+            [df[(scorer, bp, c)].to_numpy(dtype=float) for bp in bps for c in ("x", "y")], axis=1
+        ).reshape(len(df), len(bps), 2)
+        v = np.where(np.isfinite(xy).all(axis=-1), 2.0, 0.0)
+        blocks.append(np.concatenate([xy, v[..., None]], axis=-1))
+        for key in df.index:
+            parts = [str(p) for p in key] if isinstance(key, tuple) else str(key).replace("\\", "/").split("/")
+            images.append(root.joinpath(*parts))
+    skeleton: list[tuple[str, str]] = []
+    cfg_path = root / "config.yaml"
+    if cfg_path.is_file():
+        import yaml
+
+        try:
+            cfg = yaml.safe_load(cfg_path.read_text()) or {}
+        except yaml.YAMLError:
+            cfg = {}
+        skeleton = [tuple(e) for e in (cfg.get("skeleton") or []) if len(e) == 2 and set(e) <= set(names)]
+    return PoseLabels(
+        images=images,
+        xyv=np.concatenate(blocks),
+        keypoints=names,
+        skeleton=skeleton,
+        source=str(project_or_folder),
+    )
+
+
+# -- SLEAP -------------------------------------------------------------------------------
+def read_sleap(path: str | Path) -> PoseLabels:
+    """User-labeled instances of a SLEAP file, one row per instance.
+
+    SLEAP marks each point visible or not; a visible point becomes v=2, any other v=0.
+    Images are file paths for image-list videos, else ``VideoFrame``s.
+    """
+    import sleap_io as sio
+
+    path = Path(path)
+    if not path.is_file():
+        raise SimgenError(f"{path}: no such SLEAP file")
+    try:
+        labels = sio.load_slp(str(path))
+    except Exception as exc:  # sleap-io raises many types for a bad file
+        raise SimgenError(f"{path}: not a readable SLEAP file ({type(exc).__name__}: {exc})") from None
+    if len(labels.skeletons) != 1:
+        raise SimgenError(f"{path}: {len(labels.skeletons)} skeletons; one is supported")
+    sk = labels.skeletons[0]
+    names = [n.name for n in sk.nodes]
+    images: list[ImageSource] = []
+    rows = []
+    sizes = []
+    for lf in labels.labeled_frames:
+        insts = lf.user_instances or lf.instances
+        for inst in insts:
+            pts = inst.points
+            xy = np.asarray(pts["xy"], dtype=float)
+            vis = np.asarray(pts["visible"], dtype=bool) & np.isfinite(xy).all(axis=1)
+            rows.append(np.concatenate([xy, np.where(vis, 2.0, 0.0)[:, None]], axis=1))
+            video = lf.video
+            if isinstance(video.filename, list):
+                images.append(Path(video.filename[lf.frame_idx]))
+            else:
+                images.append(VideoFrame(video, lf.frame_idx, f"{Path(str(video.filename)).stem}_{lf.frame_idx:06d}"))
+            shape = video.shape
+            sizes.append((shape[2], shape[1]) if shape is not None else (0, 0))
+    if not rows:
+        raise SimgenError(f"{path}: no labeled instances")
+    sizes_arr = np.array(sizes)
+    return PoseLabels(
+        images=images,
+        xyv=np.stack(rows),
+        keypoints=names,
+        skeleton=[(e.source.name, e.destination.name) for e in sk.edges],
+        swap_pairs=[_symmetry_pair(s, names) for s in sk.symmetries],
+        sizes=None if (sizes_arr == 0).any() else sizes_arr,
+        source=str(path),
+    )
+
+
+def _symmetry_pair(symmetry, names: list[str]) -> tuple[str, str]:
+    # A SLEAP symmetry is an unordered set; order the pair as the skeleton does.
+    a, b = sorted((n.name for n in symmetry.nodes), key=names.index)
+    return a, b

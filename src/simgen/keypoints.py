@@ -1,0 +1,158 @@
+"""Keypoint sets: which named points a dataset or export uses, and how to get them.
+
+A keypoint set (``configs/keypoints/<name>.yaml``) maps each output name to a source
+keypoint of the animal, or to the mean of several (``{mean: [a, b]}``), and lists the
+set's skeleton edges and left/right swap pairs. ``default.yaml`` is the identity over
+the bundled mouse; ``openfield_dlc.yaml`` maps it to DeepLabCut's open-field names.
+
+Pure numpy. Arrays may carry leading batch axes: the keypoint axis is always ``-2``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from simgen.errors import SimgenError
+
+
+class _Mean(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    mean: list[str] = Field(min_length=1)
+
+
+class _KeypointSetFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    description: str = ""
+    keypoints: dict[str, str | _Mean] = Field(min_length=1)
+    skeleton: list[tuple[str, str]] = Field(default_factory=list)
+    swap_pairs: list[tuple[str, str]] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class KeypointSet:
+    """Output keypoints, each the mean of one or more source keypoints."""
+
+    name: str
+    sources: dict[str, tuple[str, ...]]  # output name -> source names (in output order)
+    skeleton: list[tuple[str, str]] = field(default_factory=list)
+    swap_pairs: list[tuple[str, str]] = field(default_factory=list)
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        names = set(self.sources)
+        for what, pairs in (("skeleton", self.skeleton), ("swap_pairs", self.swap_pairs)):
+            for a, b in pairs:
+                for n in (a, b):
+                    if n not in names:
+                        raise SimgenError(
+                            f"keypoint set {self.name!r}: {what} names {n!r}, which is not one of its keypoints"
+                        )
+
+    # -- construction ------------------------------------------------------------------
+    @classmethod
+    def identity(
+        cls,
+        names: list[str],
+        skeleton: list[tuple[str, str]] | None = None,
+        swap_pairs: list[tuple[str, str]] | None = None,
+        name: str = "identity",
+    ) -> KeypointSet:
+        return cls(
+            name=name,
+            sources={n: (n,) for n in names},
+            skeleton=[tuple(e) for e in (skeleton or [])],
+            swap_pairs=[tuple(p) for p in (swap_pairs or [])],
+        )
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "<keypoint set>") -> KeypointSet:
+        try:
+            f = _KeypointSetFile.model_validate(data)
+        except ValidationError as exc:
+            msgs = [
+                f"{source}: {'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()
+            ]
+            raise SimgenError("\n".join(msgs)) from None
+        sources = {out: (src,) if isinstance(src, str) else tuple(src.mean) for out, src in f.keypoints.items()}
+        return cls(
+            name=f.name,
+            sources=sources,
+            skeleton=[tuple(e) for e in f.skeleton],
+            swap_pairs=[tuple(p) for p in f.swap_pairs],
+            description=f.description,
+        )
+
+    @classmethod
+    def load(cls, name_or_path: str | Path) -> KeypointSet:
+        """A bundled set by bare name (``openfield_dlc``) or a YAML file by path."""
+        text = str(name_or_path)
+        looks_like_path = isinstance(name_or_path, Path) or text.endswith((".yaml", ".yml")) or "/" in text
+        if looks_like_path:
+            path = Path(name_or_path)
+            if not path.is_file():
+                raise SimgenError(f"{path}: keypoint set file not found")
+        else:
+            from simgen.resources import config_path
+
+            path = config_path("keypoints", text)
+        try:
+            data = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as exc:
+            raise SimgenError(f"{path}: not valid YAML ({exc})") from None
+        return cls.from_dict(data, str(path))
+
+    # -- queries -----------------------------------------------------------------------
+    @property
+    def names(self) -> list[str]:
+        return list(self.sources)
+
+    @property
+    def skeleton_indices(self) -> list[tuple[int, int]]:
+        idx = {n: i for i, n in enumerate(self.names)}
+        return [(idx[a], idx[b]) for a, b in self.skeleton]
+
+    @property
+    def swap_indices(self) -> list[tuple[int, int]]:
+        idx = {n: i for i, n in enumerate(self.names)}
+        return [(idx[a], idx[b]) for a, b in self.swap_pairs]
+
+    def _source_indices(self, src_names: list[str]) -> list[list[int]]:
+        pos = {n: i for i, n in enumerate(src_names)}
+        out = []
+        for name, srcs in self.sources.items():
+            missing = [s for s in srcs if s not in pos]
+            if missing:
+                raise SimgenError(
+                    f"keypoint set {self.name!r}: {name!r} needs {', '.join(map(repr, missing))}, "
+                    f"which the source lacks (it has: {', '.join(src_names)})"
+                )
+            out.append([pos[s] for s in srcs])
+        return out
+
+    # -- mapping -----------------------------------------------------------------------
+    def map_points(self, src_names: list[str], points: np.ndarray) -> np.ndarray:
+        """(..., N, D) source points -> (..., M, D) outputs (mean of each output's sources)."""
+        points = np.asarray(points, dtype=float)
+        if points.shape[-2] != len(src_names):
+            raise SimgenError(f"{points.shape[-2]} points but {len(src_names)} source names")
+        return np.stack([points[..., ix, :].mean(axis=-2) for ix in self._source_indices(src_names)], axis=-2)
+
+    def map_labels(self, src_names: list[str], xyv: np.ndarray) -> np.ndarray:
+        """(..., N, 3) x, y, v -> (..., M, 3); x, y the mean of the sources, v their minimum.
+
+        The minimum because a mean point is only as visible as its least visible part:
+        half an ear hidden makes "the ear" occluded.
+        """
+        xyv = np.asarray(xyv, dtype=float)
+        if xyv.shape[-1] != 3:
+            raise SimgenError("labels must be (..., N, 3): x, y, visibility")
+        xy = self.map_points(src_names, xyv[..., :2])
+        v = np.stack([xyv[..., ix, 2].min(axis=-1) for ix in self._source_indices(src_names)], axis=-1)
+        return np.concatenate([xy, v[..., None]], axis=-1)

@@ -1,0 +1,130 @@
+"""Builds a tiny two-camera simgen dataset with known labels, built without rendering.
+
+Keypoints are the default mouse's names, placed in 3-D and projected through two
+OpenCV cameras, so 2-D labels, K, R and t agree exactly. Per frame: most keypoints
+visible, a few marked occluded, and ``tail_tip`` outside camera ``top``'s image.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from simgen.dataset import CameraInfo, CameraLabel, DatasetMeta, DatasetWriter, FrameAnnotation
+
+MOUSE_KEYPOINTS = (
+    "snout left_eye right_eye left_ear_base left_ear_tip right_ear_base right_ear_tip head neck "
+    "withers mid_back lower_back tail_base tail_q1 tail_mid tail_q3 tail_tip left_shoulder "
+    "right_shoulder left_elbow right_elbow left_wrist right_wrist left_forepaw right_forepaw "
+    "left_hip right_hip left_knee right_knee left_ankle right_ankle left_hindpaw right_hindpaw"
+).split()
+
+SKELETON = [("snout", "head"), ("head", "neck"), ("neck", "tail_base"), ("tail_base", "tail_tip")]
+SWAPS = [("left_ear_base", "right_ear_base"), ("left_ear_tip", "right_ear_tip")]
+FRAMES = 4
+
+
+def look_at(position, target, up=(0.0, 0.0, 1.0)):
+    """OpenCV R, t for a camera at ``position`` looking at ``target``."""
+    position, target = np.asarray(position, float), np.asarray(target, float)
+    z = target - position
+    z /= np.linalg.norm(z)
+    x = np.cross(z, up)
+    if np.linalg.norm(x) < 1e-9:
+        x = np.cross(z, (0.0, 1.0, 0.0))
+    x /= np.linalg.norm(x)
+    y = np.cross(z, x)
+    R = np.stack([x, y, z])
+    return R, -R @ position
+
+
+CAMERAS = {
+    # name: (width, height, focal px, position)
+    "top": (64, 48, 60.0, (0.0, 0.0, 1.0)),
+    "side": (80, 60, 90.0, (1.0, -0.2, 0.3)),
+}
+
+
+def project(K, R, t, X):
+    xc = X @ R.T + t
+    uv = xc @ K.T
+    return uv[:, :2] / uv[:, 2:3]
+
+
+def build_dataset(root: Path, cameras=("top", "side"), frames: int = FRAMES) -> Path:
+    rng = np.random.default_rng(7)
+    meta = DatasetMeta(
+        scene={"note": "test fixture"},
+        scene_sha256="0" * 64,
+        seed=7,
+        frames=frames,
+        keypoints=list(MOUSE_KEYPOINTS),
+        cameras=[CameraInfo(c, CAMERAS[c][0], CAMERAS[c][1]) for c in cameras],
+        skeleton=SKELETON,
+        swap_pairs=SWAPS,
+    )
+    writer = DatasetWriter(root, meta)
+    n = len(MOUSE_KEYPOINTS)
+    tail_tip = MOUSE_KEYPOINTS.index("tail_tip")
+    for f in range(frames):
+        X = rng.uniform(-0.12, 0.12, size=(n, 3)) * (1, 1, 0.3) + (0, 0, 0.03)
+        X[tail_tip] = (0.9, 0.1, 0.02)  # far outside the top camera's view
+        labels = {}
+        for c in cameras:
+            w, h, fpx, pos = CAMERAS[c]
+            K = np.array([[fpx, 0, (w - 1) / 2], [0, fpx * 1.01, (h - 1) / 2], [0, 0, 1.0]])
+            R, t = look_at(pos, (0, 0, 0.03))
+            uv = project(K, R, t, X)
+            inside = (uv[:, 0] >= -0.5) & (uv[:, 0] <= w - 0.5) & (uv[:, 1] >= -0.5) & (uv[:, 1] <= h - 0.5)
+            v = np.where(inside, 2, 0)
+            occ = (np.arange(n) + f) % 5 == 1  # a known, frame-dependent occlusion pattern
+            v[occ & inside] = 1
+            kp = np.column_stack([uv, v])
+            seen = kp[v > 0, :2]
+            bbox = np.r_[seen.min(0), seen.max(0)] if len(seen) else None
+            labels[c] = CameraLabel(K=K, R=R, t=t, width=w, height=h, keypoints=kp, bbox=bbox)
+            img = rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8)
+            writer.write_image(c, f, img)
+        writer.write_annotation(FrameAnnotation(frame=f, params={"frame": f}, keypoints_3d=X, cameras=labels))
+    return root
+
+
+OPENFIELD = {
+    "snout": ["snout"],
+    "leftear": ["left_ear_base", "left_ear_tip"],
+    "rightear": ["right_ear_base", "right_ear_tip"],
+    "tailbase": ["tail_base"],
+}
+
+
+def expected_labels(root: Path, camera: str, occluded: str = "keep", mapping: dict | None = None):
+    """(names, (N, K, 3) x, y, v) straight from the annotation JSON files, with the
+    export semantics: v=0 -> NaN; ``drop`` turns v=1 into v=0/NaN; a mapped keypoint is
+    the mean of its sources with the min of their v."""
+    import json
+
+    names = list(MOUSE_KEYPOINTS)
+    mapping = mapping or {n: [n] for n in names}
+    rows = []
+    for path in sorted((root / "annotations").glob("*.json")):
+        kp = np.asarray(json.loads(path.read_text())["cameras"][camera]["keypoints"], float)
+        out = []
+        for srcs in mapping.values():
+            ix = [names.index(s) for s in srcs]
+            out.append([kp[ix, 0].mean(), kp[ix, 1].mean(), kp[ix, 2].min()])
+        rows.append(out)
+    xyv = np.asarray(rows, float)
+    if occluded == "drop":
+        xyv[xyv[..., 2] == 1] = (np.nan, np.nan, 0)
+    xyv[xyv[..., 2] == 0] = (np.nan, np.nan, 0)
+    return list(mapping), xyv
+
+
+def assert_xy_equal(actual, expected, tol=1e-4):
+    """Same coordinates within ``tol`` px, and NaN exactly where expected."""
+    actual, expected = np.asarray(actual, float), np.asarray(expected, float)
+    assert actual.shape == expected.shape
+    np.testing.assert_array_equal(np.isnan(actual), np.isnan(expected))
+    ok = ~np.isnan(expected)
+    assert np.abs(actual[ok] - expected[ok]).max(initial=0.0) <= tol

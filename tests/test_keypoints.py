@@ -1,0 +1,67 @@
+"""Keypoint sets (src/simgen/keypoints.py): loading, validation and mapping."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from export_fixtures import MOUSE_KEYPOINTS
+from simgen.errors import SimgenError
+from simgen.keypoints import KeypointSet
+
+
+def test_bundled_openfield_set_loads_by_name():
+    ks = KeypointSet.load("openfield_dlc")
+    assert ks.names == ["snout", "leftear", "rightear", "tailbase"]
+    assert ks.sources["leftear"] == ("left_ear_base", "left_ear_tip")
+    assert ("snout", "leftear") in ks.skeleton
+    assert ks.swap_pairs == [("leftear", "rightear")]
+    assert ks.swap_indices == [(1, 2)]
+
+
+def test_map_labels_means_coordinates_and_takes_min_visibility():
+    ks = KeypointSet.load("openfield_dlc")
+    xyv = np.zeros((len(MOUSE_KEYPOINTS), 3))
+    xyv[:, 2] = 2
+    ix = {n: i for i, n in enumerate(MOUSE_KEYPOINTS)}
+    xyv[ix["left_ear_base"]] = (10, 20, 2)
+    xyv[ix["left_ear_tip"]] = (14, 26, 1)
+    xyv[ix["snout"]] = (5, 6, 0)
+    out = ks.map_labels(MOUSE_KEYPOINTS, np.stack([xyv, xyv]))  # a batch axis passes through
+    assert out.shape == (2, 4, 3)
+    np.testing.assert_allclose(out[0, 1], (12, 23, 1))
+    np.testing.assert_allclose(out[1, 0], (5, 6, 0))
+
+
+def test_map_points_3d():
+    ks = KeypointSet.load("openfield_dlc")
+    pts = np.arange(len(MOUSE_KEYPOINTS) * 3, dtype=float).reshape(-1, 3)
+    out = ks.map_points(MOUSE_KEYPOINTS, pts)
+    ix = MOUSE_KEYPOINTS.index
+    np.testing.assert_allclose(out[2], (pts[ix("right_ear_base")] + pts[ix("right_ear_tip")]) / 2)
+    np.testing.assert_allclose(out[3], pts[ix("tail_base")])
+
+
+def test_missing_source_is_a_clear_error():
+    ks = KeypointSet.load("openfield_dlc")
+    with pytest.raises(SimgenError, match="left_ear_tip"):
+        ks.map_labels(["snout", "left_ear_base"], np.zeros((2, 3)))
+
+
+def test_file_validation_names_the_field(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nkeypoints: {a: a}\nskeleton: [[a, b]]\n")
+    with pytest.raises(SimgenError, match="skeleton names 'b'"):
+        KeypointSet.load(bad)
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("name: x\nkeypoints: {a: a}\ncolour: red\n")
+    with pytest.raises(SimgenError, match="colour"):
+        KeypointSet.load(extra)
+    with pytest.raises(SimgenError, match="no bundled keypoints config"):
+        KeypointSet.load("no_such_set")
+
+
+def test_identity_keeps_order():
+    ks = KeypointSet.identity(["a", "b"], [("a", "b")])
+    xyv = np.array([[1.0, 2.0, 2], [3.0, 4.0, 1]])
+    np.testing.assert_array_equal(ks.map_labels(["b", "a"], xyv[::-1]), xyv)
