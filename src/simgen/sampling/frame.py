@@ -25,6 +25,7 @@ from simgen.sampling.spec import (
     RigSpec,
     WorldSpec,
 )
+from simgen.errors import SimgenError
 from simgen.scene.schema import Camera, Scene
 
 # A camera whose axis is within ~8 degrees of vertical uses +y as its default image-up.
@@ -75,9 +76,16 @@ def _skeleton(asset: str):
         from simgen.assets.mouse import default_skeleton
 
         return default_skeleton()
+    import json
+    from pathlib import Path
+
     from simgen.assets.skeleton import Skeleton
 
-    return Skeleton.load(asset)
+    for meta in sorted(Path(asset).glob("*.json")):
+        data = json.loads(meta.read_text())
+        if data.get("format") == "simgen-animal/1":
+            return Skeleton.from_dict(data)
+    raise SimgenError(f"{asset}: no animal description (a .json with format simgen-animal/1)")
 
 
 def _pose(scene: Scene, frame: int) -> PoseSpec:
