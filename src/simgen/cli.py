@@ -13,6 +13,7 @@ import typer
 
 from simgen import __version__
 from simgen.commands import scene as scene_cmd
+from simgen.commands import asset as asset_cmd
 from simgen.commands import export as export_cmd
 from simgen.commands import verify as verify_cmd
 
@@ -43,6 +44,7 @@ app.command("validate")(scene_cmd.validate)
 app.command("sample")(scene_cmd.sample)
 app.command("verify")(verify_cmd.verify)
 app.command("export")(export_cmd.export)
+app.add_typer(asset_cmd.app, name="asset")
 
 
 def main() -> None:

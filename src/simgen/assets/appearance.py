@@ -1,0 +1,48 @@
+"""Mouse appearance as plain data: material slots of the body mesh and fur/skin/eye colors.
+
+The body mesh ``mouse_body`` carries three material slots, in this order:
+``mouse_fur`` (coat), ``mouse_skin`` (ears, nose, paws, tail: pink, hairless) and
+``mouse_eye`` (black, glossy). A renderer picks a :data:`FUR` entry per frame and sets
+the ``mouse_fur`` material from it (Principled BSDF base color, roughness, sheen);
+colors are linear RGB in 0..1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+FurName = Literal["black", "agouti", "white", "brown"]
+FUR_NAMES: tuple[str, ...] = ("black", "agouti", "white", "brown")
+
+MATERIAL_SLOTS: list[str] = ["fur", "skin", "eye"]  # index = mesh material index
+MATERIAL_NAMES: dict[str, str] = {"fur": "mouse_fur", "skin": "mouse_skin", "eye": "mouse_eye"}
+
+
+@dataclass(frozen=True)
+class Surface:
+    color: tuple[float, float, float]  # linear RGB
+    roughness: float
+    sheen: float = 0.0  # Principled "Sheen Weight": the soft rim glow of fur
+    sheen_tint: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    specular: float = 0.5
+
+
+# C57BL/6 is black; agouti (wild type), white (albino, e.g. BALB/c) and brown strains are common too.
+FUR: dict[str, Surface] = {
+    "black": Surface((0.012, 0.011, 0.011), roughness=0.55, sheen=0.6, sheen_tint=(0.55, 0.5, 0.45)),
+    "agouti": Surface((0.16, 0.09, 0.045), roughness=0.7, sheen=0.5, sheen_tint=(0.9, 0.75, 0.55)),
+    "white": Surface((0.78, 0.76, 0.72), roughness=0.75, sheen=0.4),
+    "brown": Surface((0.09, 0.045, 0.02), roughness=0.65, sheen=0.5, sheen_tint=(0.8, 0.6, 0.45)),
+}
+SKIN = Surface((0.75, 0.36, 0.36), roughness=0.45, specular=0.4)  # ears, nose, paws, tail
+EYE = Surface((0.004, 0.004, 0.004), roughness=0.08, specular=0.9)
+
+
+def surfaces(fur: str = "black") -> dict[str, Surface]:
+    """Slot -> surface for one fur color."""
+    if fur not in FUR:
+        from simgen.errors import SimgenError
+
+        raise SimgenError(f"unknown fur {fur!r}; choices: {', '.join(FUR_NAMES)}")
+    return {"fur": FUR[fur], "skin": SKIN, "eye": EYE}
