@@ -16,11 +16,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Render 8 frames of the open-field scene with the bundled mouse, check them, and write
+# a labeled contact sheet. Rerunning resumes (complete frames are skipped).
 demo: $(STAMP)
-	$(BIN)/simgen validate scenes/openfield.yaml
-	mkdir -p $(OUT)
-	$(BIN)/simgen sample scenes/openfield.yaml --frame 0 > $(OUT)/frame0_spec.json
-	@echo "wrote $(OUT)/frame0_spec.json"
+	$(BIN)/simgen render scenes/openfield.yaml --out $(OUT) --frames 8 --preset fast
+	$(BIN)/simgen verify $(OUT)
+	$(BIN)/simgen preview $(OUT) --out $(OUT)/preview.png --n 8
+	@echo "labeled preview: $(OUT)/preview.png"
 
 # The default suite: everything but slow, GPU and Slurm tests (includes Blender renders).
 test: $(STAMP)

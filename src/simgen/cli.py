@@ -15,6 +15,8 @@ from simgen import __version__
 from simgen.commands import scene as scene_cmd
 from simgen.commands import asset as asset_cmd
 from simgen.commands import export as export_cmd
+from simgen.commands import preview as preview_cmd
+from simgen.commands import render as render_cmd
 from simgen.commands import verify as verify_cmd
 
 app = typer.Typer(
@@ -42,6 +44,8 @@ def _root(
 
 app.command("validate")(scene_cmd.validate)
 app.command("sample")(scene_cmd.sample)
+app.command("render")(render_cmd.render)
+app.command("preview")(preview_cmd.preview)
 app.command("verify")(verify_cmd.verify)
 app.command("export")(export_cmd.export)
 app.add_typer(asset_cmd.app, name="asset")

@@ -70,6 +70,16 @@ def check_frame(layout: Layout, meta: DatasetMeta, frame: int) -> str | None:
     return None
 
 
+def stray_temporaries(layout: Layout) -> list[Path]:
+    """Leftovers of interrupted atomic writes: hidden files beside the per-frame files."""
+    out = [p for p in layout.root.glob(".dataset.json.*")]
+    for sub in ("images", "masks", "depth", "annotations"):
+        folder = layout.root / sub
+        if folder.is_dir():
+            out += [p for p in folder.rglob(".*") if p.is_file()]
+    return sorted(out)
+
+
 def verify_dataset(root: Path | str) -> VerifyReport:
     layout = Layout(Path(root))
     meta = DatasetMeta.load(layout.meta)
@@ -83,5 +93,5 @@ def verify_dataset(root: Path | str) -> VerifyReport:
             report.corrupt.append((frame, problem))
         else:
             report.complete.append(frame)
-    report.stray_tmp = sorted(layout.root.rglob(".*.tmp"))
+    report.stray_tmp = stray_temporaries(layout)
     return report

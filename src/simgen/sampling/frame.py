@@ -25,7 +25,6 @@ from simgen.sampling.spec import (
     RigSpec,
     WorldSpec,
 )
-from simgen.errors import SimgenError
 from simgen.scene.schema import Camera, Scene
 
 # A camera whose axis is within ~8 degrees of vertical uses +y as its default image-up.
@@ -76,26 +75,21 @@ def _skeleton(asset: str):
         from simgen.assets.mouse import default_skeleton
 
         return default_skeleton()
-    import json
-    from pathlib import Path
+    from simgen.assets.mouse import load_asset_skeleton
 
-    from simgen.assets.skeleton import Skeleton
-
-    for meta in sorted(Path(asset).glob("*.json")):
-        data = json.loads(meta.read_text())
-        if data.get("format") == "simgen-animal/1":
-            return Skeleton.from_dict(data)
-    raise SimgenError(f"{asset}: no animal description (a .json with format simgen-animal/1)")
+    return load_asset_skeleton(asset)
 
 
-def _pose(scene: Scene, frame: int) -> PoseSpec:
-    from simgen.assets.poses import sample_pose  # pure numpy; lazy to keep import light
+def _pose(scene: Scene, frame: int) -> tuple[PoseSpec, float]:
+    """The pose, and how far it lifts (+) or sinks (-) the feet, unscaled meters."""
+    from simgen.assets.poses import ground_offset, sample_pose  # pure numpy; lazy import
 
     pose = scene.animal.pose
     skeleton = _skeleton(scene.animal.asset)
     out = sample_pose(skeleton, pose.mode, dict(pose.preset_weights), pose.jitter_deg,
                       rng_for(scene.seed, frame, "animal.pose"))
-    return PoseSpec(preset=out["preset"], angles={k: [float(a) for a in v] for k, v in out["angles"].items()})
+    spec = PoseSpec(preset=out["preset"], angles={k: [float(a) for a in v] for k, v in out["angles"].items()})
+    return spec, ground_offset(skeleton, spec.angles)
 
 
 def sample_frame(scene: Scene, frame: int) -> FrameSpec:
@@ -108,17 +102,20 @@ def sample_frame(scene: Scene, frame: int) -> FrameSpec:
         return rng_for(seed, frame, field)
 
     a = scene.animal
+    scale = draw_number(a.scale, rng("animal.scale"))
+    pose, lift = _pose(scene, frame)
     animal = AnimalSpec(
         asset=a.asset,
         fur=draw_choice(a.fur, rng("animal.fur")),
-        scale=draw_number(a.scale, rng("animal.scale")),
+        scale=scale,
         placement=PlacementSpec(
             x=draw_number(a.placement.x, rng("animal.placement.x")),
             y=draw_number(a.placement.y, rng("animal.placement.y")),
-            z=draw_number(a.placement.z, rng("animal.placement.z")),
+            # poses cannot move the root: raise it so the feet stand where they do at rest
+            z=draw_number(a.placement.z, rng("animal.placement.z")) + scale * lift,
             yaw_deg=draw_number(a.placement.yaw, rng("animal.placement.yaw")),
         ),
-        pose=_pose(scene, frame),
+        pose=pose,
     )
     rig = []
     for item in scene.rig:

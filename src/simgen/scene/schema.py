@@ -55,7 +55,8 @@ class RenderSettings(Model):
 class Placement(Model):
     x: Number = Field(0.0, description="animal position in the arena, m")
     y: Number = Field(0.0, description="animal position in the arena, m")
-    z: Number = Field(0.0, description="height of the feet above the floor, m")
+    z: Number = Field(0.0, description="height of the feet above the floor, m "
+                   "(the sampler adds what a pose such as rear needs to keep the feet down)")
     yaw: Number = Field(0.0, description="heading about +z, degrees (0: snout toward +x)")
 
 

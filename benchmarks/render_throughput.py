@@ -1,0 +1,113 @@
+"""Throughput of ``simgen render`` against a minimal plain-bpy loop, and memory over a long run.
+
+    python benchmarks/render_throughput.py --scene scenes/openfield.yaml --frames 10 --preset fast
+    python benchmarks/render_throughput.py --scene scenes/openfield.yaml --frames 500 --preset preview \
+        --only simgen                                      # memory over 500 frames
+
+Each measurement runs in its own process (a fresh Blender):
+- ``simgen``: the real worker loop (``FrameRenderer``): sample, apply, RGB + mask
+  passes, ray-cast labels, atomic writes, annotation.
+- ``plain``: the same scene, frames and render settings, but only what a bare bpy
+  script does: set the frame's values and ``bpy.ops.render.render(write_still=True)``.
+Both skip the first frame's time (Blender loads kernels and builds its BVH then).
+Resident memory (RSS) is sampled after every frame; "flat" means the last tenth of
+the run uses no more than the first tenth plus a small margin.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        pages = int(fh.read().split()[1])
+    import os
+
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _measure(mode: str, scene: str, frames: int, preset: str | None, out: Path) -> dict:
+    from simgen.render.run import FrameRenderer, plan
+
+    p = plan(Path(scene), out, frames=frames, preset=preset)
+    times, rss = [], []
+    if mode == "simgen":
+        r = FrameRenderer(p.scene_path, p.out, p.overrides, p.meta)
+        for f in p.todo:
+            t = time.perf_counter()
+            r.render(f)
+            times.append(time.perf_counter() - t)
+            rss.append(_rss_mb())
+    else:
+        import bpy
+
+        from simgen.render.blender_scene import BlenderScene, quiet_stdout
+        from simgen.render.run import animal_asset
+        from simgen.sampling import sample_frame
+        from simgen.scene import load_scene
+
+        sc = load_scene(scene, p.overrides).scene
+        specs = [sample_frame(sc, f) for f in p.todo]
+        bs = BlenderScene(specs[0], animal=animal_asset(specs[0].animal.asset))
+        s = bpy.context.scene
+        for spec in specs:
+            t = time.perf_counter()
+            bs.apply(spec)
+            for cam in spec.cameras:
+                s.camera = bs.cameras[cam.name]
+                s.render.resolution_x, s.render.resolution_y = cam.resolution
+                s.render.engine = bs._engine
+                s.render.filepath = str(out / f"plain_{cam.name}_{spec.frame:06d}.png")
+                with quiet_stdout():
+                    bpy.ops.render.render(write_still=True)
+            times.append(time.perf_counter() - t)
+            rss.append(_rss_mb())
+    steady = times[1:] or times
+    n = max(1, len(rss) // 10)
+    return {"mode": mode, "frames": len(times), "fps": len(steady) / sum(steady),
+            "s_per_frame": sum(steady) / len(steady), "first_frame_s": times[0],
+            "rss_mb_first": sum(rss[:n]) / n, "rss_mb_last": sum(rss[-n:]) / n, "rss_mb_peak": max(rss)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scene", default="scenes/openfield.yaml")
+    ap.add_argument("--frames", type=int, default=10)
+    ap.add_argument("--preset", default="fast")
+    ap.add_argument("--only", choices=["simgen", "plain"])
+    ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--_child", help=argparse.SUPPRESS)
+    ap.add_argument("--_out", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a._child:
+        print(json.dumps(_measure(a._child, a.scene, a.frames, a.preset, Path(a._out))))
+        return
+    results = []
+    for mode in [a.only] if a.only else ["plain", "simgen"]:
+        with tempfile.TemporaryDirectory() as tmp:
+            cmd = [sys.executable, __file__, "--scene", a.scene, "--frames", str(a.frames), "--preset", a.preset,
+                   "--_child", mode, "--_out", str(Path(tmp) / "ds")]
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode != 0:
+                sys.exit(f"{mode} run failed:\n{proc.stderr[-3000:]}")
+            results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    print(f"scene {a.scene}, preset {a.preset}, {a.frames} frames (first frame excluded from frames/s)")
+    print(f"{'loop':8} {'frames/s':>9} {'s/frame':>8} {'RSS first':>10} {'RSS last':>9} {'RSS peak':>9}")
+    for r in results:
+        print(f"{r['mode']:8} {r['fps']:9.3f} {r['s_per_frame']:8.2f} {r['rss_mb_first']:9.0f}M "
+              f"{r['rss_mb_last']:8.0f}M {r['rss_mb_peak']:8.0f}M")
+    if len(results) == 2:
+        print(f"simgen / plain throughput: {results[1]['fps'] / results[0]['fps']:.3f}")
+    if a.json:
+        a.json.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

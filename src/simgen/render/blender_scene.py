@@ -1,0 +1,389 @@
+"""One Blender scene built once per worker, then set to each FrameSpec and rendered (bpy).
+
+``BlenderScene(spec)`` resets Blender and creates the objects that a scene's
+frames share: the animal, the rig parts, one camera object per camera, one light
+per light, the world. ``apply(spec)`` copies a frame's values onto them (never
+creating objects, never drawing random numbers). Then, per camera:
+``render_rgb`` (Cycles, EEVEE or Workbench), ``render_mask`` (a second, flat
+Workbench pass whose object colors are the instance ids), ``keypoint_hits``
+(scene ray casts for visibility).
+
+Mask ids: 0 background, 1 the animal, 2.. the rig parts in scene order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from simgen.errors import SimgenError
+from simgen.render.camera import PinholeCamera
+
+log = logging.getLogger(__name__)
+
+ENGINES = {"cycles": "CYCLES", "eevee": "BLENDER_EEVEE", "workbench": "BLENDER_WORKBENCH"}
+GPU_BACKENDS = ("OPTIX", "CUDA", "HIP", "METAL", "ONEAPI")
+ANIMAL_ID = 1
+FIRST_RIG_ID = 2
+
+
+def as_dict(spec) -> dict:
+    """A FrameSpec (pydantic model) or its ``model_dump()`` as a plain dict."""
+    return spec if isinstance(spec, dict) else spec.model_dump()
+
+
+class BlenderScene:
+    def __init__(self, spec, *, threads: int | None = None, animal=None):
+        """Build the scene for ``spec``'s cameras, lights, rig and animal.
+
+        ``animal``: an ``AnimalAsset`` to use instead of resolving ``spec.animal.asset``
+        (tests pass a tiny one); ``threads``: CPU threads per render (None = all).
+        """
+        import bpy
+
+        from simgen.render.animal import AnimalAsset, AnimalRig, resolve_asset
+        from simgen.render.rig import build_part
+
+        spec = as_dict(spec)
+        bpy.ops.wm.read_factory_settings(use_empty=True)
+        self.scene = scene = bpy.context.scene
+        self.collection = scene.collection
+        scene.render.resolution_percentage = 100
+        scene.render.pixel_aspect_x = scene.render.pixel_aspect_y = 1.0
+        scene.render.use_file_extension = False
+        scene.render.image_settings.file_format = "PNG"
+        scene.render.use_persistent_data = True  # keep Cycles' BVH between frames
+        if threads:
+            scene.render.threads_mode = "FIXED"
+            scene.render.threads = int(threads)
+        scene.world = bpy.data.worlds.new("world")
+        self._world_bg = _make_world(scene.world)
+
+        self.animal = None
+        if spec.get("animal") is not None:
+            asset = animal if animal is not None else AnimalAsset.load(resolve_asset(spec["animal"]["asset"]))
+            self.animal = AnimalRig(asset, self.collection)
+            for o in self.animal.meshes:
+                o.color = (ANIMAL_ID / 255.0, 0.0, 0.0, 1.0)
+        self.rig = [build_part(p, FIRST_RIG_ID + i, self.collection) for i, p in enumerate(spec.get("rig", []))]
+        if FIRST_RIG_ID + len(self.rig) > 256:
+            raise SimgenError("at most 254 rig parts fit in an 8-bit mask")
+        self.cameras = {}
+        for c in spec["cameras"]:
+            data = bpy.data.cameras.new(c["name"])
+            data.clip_start, data.clip_end = 0.001, 1000.0
+            obj = bpy.data.objects.new(f"camera:{c['name']}", data)
+            self.collection.objects.link(obj)
+            self.cameras[c["name"]] = obj
+        self.lights = {}
+        for li in spec.get("lights", []):
+            data = bpy.data.lights.new(li["name"], _light_type(li["type"]))
+            obj = bpy.data.objects.new(f"light:{li['name']}", data)
+            self.collection.objects.link(obj)
+            self.lights[li["name"]] = obj
+        self._device: str | None = None
+        self._spec: dict | None = None
+        self._pinholes: dict[str, PinholeCamera] = {}
+
+    # -- ids -------------------------------------------------------------------------
+    @property
+    def mask_ids(self) -> dict[str, int]:
+        ids = {"background": 0, "animal": ANIMAL_ID}
+        ids.update({p.name: p.mask_id for p in self.rig})
+        return ids
+
+    # -- per frame -------------------------------------------------------------------
+    def apply(self, spec) -> None:
+        from simgen.render.rig import apply_part
+
+        import bpy
+
+        spec = as_dict(spec)
+        if [c["name"] for c in spec["cameras"]] != list(self.cameras):
+            raise SimgenError("a frame's cameras differ from the scene's")
+        if len(spec.get("rig", [])) != len(self.rig):
+            raise SimgenError("a frame's rig parts differ from the scene's")
+        if self.animal is not None:
+            self.animal.apply(spec["animal"])
+        for part, p in zip(self.rig, spec.get("rig", [])):
+            apply_part(part, p)
+        self._pinholes = {}
+        for c in spec["cameras"]:
+            pin = PinholeCamera.from_spec(c)
+            apply_camera(self.cameras[c["name"]], pin)
+            self._pinholes[c["name"]] = pin
+        if [li["name"] for li in spec.get("lights", [])] != list(self.lights):
+            raise SimgenError("a frame's lights differ from the scene's")
+        for li in spec.get("lights", []):
+            _apply_light(self.lights[li["name"]], li)
+        w = spec.get("world") or {"color": (0.05, 0.05, 0.05), "strength": 1.0}
+        self._world_bg.inputs["Color"].default_value = (*(float(c) for c in w["color"]), 1.0)
+        self._world_bg.inputs["Strength"].default_value = float(w["strength"])
+        self.scene.world.color = tuple(float(c) for c in w["color"])
+        self._render_settings(spec["render"])
+        self._spec = spec
+        bpy.context.view_layer.update()
+
+    def pinhole(self, camera: str) -> PinholeCamera:
+        return self._pinholes[camera]
+
+    def _render_settings(self, r: dict) -> None:
+        s = self.scene
+        engine = ENGINES.get(r.get("engine", "cycles"))
+        if engine is None:
+            raise SimgenError(f"unknown render engine {r.get('engine')!r}; choices: {', '.join(ENGINES)}")
+        self._engine = engine
+        samples = int(r.get("samples", 16))
+        if engine == "CYCLES":
+            c = s.cycles
+            c.samples = samples
+            c.use_denoising = bool(r.get("denoise", False))
+            if c.use_denoising:
+                c.denoiser = "OPENIMAGEDENOISE"
+                # OIDN's high-quality mode costs more than the 8-16 samples it cleans
+                # up on a CPU; it pays off only for production sample counts.
+                hq = samples >= 64
+                c.denoising_prefilter = "ACCURATE" if hq else "FAST"
+                c.denoising_quality = "HIGH" if hq else "FAST"
+            # Lab rigs have no glass or volumes; a few diffuse/glossy bounces light them.
+            # Halves the render time against Blender's defaults (12 bounces).
+            c.max_bounces, c.diffuse_bounces, c.glossy_bounces = 4, 2, 2
+            c.transmission_bounces, c.volume_bounces, c.transparent_max_bounces = 2, 0, 4
+            # Fixed seed: the same FrameSpec renders the same noise in any worker.
+            c.seed = int(r.get("cycles_seed", 0))
+            c.use_animated_seed = False
+            dev = r.get("device", "cpu")
+            if dev != self._device:
+                with quiet_stdout():  # Cycles prints a line per missing GPU library
+                    c.device, note = _select_device(dev)
+                if note:
+                    log.warning(note) if c.device == "CPU" else log.info(note)
+                self._device = dev
+        elif engine == "BLENDER_EEVEE":
+            s.eevee.taa_render_samples = samples
+
+    # -- rendering -------------------------------------------------------------------
+    def _use_camera(self, camera: str) -> None:
+        pin = self._pinholes[camera]
+        self.scene.camera = self.cameras[camera]
+        self.scene.render.resolution_x = pin.width
+        self.scene.render.resolution_y = pin.height
+
+    def render_rgb(self, camera: str, path: Path) -> None:
+        """Render the color image of ``camera`` to the PNG ``path``."""
+        import bpy
+
+        s = self.scene
+        self._use_camera(camera)
+        s.render.engine = self._engine
+        s.render.film_transparent = False
+        s.view_settings.view_transform = "Standard"
+        s.view_settings.look = "None"
+        s.render.dither_intensity = 0.0  # no random dither: renders repeat exactly
+        s.display_settings.display_device = "sRGB"
+        if self._engine == "BLENDER_WORKBENCH":
+            sh = s.display.shading
+            sh.light, sh.color_type = "STUDIO", "MATERIAL"
+            s.display.render_aa = "8"
+        st = s.render.image_settings
+        st.file_format, st.color_mode, st.color_depth = "PNG", "RGB", "8"
+        s.render.filepath = str(Path(path).resolve())
+        with quiet_stdout():
+            bpy.ops.render.render(write_still=True)
+
+    def render_mask(self, camera: str, path: Path) -> np.ndarray:
+        """Render instance ids of ``camera``; returns the (H, W) uint8 mask.
+
+        ``path`` receives Blender's RGB PNG (ids in the red channel); callers store
+        the returned array. Flat object colors, no anti-aliasing, raw color
+        transform and no dither make the ids exact (NOTES-bpy5.md).
+        """
+        import bpy
+        from PIL import Image
+
+        s = self.scene
+        self._use_camera(camera)
+        s.render.engine = "BLENDER_WORKBENCH"
+        sh = s.display.shading
+        sh.light, sh.color_type = "FLAT", "OBJECT"
+        sh.show_shadows = sh.show_cavity = sh.show_object_outline = sh.show_specular_highlight = False
+        s.display.render_aa = "OFF"
+        s.view_settings.view_transform = "Raw"
+        s.view_settings.look = "None"
+        s.render.dither_intensity = 0.0
+        s.render.film_transparent = True  # background renders as 0
+        st = s.render.image_settings
+        st.file_format, st.color_mode, st.color_depth = "PNG", "RGBA", "8"
+        s.render.filepath = str(Path(path).resolve())
+        try:
+            with quiet_stdout():
+                bpy.ops.render.render(write_still=True)
+        finally:
+            s.render.film_transparent = False
+            s.view_settings.view_transform = "Standard"
+        with Image.open(path) as im:
+            a = np.asarray(im)
+        ids = np.where(a[..., 3] > 0, a[..., 0], 0).astype(np.uint8)
+        return ids
+
+    # -- labels ----------------------------------------------------------------------
+    def keypoints_world(self) -> np.ndarray:
+        if self.animal is None:
+            raise SimgenError("this scene has no animal")
+        return self.animal.keypoints_world()
+
+    def first_hits(self, origin: np.ndarray, points: np.ndarray, tolerance: float) -> np.ndarray:
+        """Distance at which a ray from ``origin`` toward each point is blocked.
+
+        A ray is blocked by the first non-animal surface, or by the animal's
+        surface once the ray has entered and left the animal (so a keypoint just
+        under the skin on the side facing the camera stays visible, one behind
+        the body does not). ``inf`` when nothing blocks it before the point.
+        Surfaces within ``tolerance`` of the point do not block it.
+        """
+        import bpy
+        from mathutils import Vector
+
+        dg = bpy.context.evaluated_depsgraph_get()
+        animal = set()
+        if self.animal is not None:
+            animal = {o.name for o in self.animal.meshes}
+        out = np.full(len(points), np.inf)
+        o = Vector(tuple(float(v) for v in origin))
+        eps = 1e-5
+        for i, p in enumerate(np.asarray(points, float)):
+            d = Vector(tuple(p)) - o
+            dist = d.length
+            if dist <= 0:
+                continue
+            d.normalize()
+            travelled, animal_crossings = 0.0, 0
+            limit = dist - tolerance
+            while travelled < limit:
+                hit, loc, _n, _idx, obj, _m = self.scene.ray_cast(dg, o + d * travelled, d, distance=limit - travelled)
+                if not hit:
+                    break
+                at = (loc - o).length
+                if obj is None or obj.original.name not in animal:
+                    out[i] = at
+                    break
+                animal_crossings += 1
+                if animal_crossings >= 2:  # entered and left the body: the point lies behind it
+                    out[i] = at
+                    break
+                travelled = at + eps
+        return out
+
+
+@contextlib.contextmanager
+def quiet_stdout():
+    """Silence what Blender's C code prints during a render: "Fra:"/"Saved:" lines on
+    fd 1 and the harmless software-OpenGL "EGL Error" lines on fd 2. Failures still
+    surface: the render operator raises RuntimeError."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, devnull):
+            os.close(fd)
+
+
+def apply_camera(obj, pin: PinholeCamera) -> None:
+    """Copy a PinholeCamera onto a Blender camera object."""
+    from mathutils import Matrix
+
+    b = pin.blender()
+    obj.matrix_world = Matrix([list(r) for r in b.matrix_world])
+    cam = obj.data
+    cam.type = "PERSP"
+    cam.lens_unit = "MILLIMETERS"
+    cam.lens = b.lens
+    cam.sensor_width = b.sensor_width
+    cam.sensor_height = b.sensor_height
+    cam.sensor_fit = b.sensor_fit
+    cam.shift_x, cam.shift_y = b.shift_x, b.shift_y
+
+
+def _make_world(world):
+    nt = world.node_tree
+    nt.nodes.clear()
+    bg = nt.nodes.new("ShaderNodeBackground")
+    out = nt.nodes.new("ShaderNodeOutputWorld")
+    nt.links.new(bg.outputs["Background"], out.inputs["Surface"])
+    return bg
+
+
+def _light_type(t: str) -> str:
+    types = {"area": "AREA", "point": "POINT", "sun": "SUN", "spot": "SPOT"}
+    if t not in types:
+        raise SimgenError(f"unknown light type {t!r}; choices: {', '.join(types)}")
+    return types[t]
+
+
+def _apply_light(obj, li: dict) -> None:
+    from simgen.render.camera import look_at_rotation
+    from mathutils import Matrix
+
+    data = obj.data
+    t = _light_type(li["type"])
+    if data.type != t:
+        data.type = t
+        data = obj.data
+    pos = np.asarray(li["position"], float)
+    target = np.asarray(li.get("look_at", (0.0, 0.0, 0.0)), float)
+    fwd = target - pos
+    # Blender lights shine down their local -Z, like a camera; any roll will do.
+    up = np.array([0.0, 1.0, 0.0]) if abs(fwd[2]) > 0.99 * np.linalg.norm(fwd) else np.array([0.0, 0.0, 1.0])
+    R = look_at_rotation(pos, target, up)
+    m = np.eye(4)
+    m[:3, :3] = R.T @ np.diag([1.0, -1.0, -1.0])
+    m[:3, 3] = pos
+    obj.matrix_world = Matrix(m.tolist())
+    data.energy = float(li["energy"])
+    data.color = tuple(float(c) for c in li.get("color", (1.0, 1.0, 1.0)))
+    size = float(li.get("size", 0.1))
+    if t == "AREA":
+        data.size = size
+    elif t in ("POINT", "SPOT"):
+        data.shadow_soft_size = size  # the scene's size is the point radius
+    elif t == "SUN":
+        data.angle = math.radians(size)  # for a sun, `size` is its angular diameter in degrees
+
+
+def _select_device(device: str) -> tuple[str, str]:
+    """('CPU' or 'GPU' for ``scene.cycles.device``, a line for the log); GPU only when found."""
+    import bpy
+
+    if device == "cpu":
+        return "CPU", ""
+    try:
+        prefs = bpy.context.preferences.addons["cycles"].preferences
+    except KeyError:
+        return "CPU", "Cycles add-on preferences unavailable; rendering on CPU"
+    for backend in GPU_BACKENDS:
+        try:
+            prefs.compute_device_type = backend
+        except TypeError:  # backend not built into this bpy
+            continue
+        prefs.refresh_devices()
+        devs = [d for d in prefs.devices if d.type == backend]
+        if devs:
+            for d in prefs.devices:
+                d.use = d.type == backend
+            return "GPU", f"Cycles on GPU via {backend}: {', '.join(d.name for d in devs)}"
+    prefs.compute_device_type = "NONE"
+    return "CPU", (f"device {device} requested but no GPU found (tried {'/'.join(GPU_BACKENDS)}); "
+                   "Cycles renders on CPU")

@@ -1,0 +1,83 @@
+"""Contact sheets of a rendered dataset with its labels drawn on (PIL, no bpy).
+
+Visible keypoints (v=2) are filled dots, occluded ones (v=1) hollow rings,
+keypoints outside the image (v=0) are not drawn; skeleton edges join keypoints
+that are both in the image; the box is the annotation's ``bbox``.
+"""
+
+from __future__ import annotations
+
+import colorsys
+from pathlib import Path
+
+import numpy as np
+
+from simgen.errors import SimgenError
+
+
+def _palette(n: int) -> list[tuple[int, int, int]]:
+    return [tuple(int(255 * c) for c in colorsys.hsv_to_rgb(i / max(n, 1), 0.85, 1.0)) for i in range(n)]
+
+
+def draw_labels(img, label, skeleton_idx: list[tuple[int, int]], radius: float | None = None):
+    """Draw one CameraLabel onto a PIL image (in place); returns the image."""
+    from PIL import ImageDraw
+
+    d = ImageDraw.Draw(img)
+    kp = np.asarray(label.keypoints, float)
+    colors = _palette(len(kp))
+    r = radius or max(2.0, min(img.size) / 120)
+    for a, b in skeleton_idx:
+        if kp[a, 2] > 0 and kp[b, 2] > 0:
+            d.line([tuple(kp[a, :2]), tuple(kp[b, :2])], fill=(255, 255, 255), width=1)
+    if label.bbox is not None:
+        x0, y0, x1, y1 = (float(v) for v in label.bbox)
+        d.rectangle([x0, y0, x1, y1], outline=(255, 220, 0), width=1)
+    for (x, y, v), c in zip(kp, colors):
+        box = [x - r, y - r, x + r, y + r]
+        if v >= 2:
+            d.ellipse(box, fill=c, outline=(0, 0, 0))
+        elif v >= 1:
+            d.ellipse(box, outline=c, width=max(1, int(r / 2)))
+    return img
+
+
+def contact_sheet(root: Path | str, out: Path | str, n: int = 16, camera: str | None = None,
+                  columns: int | None = None, tile_width: int = 320) -> Path:
+    """Write a grid of the first ``n`` complete frames (all cameras, or one) to ``out``."""
+    from PIL import Image, ImageDraw
+
+    from simgen.dataset import Dataset
+
+    ds = Dataset(root)
+    frames = ds.frames()
+    if not frames:
+        raise SimgenError(f"{root}: no complete frames to show")
+    cams = [camera] if camera else ds.meta.camera_names
+    if camera and camera not in ds.meta.camera_names:
+        raise SimgenError(f"{root}: no camera {camera!r} (has {', '.join(ds.meta.camera_names)})")
+    skel_names = {name: i for i, name in enumerate(ds.keypoints)}
+    skel = [(skel_names[a], skel_names[b]) for a, b in ds.meta.skeleton if a in skel_names and b in skel_names]
+    tiles = []
+    for f in frames:
+        ann = ds.annotation(f)
+        for cam in cams:
+            if len(tiles) >= n:
+                break
+            img = Image.fromarray(ds.load_image(cam, f))
+            draw_labels(img, ann.cameras[cam], skel)
+            ImageDraw.Draw(img).text((4, 2), f"{f} {cam}", fill=(255, 255, 0))
+            scale = tile_width / img.width
+            tiles.append(img.resize((tile_width, max(1, round(img.height * scale))), Image.BILINEAR))
+        if len(tiles) >= n:
+            break
+    cols = columns or int(np.ceil(np.sqrt(len(tiles))))
+    rows = int(np.ceil(len(tiles) / cols))
+    th = max(t.height for t in tiles)
+    sheet = Image.new("RGB", (cols * tile_width, rows * th), (30, 30, 30))
+    for i, t in enumerate(tiles):
+        sheet.paste(t, ((i % cols) * tile_width, (i // cols) * th))
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(out)
+    return out
