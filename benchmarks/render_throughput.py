@@ -3,6 +3,8 @@
     python benchmarks/render_throughput.py --scene scenes/openfield.yaml --frames 10 --preset fast
     python benchmarks/render_throughput.py --scene scenes/openfield.yaml --frames 500 --preset preview \
         --only simgen                                      # memory over 500 frames
+    python benchmarks/render_throughput.py --frames 500 --preset fast --set 'render.resolution=[160,120]' \
+        --only simgen --json rss.json                      # the Cycles path, small frames
 
 Each measurement runs in its own process (a fresh Blender):
 - ``simgen``: the real worker loop (``FrameRenderer``): sample, apply, RGB + mask
@@ -11,7 +13,9 @@ Each measurement runs in its own process (a fresh Blender):
   script does: set the frame's values and ``bpy.ops.render.render(write_still=True)``.
 Both skip the first frame's time (Blender loads kernels and builds its BVH then).
 Resident memory (RSS) is sampled after every frame; "flat" means the last tenth of
-the run uses no more than the first tenth plus a small margin.
+the run uses no more than the first tenth plus a small margin, and the trend over the
+second half of the run (least-squares slope, MB per 100 frames) is about zero. ``--json``
+also keeps the per-frame RSS trace.
 """
 
 from __future__ import annotations
@@ -33,10 +37,10 @@ def _rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def _measure(mode: str, scene: str, frames: int, preset: str | None, out: Path) -> dict:
+def _measure(mode: str, scene: str, frames: int, preset: str | None, out: Path, sets: list[str]) -> dict:
     from simgen.render.run import FrameRenderer, plan
 
-    p = plan(Path(scene), out, frames=frames, preset=preset)
+    p = plan(Path(scene), out, frames=frames, preset=preset, overrides=sets)
     times, rss = [], []
     if mode == "simgen":
         r = FrameRenderer(p.scene_path, p.out, p.overrides, p.meta)
@@ -71,9 +75,16 @@ def _measure(mode: str, scene: str, frames: int, preset: str | None, out: Path) 
             rss.append(_rss_mb())
     steady = times[1:] or times
     n = max(1, len(rss) // 10)
+    half = rss[len(rss) // 2:]
+    slope = 0.0
+    if len(half) >= 2:
+        import numpy as np
+
+        slope = float(np.polyfit(np.arange(len(half)), half, 1)[0]) * 100
     return {"mode": mode, "frames": len(times), "fps": len(steady) / sum(steady),
             "s_per_frame": sum(steady) / len(steady), "first_frame_s": times[0],
-            "rss_mb_first": sum(rss[:n]) / n, "rss_mb_last": sum(rss[-n:]) / n, "rss_mb_peak": max(rss)}
+            "rss_mb_first": sum(rss[:n]) / n, "rss_mb_last": sum(rss[-n:]) / n, "rss_mb_peak": max(rss),
+            "rss_mb_per_100_frames_2nd_half": slope, "rss_mb": [round(r, 1) for r in rss]}
 
 
 def main() -> None:
@@ -82,27 +93,33 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=10)
     ap.add_argument("--preset", default="fast")
     ap.add_argument("--only", choices=["simgen", "plain"])
+    ap.add_argument("--set", dest="sets", action="append", default=[],
+                    help="scene override after the preset (repeatable), e.g. 'render.resolution=[160,120]'")
     ap.add_argument("--json", type=Path, help="also write the results here")
     ap.add_argument("--_child", help=argparse.SUPPRESS)
     ap.add_argument("--_out", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a._child:
-        print(json.dumps(_measure(a._child, a.scene, a.frames, a.preset, Path(a._out))))
+        print(json.dumps(_measure(a._child, a.scene, a.frames, a.preset, Path(a._out), a.sets)))
         return
     results = []
     for mode in [a.only] if a.only else ["plain", "simgen"]:
         with tempfile.TemporaryDirectory() as tmp:
             cmd = [sys.executable, __file__, "--scene", a.scene, "--frames", str(a.frames), "--preset", a.preset,
                    "--_child", mode, "--_out", str(Path(tmp) / "ds")]
+            for expr in a.sets:
+                cmd += ["--set", expr]
             proc = subprocess.run(cmd, capture_output=True, text=True)
             if proc.returncode != 0:
                 sys.exit(f"{mode} run failed:\n{proc.stderr[-3000:]}")
             results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    print(f"scene {a.scene}, preset {a.preset}, {a.frames} frames (first frame excluded from frames/s)")
-    print(f"{'loop':8} {'frames/s':>9} {'s/frame':>8} {'RSS first':>10} {'RSS last':>9} {'RSS peak':>9}")
+    sets = "".join(f" --set {e}" for e in a.sets)
+    print(f"scene {a.scene}, preset {a.preset}{sets}, {a.frames} frames (first frame excluded from frames/s)")
+    print(f"{'loop':8} {'frames/s':>9} {'s/frame':>8} {'RSS first':>10} {'RSS last':>9} {'RSS peak':>9} "
+          f"{'MB/100 fr':>10}")
     for r in results:
         print(f"{r['mode']:8} {r['fps']:9.3f} {r['s_per_frame']:8.2f} {r['rss_mb_first']:9.0f}M "
-              f"{r['rss_mb_last']:8.0f}M {r['rss_mb_peak']:8.0f}M")
+              f"{r['rss_mb_last']:8.0f}M {r['rss_mb_peak']:8.0f}M {r['rss_mb_per_100_frames_2nd_half']:10.2f}")
     if len(results) == 2:
         print(f"simgen / plain throughput: {results[1]['fps'] / results[0]['fps']:.3f}")
     if a.json:

@@ -9,7 +9,7 @@ from simgen.resources import data_dir
 from simgen.sampling import sample_frame
 from simgen.scene import load_scene
 
-SCENES = ["openfield", "headfixed_wheel", "multiview_arena"]
+SCENES = ["openfield", "headfixed_wheel", "multiview_arena", "openfield_clips"]
 
 
 @pytest.mark.parametrize("name", SCENES)

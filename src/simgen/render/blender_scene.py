@@ -5,8 +5,9 @@ frames share: the animal, the rig parts, one camera object per camera, one light
 per light, the world. ``apply(spec)`` copies a frame's values onto them (never
 creating objects, never drawing random numbers). Then, per camera:
 ``render_rgb`` (Cycles, EEVEE or Workbench), ``render_mask`` (a second, flat
-Workbench pass whose object colors are the instance ids), ``keypoint_hits``
-(scene ray casts for visibility).
+Workbench pass whose object colors are the instance ids; with ``depth=True`` the
+same pass also gives the Z pass, i.e. depth at each pixel center, through a
+compositor File Output node), ``first_hits`` (scene ray casts for visibility).
 
 Mask ids: 0 background, 1 the animal, 2.. the rig parts in scene order.
 """
@@ -59,6 +60,7 @@ class BlenderScene:
         scene.render.use_file_extension = False
         scene.render.image_settings.file_format = "PNG"
         scene.render.use_persistent_data = True  # keep Cycles' BVH between frames
+        scene.render.use_compositing = False  # only the depth pass turns the compositor on
         if threads:
             scene.render.threads_mode = "FIXED"
             scene.render.threads = int(threads)
@@ -90,6 +92,7 @@ class BlenderScene:
         self._device: str | None = None
         self._spec: dict | None = None
         self._pinholes: dict[str, PinholeCamera] = {}
+        self._depth_out = None  # (File Output node, folder), built on the first depth request
 
     # -- ids -------------------------------------------------------------------------
     @property
@@ -197,12 +200,15 @@ class BlenderScene:
         with quiet_stdout():
             bpy.ops.render.render(write_still=True)
 
-    def render_mask(self, camera: str, path: Path) -> np.ndarray:
-        """Render instance ids of ``camera``; returns the (H, W) uint8 mask.
+    def render_mask(self, camera: str, path: Path, *, depth: bool = False):
+        """Render instance ids of ``camera``; returns the (H, W) uint8 mask, or
+        ``(mask, depth)`` with ``depth=True``.
 
         ``path`` receives Blender's RGB PNG (ids in the red channel); callers store
         the returned array. Flat object colors, no anti-aliasing, raw color
-        transform and no dither make the ids exact (NOTES-bpy5.md).
+        transform and no dither make the ids exact (NOTES-bpy5.md). The depth
+        (float32, meters along the camera's optical axis, ``inf`` where no surface is
+        hit) is the same pass's Z buffer, sampled at the pixel centers like the ids.
         """
         import bpy
         from PIL import Image
@@ -210,6 +216,7 @@ class BlenderScene:
         s = self.scene
         self._use_camera(camera)
         s.render.engine = "BLENDER_WORKBENCH"
+        depth_file = self._enable_depth() if depth else None  # after the engine: its passes
         sh = s.display.shading
         sh.light, sh.color_type = "FLAT", "OBJECT"
         sh.show_shadows = sh.show_cavity = sh.show_object_outline = sh.show_specular_highlight = False
@@ -227,10 +234,74 @@ class BlenderScene:
         finally:
             s.render.film_transparent = False
             s.view_settings.view_transform = "Standard"
+            if depth:
+                s.render.use_compositing = False
+                bpy.context.view_layer.use_pass_z = False
         with Image.open(path) as im:
             a = np.asarray(im)
         ids = np.where(a[..., 3] > 0, a[..., 0], 0).astype(np.uint8)
-        return ids
+        if not depth:
+            return ids
+        return ids, self._read_depth(depth_file, camera)
+
+    def _enable_depth(self) -> Path:
+        """Turn on the Z pass and a compositor that writes it to an EXR; returns that file.
+
+        The compositor passes the mask image through unchanged and runs only during
+        the mask pass (``use_compositing`` is off for the RGB pass).
+        """
+        import atexit
+        import shutil
+        import tempfile
+
+        import bpy
+
+        bpy.context.view_layer.use_pass_z = True  # before the node: its Depth socket needs the pass
+        if self._depth_out is None:
+            folder = Path(tempfile.mkdtemp(prefix="simgen-depth-"))
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+            ng = bpy.data.node_groups.new("simgen_depth", "CompositorNodeTree")
+            ng.interface.new_socket("Image", in_out="OUTPUT", socket_type="NodeSocketColor")
+            layers = ng.nodes.new("CompositorNodeRLayers")
+            out = ng.nodes.new("NodeGroupOutput")
+            ng.links.new(layers.outputs["Image"], out.inputs[0])
+            fo = ng.nodes.new("CompositorNodeOutputFile")
+            fo.file_output_items.new("FLOAT", "depth")
+            fo.directory = str(folder)
+            fo.file_name = "z_"
+            fmt = fo.format
+            fmt.media_type = "IMAGE"
+            fmt.file_format = "OPEN_EXR"
+            fmt.color_depth = "32"  # full float: the Z buffer's own precision
+            fmt.exr_codec = "NONE"
+            ng.links.new(layers.outputs["Depth"], fo.inputs["depth"])
+            self.scene.compositing_node_group = ng
+            self._depth_out = (fo, folder)
+        _, folder = self._depth_out
+        self.scene.render.use_compositing = True
+        # the node names its file <file_name><item>, plus ".exr" only with use_file_extension
+        target = folder / ("z_depth.exr" if self.scene.render.use_file_extension else "z_depth")
+        target.unlink(missing_ok=True)
+        return target
+
+    def _read_depth(self, path: Path, camera: str) -> np.ndarray:
+        import bpy
+
+        if not path.is_file():
+            raise SimgenError(f"the depth pass wrote no file ({path.name}); is the compositor disabled?")
+        img = bpy.data.images.load(str(path), check_existing=False)
+        try:
+            img.colorspace_settings.is_data = True  # raw values, no color transform
+            w, h = img.size
+            buf = np.empty(w * h * img.channels, np.float32)
+            img.pixels.foreach_get(buf)
+        finally:
+            bpy.data.images.remove(img)
+        path.unlink(missing_ok=True)
+        z = buf.reshape(h, w, -1)[::-1, :, 0].copy()  # Blender's rows run bottom-up
+        far = self.cameras[camera].data.clip_end
+        z[~(z < 0.999 * far)] = np.inf  # background: the Z buffer holds the far clip (or more)
+        return z
 
     # -- labels ----------------------------------------------------------------------
     def keypoints_world(self) -> np.ndarray:

@@ -48,6 +48,7 @@ class RenderResult:
     rendered: list[int]
     skipped: list[int]
     seconds: float
+    videos: list[Path] = field(default_factory=list)  # clip mp4s written (sequence mode)
 
     @property
     def fps(self) -> float:
@@ -139,8 +140,6 @@ def plan(scene_path: Path, out: Path, *, frames: int | None = None, start: int =
 
     sets = scene_overrides(preset, overrides)
     loaded = load_scene(scene_path, sets)
-    if loaded.scene.render.depth:
-        raise SimgenError("render.depth: depth maps are not implemented yet; set it to false")
     n = frames if frames is not None else loaded.scene.frames
     if n < 1 or start < 0:
         raise SimgenError("--frames must be >= 1 and --start >= 0")
@@ -162,10 +161,11 @@ def plan(scene_path: Path, out: Path, *, frames: int | None = None, start: int =
 def _remove_stale_tmp(layout, cameras: list[str], frame: int) -> None:
     """Delete temporary files of ``frame`` left by a killed process (not by a live one)."""
     for cam in cameras:
-        for folder in (layout.image(cam, frame).parent, layout.mask(cam, frame).parent):
+        for path in (layout.image(cam, frame), layout.mask(cam, frame), layout.depth(cam, frame)):
+            folder = path.parent
             if not folder.is_dir():
                 continue
-            for p in folder.glob(f".{frame:06d}.png.*"):
+            for p in folder.glob(f".{path.name}.*"):
                 try:
                     pid = int(p.name.split(".")[3])
                 except (IndexError, ValueError):
@@ -236,7 +236,11 @@ class FrameRenderer:
                 bs.render_rgb(cam.name, tmp)
                 mtmp, _ = w.mask_target(cam.name, frame)
                 try:
-                    mask = bs.render_mask(cam.name, mtmp)
+                    if spec.render.depth:
+                        mask, depth = bs.render_mask(cam.name, mtmp, depth=True)
+                        w.write_depth(cam.name, frame, depth)
+                    else:
+                        mask = bs.render_mask(cam.name, mtmp)
                 finally:
                     mtmp.unlink(missing_ok=True)
                 w.write_mask(cam.name, frame, mask)
@@ -282,7 +286,7 @@ def run(p: RenderPlan, *, workers: int = 1, progress: bool = True, sample: Calla
     t0 = time.perf_counter()
     done: list[int] = []
     if not p.todo:
-        return RenderResult(done, p.skipped, 0.0)
+        return RenderResult(done, p.skipped, 0.0, write_videos(p))
     workers = max(1, min(workers, len(p.todo)))
     with _Progress(len(p.todo), enabled=progress) as bar:
         if workers == 1:
@@ -322,7 +326,22 @@ def run(p: RenderPlan, *, workers: int = 1, progress: bool = True, sample: Calla
                         proc.terminate()
             if errors:
                 raise SimgenError("a render worker failed: " + errors[0])
-    return RenderResult(sorted(done), p.skipped, time.perf_counter() - t0)
+    seconds = time.perf_counter() - t0
+    return RenderResult(sorted(done), p.skipped, seconds, write_videos(p))
+
+
+def write_videos(p: RenderPlan) -> list[Path]:
+    """Sequence mode: the mp4 of each clip whose frames are all complete (any shard's)."""
+    from simgen.dataset import DatasetMeta, Layout
+    from simgen.render.video import write_clip_videos
+    from simgen.scene import load_scene
+
+    scene = load_scene(p.scene_path, p.overrides).scene
+    if scene.frames_mode != "sequence":
+        return []
+    layout = Layout(p.out)
+    # dataset.json's range: the union of every run and shard that wrote into this directory
+    return write_clip_videos(layout, DatasetMeta.load(layout.meta), scene.sequence.length, scene.sequence.fps)
 
 
 class _Progress:
@@ -369,4 +388,5 @@ def render(scene_path: Path, out: Path, *, frames: int | None = None, start: int
     return res
 
 
-__all__ = ["PRESETS", "FrameRenderer", "RenderPlan", "RenderResult", "parse_shard", "plan", "render", "run"]
+__all__ = ["PRESETS", "FrameRenderer", "RenderPlan", "RenderResult", "parse_shard", "plan", "render", "run",
+           "write_videos"]

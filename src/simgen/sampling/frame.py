@@ -1,8 +1,15 @@
-"""``sample_frame(scene, i)``: the FrameSpec of frame i, pure numpy."""
+"""``sample_frame(scene, i)``: the FrameSpec of frame i, pure numpy.
+
+``frames_mode: independent`` draws every field of frame i from generators keyed by
+(seed, i, field). ``frames_mode: sequence`` keys every field by the frame's clip
+(i // sequence.length) instead, so fur, scale, rig, lights, cameras and the start
+placement stay constant within a clip; the pose and the path then move smoothly
+(``simgen.sampling.sequence``).
+"""
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Callable
 
 import numpy as np
 
@@ -13,9 +20,12 @@ from simgen.sampling.draw import (
     draw_vector,
     rng_for,
 )
+from simgen.sampling.headfixed import fix_head, pivot_placement
+from simgen.sampling.skeletons import skeleton_for
 from simgen.sampling.spec import (
     AnimalSpec,
     CameraSpec,
+    ClipSpec,
     FrameSpec,
     LightSpec,
     MaterialSpec,
@@ -39,9 +49,9 @@ def default_up(position: list[float], look_at: list[float]) -> list[float]:
     return [0.0, 1.0, 0.0] if abs(axis[2] / norm) > _VERTICAL_COS else [0.0, 0.0, 1.0]
 
 
-def _camera(scene: Scene, cam: Camera, i: int, frame: int) -> CameraSpec:
+def _camera(scene: Scene, cam: Camera, draw_rng: Callable[[str], np.random.Generator]) -> CameraSpec:
     def rng(field: str) -> np.random.Generator:
-        return rng_for(scene.seed, frame, f"cameras.{cam.name}.{field}")
+        return draw_rng(f"cameras.{cam.name}.{field}")
 
     position = draw_vector(cam.position, 3, rng("position"))
     look_at = draw_vector(cam.look_at, 3, rng("look_at"))
@@ -68,53 +78,68 @@ def _camera(scene: Scene, cam: Camera, i: int, frame: int) -> CameraSpec:
     )
 
 
-@functools.lru_cache(maxsize=8)
-def _skeleton(asset: str):
-    """The animal's skeleton (bones, limits) without Blender; cached per process."""
-    if asset == "mouse":
-        from simgen.assets.mouse import default_skeleton
 
-        return default_skeleton()
-    from simgen.assets.mouse import load_asset_skeleton
-
-    return load_asset_skeleton(asset)
-
-
-def _pose(scene: Scene, frame: int) -> tuple[PoseSpec, float]:
-    """The pose, and how far it lifts (+) or sinks (-) the feet, unscaled meters."""
-    from simgen.assets.poses import ground_offset, sample_pose  # pure numpy; lazy import
+def _pose(scene: Scene, frame: int) -> PoseSpec:
+    """The pose of an independent frame."""
+    from simgen.assets.poses import sample_pose  # pure numpy; lazy import
 
     pose = scene.animal.pose
-    skeleton = _skeleton(scene.animal.asset)
+    skeleton = skeleton_for(scene.animal.asset)
     out = sample_pose(skeleton, pose.mode, dict(pose.preset_weights), pose.jitter_deg,
                       rng_for(scene.seed, frame, "animal.pose"))
-    spec = PoseSpec(preset=out["preset"], angles={k: [float(a) for a in v] for k, v in out["angles"].items()})
-    return spec, ground_offset(skeleton, spec.angles)
+    angles = out["angles"]
+    if pose.fixed_head:
+        angles = fix_head(skeleton, angles, out["preset"])
+    return PoseSpec(preset=out["preset"], angles={k: [float(a) for a in v] for k, v in angles.items()})
 
 
 def sample_frame(scene: Scene, frame: int) -> FrameSpec:
     """Every random value of frame ``frame``; same (scene, frame) -> same FrameSpec."""
+    from simgen.assets.poses import ground_offset  # pure numpy; lazy import
+
     if frame < 0:
         raise ValueError(f"frame index must be >= 0 (got {frame})")
     seed = scene.seed
+    clip = None
+    if scene.frames_mode == "sequence":
+        seq = scene.sequence
+        index, j = divmod(frame, seq.length)
+        clip = ClipSpec(index=index, frame=j, length=seq.length, fps=seq.fps, time_s=j / seq.fps)
 
-    def rng(field: str) -> np.random.Generator:
-        return rng_for(seed, frame, field)
+        def rng(field: str) -> np.random.Generator:  # per clip: constant within it
+            return rng_for(seed, index, "clip." + field)
+    else:
+        def rng(field: str) -> np.random.Generator:
+            return rng_for(seed, frame, field)
 
     a = scene.animal
     scale = draw_number(a.scale, rng("animal.scale"))
-    pose, lift = _pose(scene, frame)
+    x = draw_number(a.placement.x, rng("animal.placement.x"))
+    y = draw_number(a.placement.y, rng("animal.placement.y"))
+    z = draw_number(a.placement.z, rng("animal.placement.z"))
+    yaw = draw_number(a.placement.yaw, rng("animal.placement.yaw"))
+    if clip is not None:
+        from simgen.sampling.sequence import clip_frame
+
+        cf = clip_frame(scene, clip.index, clip.frame, scale, (x, y, yaw))
+        pose = PoseSpec(preset=cf.preset, angles=cf.angles)
+        x, y, yaw = cf.x, cf.y, cf.yaw_deg
+        lift = cf.lift  # smoothed over the gait cycle: no bobbing from frame to frame
+    else:
+        pose = _pose(scene, frame)
+        lift = None
+    skeleton = skeleton_for(a.asset)
+    if a.pose.fixed_head:
+        # the head bar holds the head: scale and yaw pivot about it, feet are not re-grounded
+        x, y, z = pivot_placement(skeleton, x, y, z, yaw, scale)
+    else:
+        # poses cannot move the root: raise it so the feet stand where they do at rest
+        z += scale * (ground_offset(skeleton, pose.angles) if lift is None else lift)
     animal = AnimalSpec(
         asset=a.asset,
         fur=draw_choice(a.fur, rng("animal.fur")),
         scale=scale,
-        placement=PlacementSpec(
-            x=draw_number(a.placement.x, rng("animal.placement.x")),
-            y=draw_number(a.placement.y, rng("animal.placement.y")),
-            # poses cannot move the root: raise it so the feet stand where they do at rest
-            z=draw_number(a.placement.z, rng("animal.placement.z")) + scale * lift,
-            yaw_deg=draw_number(a.placement.yaw, rng("animal.placement.yaw")),
-        ),
+        placement=PlacementSpec(x=x, y=y, z=z, yaw_deg=yaw),
         pose=pose,
     )
     rig = []
@@ -157,11 +182,12 @@ def sample_frame(scene: Scene, frame: int) -> FrameSpec:
         ),
         animal=animal,
         rig=rig,
-        cameras=[_camera(scene, cam, i, frame) for i, cam in enumerate(scene.cameras)],
+        cameras=[_camera(scene, cam, rng) for cam in scene.cameras],
         lights=lights,
         world=WorldSpec(
             color=draw_scalar_or_vector(scene.world.color, 3, rng("world.color")),
             strength=draw_number(scene.world.strength, rng("world.strength")),
         ),
         keypoints=scene.keypoints.names,
+        clip=clip,
     )

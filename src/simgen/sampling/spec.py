@@ -90,6 +90,16 @@ class WorldSpec(Spec):
     strength: float
 
 
+class ClipSpec(Spec):
+    """Where a frame sits in its clip (``frames_mode: sequence``)."""
+
+    index: int  # clip number: frame // length
+    frame: int  # position in the clip, 0 .. length-1
+    length: int
+    fps: float
+    time_s: float  # frame / fps
+
+
 class FrameSpec(Spec):
     frame: int
     seed: int
@@ -100,6 +110,7 @@ class FrameSpec(Spec):
     lights: list[LightSpec]
     world: WorldSpec
     keypoints: str
+    clip: ClipSpec | None = None  # set in sequence mode
 
     def camera(self, name: str) -> CameraSpec:
         for cam in self.cameras:

@@ -32,6 +32,7 @@ Device = Literal["cpu", "gpu", "auto"]
 Fur = Literal["black", "agouti", "white", "brown"]
 PosePreset = Literal["rest", "walk", "trot", "turn", "rear", "groom", "curl", "sniff"]
 PoseMode = Literal["presets", "random", "rest"]
+FramesMode = Literal["independent", "sequence"]
 SensorFit = Literal["auto", "horizontal", "vertical"]
 LightType = Literal["area", "point", "sun", "spot"]
 Primitive = Literal["plane", "box", "cylinder", "arena", "wheel", "head_post"]
@@ -69,6 +70,10 @@ class Pose(Model):
         description="relative frequency of each preset (mode presets)")
     jitter_deg: Annotated[float, Strict(), Field(ge=0)] = Field(
         5.0, description="std of Gaussian noise added to every joint angle, degrees")
+    fixed_head: bool = Field(
+        False, description="head-fixed animal: the bones from the root to the head stay at rest, so the "
+        "head does not move against the body's placement while legs, tail, ears and jaw move; scale and "
+        "yaw pivot about the head keypoint, and the feet are not re-grounded (the head bar holds the animal)")
 
     @field_validator("preset_weights")
     @classmethod
@@ -157,10 +162,32 @@ class Keypoints(Model):
     names: str = Field("default", description="keypoint set: a name from configs/keypoints/ or a YAML path")
 
 
+class SequenceSettings(Model):
+    length: PosInt = Field(30, description="frames per clip: frame i is frame i % length of clip i // length")
+    fps: Annotated[float, Strict(), Field(gt=0)] = Field(
+        30.0, description="frames per second of a clip (how far the animal moves per frame; the mp4 rate)")
+    key_seconds: Annotated[float, Strict(), Field(gt=0)] = Field(
+        0.5, description="seconds between behavior keyframes; pose, speed and turning blend smoothly between them")
+    hold: Annotated[float, Strict(), Field(ge=0, le=1)] = Field(
+        0.7, description="chance that a keyframe keeps the previous keyframe's preset (bouts, not a new "
+        "behavior every keyframe); otherwise it draws one by animal.pose.preset_weights")
+    stride_hz: Positive = Field(
+        4.0, description="walking stride frequency, Hz, drawn per keyframe (trot: 1.7 times it); the animal "
+        "moves at the speed at which its stance feet do not slide")
+    wander_deg_s: NonNegative = Field(
+        30.0, description="std of the heading rate while walking or trotting, deg/s, drawn per keyframe "
+        "(the turn preset turns at 90-180 deg/s toward its side)")
+
+
 class Scene(Model):
     simgen: Literal[1] = Field(description="scene format version")
     seed: Annotated[int, Strict(), Field(ge=0)] = Field(0, description="dataset seed")
     frames: PosInt = Field(100, description="number of frames")
+    frames_mode: FramesMode = Field(
+        "independent", description="independent: every frame drawn on its own; sequence: smooth clips of "
+        "sequence.length frames (per-clip fur, scale, rig, lights, cameras; moving pose and placement), "
+        "also written as mp4 per camera")
+    sequence: SequenceSettings = Field(default_factory=SequenceSettings, description="clips (frames_mode: sequence)")
     render: RenderSettings = Field(default_factory=RenderSettings)
     animal: Animal = Field(default_factory=Animal)
     rig: list[RigItem] = Field(default_factory=list)
