@@ -87,3 +87,21 @@ def mouse(
     typer.echo(f"{out}: {len(doc['bones'])} bones, {len(doc['keypoints'])} keypoints, "
                f"{prov['mesh']['faces']} faces, watertight={prov['mesh']['watertight']}, "
                f"{prov['timings']['total_s']} s")
+
+
+@app.command("import")
+def import_model(
+    model: Annotated[Path, typer.Argument(help="rigged model: .blend, .glb/.gltf or .fbx")],
+    keypoints: Annotated[Path, typer.Option("--keypoints", "-k", help="YAML: keypoint anchors (bone or vertex), "
+                                                                      "joint limits, scale, yaw")],
+    out: OutDir,
+) -> None:
+    """Turn a rigged model from elsewhere into a simgen animal asset (for `animal.asset: DIR`)."""
+    from simgen.assets.external import import_rigged_model
+
+    try:
+        doc = import_rigged_model(model, keypoints, out)
+    except SimgenError as err:
+        _fail(err)
+    typer.echo(f"{out}: {len(doc['bones'])} bones, {len(doc['keypoints'])} keypoints "
+               f"(scene: animal.asset: {out}, keypoints.names: {out / 'keypoints.yaml'})")
