@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 OUT ?= out/demo
 
-.PHONY: demo test test-all install clean
+.PHONY: demo test test-slurm test-all install clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -27,6 +27,10 @@ demo: $(STAMP)
 # The default suite: everything but slow, GPU and Slurm tests (includes Blender renders).
 test: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow and not gpu and not slurm"
+
+# Slurm integration tests: install (apt) and start a single-node cluster as root.
+test-slurm: $(STAMP)
+	$(BIN)/python -m pytest -m slurm
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest

@@ -23,7 +23,8 @@ def render(
     set_: SetOpt = None,
     workers: Annotated[int, typer.Option(help="Worker processes; each builds the Blender scene once.",
                                          min=1)] = 1,
-    shard: Annotated[str | None, typer.Option(help="Render only frames i, i+N, ... (i/N).",
+    shard: Annotated[str | None, typer.Option(help="Render only frames i, i+N, ... (i/N); auto or auto/N reads the array-job index "
+                                                   "(Slurm, PBS, SGE, LSF).",
                                               show_default=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -31,7 +32,8 @@ def render(
 
     Rerunning skips complete frames, so an interrupted run is resumed by running it again.
     """
-    from simgen.render.run import parse_shard, plan, run
+    from simgen.distributed.shards import parse_shard
+    from simgen.render.run import plan, run
 
     p = plan(scene, out, frames=frames, start=start, preset=preset, overrides=set_ or [],
              shard=parse_shard(shard))

@@ -55,18 +55,6 @@ class RenderResult:
         return len(self.rendered) / self.seconds if self.seconds > 0 else 0.0
 
 
-def parse_shard(text: str | None) -> tuple[int, int]:
-    if not text:
-        return 0, 1
-    try:
-        i, n = (int(x) for x in text.split("/"))
-    except ValueError:
-        raise SimgenError(f"--shard {text!r}: expected i/N, e.g. 0/4") from None
-    if n < 1 or not 0 <= i < n:
-        raise SimgenError(f"--shard {text!r}: need 0 <= i < N")
-    return i, n
-
-
 def scene_overrides(preset: str | None, overrides: Sequence[str] = ()) -> list[str]:
     if preset is None:
         return list(overrides)
@@ -146,8 +134,9 @@ def plan(scene_path: Path, out: Path, *, frames: int | None = None, start: int =
     animal = animal_asset(loaded.scene.animal.asset)
     meta = build_meta(loaded, n, start, animal)
     writer = DatasetWriter(out, meta)  # writes dataset.json, or checks it matches
-    i, k = shard
-    mine = list(range(start, start + n))[i::k]
+    from simgen.distributed.shards import shard_frames
+
+    mine = shard_frames(start, n, shard)
     todo, skipped = [], []
     for f in mine:
         if writer.layout.annotation(f).exists() and check_frame(writer.layout, writer.meta, f) is None:
@@ -281,8 +270,11 @@ def _worker(scene_path, out, overrides, meta, frames, threads, queue) -> None:
 
 
 def run(p: RenderPlan, *, workers: int = 1, progress: bool = True, sample: Callable | None = None,
-        animal=None) -> RenderResult:
-    """Render the plan's frames with ``workers`` processes (1: in this process)."""
+        animal=None, threads: int | None = None) -> RenderResult:
+    """Render the plan's frames with ``workers`` processes (1: in this process).
+
+    ``threads``: CPU threads for Blender in total (default: all cores), e.g. a job's allocation.
+    """
     t0 = time.perf_counter()
     done: list[int] = []
     if not p.todo:
@@ -290,7 +282,8 @@ def run(p: RenderPlan, *, workers: int = 1, progress: bool = True, sample: Calla
     workers = max(1, min(workers, len(p.todo)))
     with _Progress(len(p.todo), enabled=progress) as bar:
         if workers == 1:
-            r = FrameRenderer(p.scene_path, p.out, p.overrides, p.meta, sample=sample, animal=animal)
+            r = FrameRenderer(p.scene_path, p.out, p.overrides, p.meta, sample=sample, animal=animal,
+                              threads=threads)
             for f in p.todo:
                 r.render(f)
                 done.append(f)
@@ -300,7 +293,7 @@ def run(p: RenderPlan, *, workers: int = 1, progress: bool = True, sample: Calla
 
             ctx = mp.get_context("spawn")  # bpy must not be forked mid-flight
             queue = ctx.Queue()
-            threads = max(1, (os.cpu_count() or 1) // workers)
+            threads = max(1, (threads or os.cpu_count() or 1) // workers)
             procs = [
                 ctx.Process(target=_worker, args=(p.scene_path, p.out, p.overrides, p.meta, p.todo[k::workers],
                                                   threads, queue), daemon=True)
@@ -382,11 +375,13 @@ def render(scene_path: Path, out: Path, *, frames: int | None = None, start: int
            overrides: Sequence[str] = (), shard: str | tuple[int, int] | None = None, workers: int = 1,
            progress: bool = True) -> RenderResult:
     """Library entry of ``simgen render``."""
+    from simgen.distributed.shards import parse_shard
+
     sh = parse_shard(shard) if not isinstance(shard, tuple) else shard
     p = plan(Path(scene_path), Path(out), frames=frames, start=start, preset=preset, overrides=overrides, shard=sh)
     res = run(p, workers=workers, progress=progress)
     return res
 
 
-__all__ = ["PRESETS", "FrameRenderer", "RenderPlan", "RenderResult", "parse_shard", "plan", "render", "run",
+__all__ = ["PRESETS", "FrameRenderer", "RenderPlan", "RenderResult", "plan", "render", "run",
            "write_videos"]
