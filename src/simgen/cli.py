@@ -16,6 +16,7 @@ from simgen.commands import scene as scene_cmd
 from simgen.commands import asset as asset_cmd
 from simgen.commands import export as export_cmd
 from simgen.commands import farm as farm_cmd
+from simgen.commands import pose as pose_cmd
 from simgen.commands import preview as preview_cmd
 from simgen.commands import render as render_cmd
 from simgen.commands import verify as verify_cmd
@@ -51,6 +52,7 @@ app.command("verify")(verify_cmd.verify)
 app.command("export")(export_cmd.export)
 app.add_typer(asset_cmd.app, name="asset")
 app.add_typer(farm_cmd.app, name="farm")
+app.add_typer(pose_cmd.app, name="pose")
 
 
 def main() -> None:

@@ -1,0 +1,92 @@
+"""The pose training config: ``configs/pose/<name>.yaml`` validated by pydantic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from simgen.errors import SimgenError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelConfig(_Strict):
+    widths: tuple[int, int, int, int] = (24, 32, 64, 128)  # channels at strides 2, 4, 8, 16
+    blocks: tuple[int, int, int] = (1, 2, 2)  # residual blocks at strides 4, 8, 16
+    decoder_width: int = Field(64, ge=8)
+    stride: Literal[2, 4] = 4
+
+
+class AugmentConfig(_Strict):
+    enabled: bool = True
+    rotation_deg: float = Field(25.0, ge=0, le=180)
+    scale: tuple[float, float] = (0.8, 1.25)
+    translate: float = Field(0.1, ge=0, le=0.5)  # fraction of the input size
+    flip: float = Field(0.5, ge=0, le=1)  # probability of a horizontal flip (left/right swapped)
+    brightness: float = Field(0.2, ge=0, le=1)  # +- added
+    contrast: float = Field(0.3, ge=0, le=1)  # factor in 1 +- this
+    gamma: tuple[float, float] = (0.7, 1.4)
+    blur_p: float = Field(0.2, ge=0, le=1)
+    blur_sigma: tuple[float, float] = (0.3, 1.5)
+    noise_p: float = Field(0.3, ge=0, le=1)
+    noise_std: float = Field(0.03, ge=0)
+    cutout_p: float = Field(0.3, ge=0, le=1)
+    cutout_size: float = Field(0.15, ge=0, le=1)  # side as a fraction of the shorter input side
+
+
+class PoseConfig(_Strict):
+    input_size: tuple[int, int] = (320, 256)  # width, height; images are letterboxed into it
+    sigma_px: float = Field(5.0, gt=0)  # heatmap Gaussian sigma in input pixels
+    offset_radius: float = Field(2.0, gt=0)  # cells around a keypoint where offsets are learned
+    offset_weight: float = Field(0.05, ge=0)
+    pos_weight: float = Field(20.0, ge=0)  # extra weight of heatmap cells near a keypoint
+    model: ModelConfig = ModelConfig()
+    augment: AugmentConfig = AugmentConfig()
+    steps: int = Field(1500, ge=1)
+    batch_size: int = Field(8, ge=1)
+    lr: float = Field(2e-3, gt=0)
+    weight_decay: float = Field(1e-4, ge=0)
+    val_fraction: float = Field(0.1, ge=0, lt=1)
+    val_every: int = Field(100, ge=1)
+    checkpoint_every: int = Field(250, ge=1)
+    seed: int = 0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    threads: int = Field(0, ge=0)  # torch CPU threads; 0 = all cores
+    keypoints: str | None = None  # keypoint set applied to simgen datasets (name or YAML path)
+    camera: str | None = None  # camera of multi-camera simgen datasets
+    occluded: Literal["keep", "drop"] = "keep"
+    swap_pairs: list[tuple[str, str]] | None = None  # None: from the labels, else by left/right names
+
+    @field_validator("input_size")
+    @classmethod
+    def _multiple_of_16(cls, v: tuple[int, int]) -> tuple[int, int]:
+        if v[0] % 16 or v[1] % 16 or min(v) < 32:
+            raise ValueError("both sides must be multiples of 16 and at least 32")
+        return v
+
+
+def load_config(path: str | Path | None) -> PoseConfig:
+    """None -> the bundled default; a bare name -> ``configs/pose/<name>.yaml``."""
+    from simgen.resources import config_path
+
+    if path is None:
+        path = config_path("pose", "default")
+    p = Path(path)
+    if not p.is_file() and p.suffix not in (".yaml", ".yml"):
+        p = config_path("pose", str(path))
+    if not p.is_file():
+        raise SimgenError(f"{path}: no such pose config")
+    try:
+        data = yaml.safe_load(p.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise SimgenError(f"{p}: not valid YAML ({exc})") from None
+    try:
+        return PoseConfig.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"{p}: {'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}" for e in exc.errors()]
+        raise SimgenError("\n".join(lines)) from None

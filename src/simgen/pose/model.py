@@ -1,0 +1,160 @@
+"""The pose network and the saved-model bundle.
+
+``PoseNet`` is a compact ResNet-style encoder (stride 16) with a feature-pyramid
+decoder back to stride 4 (or 2). Its head predicts, per keypoint, a heatmap logit
+and an (x, y) offset in heatmap cells for sub-pixel location refinement. No
+pretrained weights: it trains from scratch in minutes on a CPU at small sizes.
+
+A trained model is a folder holding ``model.pt``: the weights plus everything needed
+to use them (keypoint names, swap pairs, input size, stride, the training config).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from simgen.errors import SimgenError
+
+MODEL_FILE = "model.pt"
+
+
+class ResBlock(nn.Module):
+    def __init__(self, cin: int, cout: int, stride: int = 1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.skip = (
+            nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+            if stride != 1 or cin != cout
+            else nn.Identity()
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.relu(self.bn1(self.conv1(x)), inplace=True)
+        return F.relu(self.bn2(self.conv2(y)) + self.skip(x), inplace=True)
+
+
+def _conv_bn(cin: int, cout: int, k: int = 3) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, k, 1, k // 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class PoseNet(nn.Module):
+    """Image (B, 3, H, W) in [0, 1] -> heat logits (B, K, H/s, W/s), offsets (B, K, 2, H/s, W/s).
+
+    ``widths`` are the channels at strides 2, 4, 8, 16; ``blocks`` the residual blocks
+    per stage at strides 4, 8, 16. H and W must be multiples of 16.
+    """
+
+    def __init__(self, num_keypoints: int, widths=(24, 32, 64, 128), blocks=(1, 2, 2), stride: int = 4,
+                 decoder_width: int = 64):
+        super().__init__()
+        if stride not in (2, 4):
+            raise SimgenError(f"model stride must be 2 or 4, not {stride}")
+        self.num_keypoints, self.stride = num_keypoints, stride
+        c2, c4, c8, c16 = widths
+        self.stem = nn.Sequential(_conv_bn(3, c2 // 2), nn.Conv2d(c2 // 2, c2, 3, 2, 1, bias=False),
+                                  nn.BatchNorm2d(c2), nn.ReLU(inplace=True))
+
+        def stage(cin: int, cout: int, n: int) -> nn.Sequential:
+            return nn.Sequential(ResBlock(cin, cout, 2), *[ResBlock(cout, cout) for _ in range(n - 1)])
+
+        self.s4, self.s8, self.s16 = stage(c2, c4, blocks[0]), stage(c4, c8, blocks[1]), stage(c8, c16, blocks[2])
+        d = decoder_width
+        self.lat16, self.lat8, self.lat4 = nn.Conv2d(c16, d, 1), nn.Conv2d(c8, d, 1), nn.Conv2d(c4, d, 1)
+        self.lat2 = nn.Conv2d(c2, d, 1) if stride == 2 else None
+        self.smooth = nn.Sequential(_conv_bn(d, d), ResBlock(d, d))
+        self.head = nn.Sequential(_conv_bn(d, d), nn.Conv2d(d, 3 * num_keypoints, 1))
+        # Start with low heat everywhere so early training is not a sea of false peaks.
+        nn.init.zeros_(self.head[-1].weight)
+        with torch.no_grad():
+            self.head[-1].bias.zero_()
+            self.head[-1].bias[:num_keypoints] = -4.0
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = x - 0.5
+        f2 = self.stem(x)
+        f4 = self.s4(f2)
+        f8 = self.s8(f4)
+        f16 = self.s16(f8)
+        y = self.lat16(f16)
+        y = F.interpolate(y, size=f8.shape[-2:], mode="bilinear", align_corners=False) + self.lat8(f8)
+        y = F.interpolate(y, size=f4.shape[-2:], mode="bilinear", align_corners=False) + self.lat4(f4)
+        if self.lat2 is not None:
+            y = F.interpolate(y, size=f2.shape[-2:], mode="bilinear", align_corners=False) + self.lat2(f2)
+        out = self.head(self.smooth(y))
+        k = self.num_keypoints
+        b, _, h, w = out.shape
+        return out[:, :k], out[:, k:].reshape(b, k, 2, h, w)
+
+
+@dataclass
+class TrainedModel:
+    """A network with what is needed to use it."""
+
+    net: PoseNet
+    keypoints: list[str]
+    swap_pairs: list[tuple[str, str]]
+    input_size: tuple[int, int]  # width, height
+    config: dict = field(default_factory=dict)
+    keypoint_set: str | None = None  # applied to simgen datasets at train time
+
+    @property
+    def stride(self) -> int:
+        return self.net.stride
+
+    def state(self) -> dict:
+        return {
+            "format": "simgen-pose/1",
+            "arch": {"num_keypoints": self.net.num_keypoints, **self.config["model"]},
+            "weights": self.net.state_dict(),
+            "keypoints": self.keypoints,
+            "swap_pairs": [list(p) for p in self.swap_pairs],
+            "input_size": list(self.input_size),
+            "config": self.config,
+            "keypoint_set": self.keypoint_set,
+        }
+
+    def save(self, folder: Path) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / MODEL_FILE
+        torch.save(self.state(), path)
+        return path
+
+
+def build_net(num_keypoints: int, model_cfg: dict) -> PoseNet:
+    return PoseNet(num_keypoints, widths=tuple(model_cfg["widths"]), blocks=tuple(model_cfg["blocks"]),
+                   stride=model_cfg["stride"], decoder_width=model_cfg["decoder_width"])
+
+
+def load_model(path: str | Path, device: str = "cpu") -> TrainedModel:
+    """A model folder (with model.pt) or the .pt file itself."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / MODEL_FILE
+    if not p.is_file():
+        raise SimgenError(f"{path}: no trained pose model (expected a folder with {MODEL_FILE})")
+    try:
+        state = torch.load(p, map_location=device, weights_only=False)
+    except Exception as exc:  # torch raises many types for a bad file
+        raise SimgenError(f"{p}: not a readable pose model ({type(exc).__name__}: {exc})") from None
+    if not isinstance(state, dict) or state.get("format") != "simgen-pose/1":
+        raise SimgenError(f"{p}: not a simgen pose model")
+    arch = dict(state["arch"])
+    net = build_net(arch.pop("num_keypoints"), arch)
+    net.load_state_dict(state["weights"])
+    net.to(device).eval()
+    return TrainedModel(
+        net=net,
+        keypoints=list(state["keypoints"]),
+        swap_pairs=[tuple(p) for p in state["swap_pairs"]],
+        input_size=tuple(state["input_size"]),
+        config=state["config"],
+        keypoint_set=state.get("keypoint_set"),
+    )

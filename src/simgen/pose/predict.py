@@ -1,0 +1,141 @@
+"""Running a trained model: on letterboxed batches, on images, and on a video.
+
+``predict_video`` writes DeepLabCut-style output: a table with columns
+(scorer, bodyparts, coords) where coords are x, y, likelihood, one row per frame,
+saved as ``<video stem><scorer>.h5`` (key ``df_with_missing``) and ``.csv``.
+Likelihood is the heatmap peak (sigmoid), in [0, 1].
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from simgen.errors import SimgenError
+from simgen.pose.data import letterbox
+from simgen.pose.heatmaps import decode
+from simgen.pose.model import TrainedModel
+
+SCORER = "simgenPose"
+
+
+@torch.no_grad()
+def predict_letterboxed(net, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """uint8 or float (B, 3, H, W) input-size images -> xy (B, K, 2) input pixels, confidence (B, K)."""
+    if images.dtype == torch.uint8:
+        images = images.float() / 255.0
+    logits, offsets = net(images)
+    return decode(torch.sigmoid(logits), offsets, net.stride)
+
+
+def predict_images(model: TrainedModel, images, batch_size: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """RGB uint8 (H, W, 3) arrays (any sizes) -> xy (N, K, 2) in their pixels, likelihood (N, K)."""
+    net = model.net.eval()
+    dev = next(net.parameters()).device
+    xy_out, conf_out = [], []
+    batch, boxes = [], []
+
+    def flush() -> None:
+        if not batch:
+            return
+        t = torch.from_numpy(np.stack(batch)).permute(0, 3, 1, 2).to(dev)
+        xy, conf = predict_letterboxed(net, t)
+        for b, box in enumerate(boxes):
+            xy_out.append(box.inverse(xy[b].cpu().numpy()))
+            conf_out.append(conf[b].cpu().numpy())
+        batch.clear()
+        boxes.clear()
+
+    for img in images:
+        lb, box = letterbox(np.asarray(img), model.input_size)
+        batch.append(lb)
+        boxes.append(box)
+        if len(batch) >= batch_size:
+            flush()
+    flush()
+    k = len(model.keypoints)
+    if not xy_out:
+        return np.zeros((0, k, 2)), np.zeros((0, k))
+    return np.stack(xy_out), np.stack(conf_out)
+
+
+def dlc_table(xy: np.ndarray, conf: np.ndarray, keypoints: list[str], scorer: str = SCORER, index=None):
+    """DeepLabCut's prediction table: MultiIndex columns (scorer, bodyparts, coords)."""
+    import pandas as pd
+
+    cols = pd.MultiIndex.from_product([[scorer], keypoints, ["x", "y", "likelihood"]],
+                                      names=["scorer", "bodyparts", "coords"])
+    data = np.concatenate([xy, conf[..., None]], axis=-1).reshape(len(xy), -1)
+    return pd.DataFrame(data, columns=cols, index=index)
+
+
+def _read_frames(cap, limit: int | None):
+    import cv2
+
+    n = 0
+    while limit is None or n < limit:
+        ok, frame = cap.read()
+        if not ok:
+            return
+        n += 1
+        yield cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+
+
+def predict_video(model: TrainedModel, video: Path, out_dir: Path | None = None, batch_size: int = 16,
+                  labeled_video: bool = False, max_frames: int | None = None, pcutoff: float = 0.4,
+                  ) -> dict[str, Path]:
+    """Predict every frame of ``video``; returns the written files by kind (h5, csv, video)."""
+    import cv2
+
+    video = Path(video)
+    if not video.is_file():
+        raise SimgenError(f"{video}: no such video")
+    cap = cv2.VideoCapture(str(video))
+    if not cap.isOpened():
+        raise SimgenError(f"{video}: OpenCV cannot open this video")
+    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    frames_for_video: list[np.ndarray] = []
+    try:
+        def frames():
+            for f in _read_frames(cap, max_frames):
+                if labeled_video:
+                    frames_for_video.append(f)
+                yield f
+
+        xy, conf = predict_images(model, frames(), batch_size)
+    finally:
+        cap.release()
+    if len(xy) == 0:
+        raise SimgenError(f"{video}: no frames could be read")
+    out_dir = Path(out_dir) if out_dir is not None else video.parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{video.stem}{SCORER}"
+    df = dlc_table(xy, conf, model.keypoints)
+    written = {"h5": out_dir / f"{stem}.h5", "csv": out_dir / f"{stem}.csv"}
+    df.to_hdf(written["h5"], key="df_with_missing", mode="w")
+    df.to_csv(written["csv"])
+    if labeled_video:
+        written["video"] = _write_labeled_video(frames_for_video, xy, conf, out_dir / f"{stem}_labeled.mp4",
+                                                fps, pcutoff)
+    return written
+
+
+def _write_labeled_video(frames, xy, conf, path: Path, fps: float, pcutoff: float) -> Path:
+    import cv2
+    from matplotlib import colormaps
+
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    cmap = colormaps["jet"]
+    k = xy.shape[1]
+    colors = [tuple(int(255 * c) for c in cmap(i / max(1, k - 1))[:3][::-1]) for i in range(k)]
+    for f, p, c in zip(frames, xy, conf):
+        bgr = cv2.cvtColor(f, cv2.COLOR_RGB2BGR)
+        for j in range(k):
+            if c[j] >= pcutoff:
+                cv2.circle(bgr, (int(round(p[j, 0])), int(round(p[j, 1]))), 4, colors[j], -1)
+        writer.write(bgr)
+    writer.release()
+    return path

@@ -1,0 +1,234 @@
+"""The training loop: mixed sources, augmentation, checkpoints, resume, validation curve.
+
+Writes into the model folder: ``model.pt`` (final weights, see ``model``),
+``checkpoint.pt`` (weights + optimizer + step + RNG state, for ``resume``),
+``history.json`` (train loss and validation error per evaluation), ``val_curve.png``
+and ``config.yaml`` (the config it ran with). The final model is the last step's,
+not the best validation step's, so the validation frames never choose the model.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import yaml
+from torch.nn import functional as F
+
+from simgen.errors import SimgenError
+from simgen.pose.augment import augment
+from simgen.pose.config import PoseConfig
+from simgen.pose.data import PoseDataset, SourceSpec, infer_swap_pairs, load_labels, swap_permutation
+from simgen.pose.heatmaps import encode
+from simgen.pose.model import TrainedModel, build_net, load_model
+from simgen.pose.predict import predict_letterboxed
+
+CHECKPOINT = "checkpoint.pt"
+
+
+@dataclass
+class TrainResult:
+    model_path: Path
+    steps: int
+    first_loss: float
+    last_loss: float
+    val_error: float | None  # mean px error on the held-out frames (original pixels)
+    seconds: float
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "cuda" or (name == "auto" and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise SimgenError("device 'cuda' asked for but torch sees no CUDA GPU")
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def loss_fn(logits, offsets, heat, off_t, mask, cfg: PoseConfig) -> torch.Tensor:
+    """Weighted BCE on heatmaps (cells near a keypoint count more) + masked smooth-L1 offsets."""
+    weight = 1.0 + cfg.pos_weight * heat
+    l_heat = F.binary_cross_entropy_with_logits(logits, heat, weight=weight)
+    m = mask.unsqueeze(2)
+    l_off = (F.smooth_l1_loss(offsets, off_t, reduction="none") * m).sum() / (m.sum() * 2 + 1)
+    return l_heat + cfg.offset_weight * l_off
+
+
+def _lr_factor(step: int, total: int) -> float:
+    warm = max(1, total // 20)
+    if step < warm:
+        return (step + 1) / warm
+    p = (step - warm) / max(1, total - warm)
+    return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * p))
+
+
+def val_error(net, ds: PoseDataset, device) -> float:
+    """Mean Euclidean error (original pixels) over labeled keypoints of ``ds``."""
+    net.eval()
+    errs = []
+    for start in range(0, len(ds), 16):
+        idx = list(range(start, min(len(ds), start + 16)))
+        imgs, xyv = ds.batch(idx)
+        xy, _ = predict_letterboxed(net, imgs.to(device))
+        for b, i in enumerate(idx):
+            box = ds.samples[i].box
+            gt = box.inverse(xyv[b, :, :2].numpy())
+            pred = box.inverse(xy[b].cpu().numpy())
+            ok = xyv[b, :, 2].numpy() > 0
+            errs.extend(np.linalg.norm(pred[ok] - gt[ok], axis=1))
+    net.train()
+    return float(np.mean(errs)) if errs else float("nan")
+
+
+def _init_from(net, path: Path, keypoints: list[str], log) -> None:
+    """Copy a trained model's weights; head channels are matched by keypoint name."""
+    src = load_model(path)
+    own = net.state_dict()
+    k_new, k_old = len(keypoints), len(src.keypoints)
+    shared = [(keypoints.index(n), src.keypoints.index(n)) for n in keypoints if n in src.keypoints]
+    if not shared:
+        raise SimgenError(f"{path}: shares no keypoint with the training data ({', '.join(keypoints)})")
+    for name, w in src.net.state_dict().items():
+        if name not in own:
+            continue
+        if name.startswith("head.1."):  # 3K output channels: K heat, then K x (dx, dy)
+            for new, old in shared:
+                own[name][new] = w[old]
+                own[name][k_new + 2 * new: k_new + 2 * new + 2] = w[k_old + 2 * old: k_old + 2 * old + 2]
+        elif own[name].shape == w.shape:
+            own[name] = w
+        else:
+            raise SimgenError(f"{path}: architecture differs from the config ({name}); use its model settings")
+    net.load_state_dict(own)
+    log(f"initialized from {path} ({len(shared)}/{k_new} keypoints matched)")
+
+
+def plot_history(history: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = [h["step"] for h in history]
+    fig, ax = plt.subplots(1, 2, figsize=(9, 3.2))
+    ax[0].plot(steps, [h["loss"] for h in history], "-o", ms=3)
+    ax[0].set(xlabel="step", ylabel="train loss", yscale="log", title="training loss")
+    val = [h.get("val_error") for h in history]
+    if any(v is not None for v in val):
+        ax[1].plot(steps, [np.nan if v is None else v for v in val], "-o", ms=3, color="C1")
+    ax[1].set(xlabel="step", ylabel="mean error (px)", title="validation error")
+    for a in ax:
+        a.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def train(
+    sources: list[str | SourceSpec],
+    out: Path,
+    cfg: PoseConfig,
+    init: Path | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> TrainResult:
+    t0 = time.time()
+    out = Path(out)
+    specs = [s if isinstance(s, SourceSpec) else SourceSpec.parse(s) for s in sources]
+    if not specs:
+        raise SimgenError("give at least one DATA source")
+    if (out / CHECKPOINT).exists() and not resume:
+        raise SimgenError(f"{out}: already holds a training run; pass --resume or pick a new --out")
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    device = pick_device(cfg.device)
+    rng = np.random.default_rng(cfg.seed)
+    torch.manual_seed(cfg.seed)
+
+    labels = [load_labels(s, cfg.keypoints, cfg.camera, cfg.occluded) for s in specs]
+    names = list(labels[0].keypoints)
+    pairs = (cfg.swap_pairs if cfg.swap_pairs is not None
+             else labels[0].swap_pairs or infer_swap_pairs(names))
+    swap = swap_permutation(names, [tuple(p) for p in pairs])
+    full = PoseDataset(labels, names, cfg.input_size, [s.weight for s in specs])
+    train_ds, val_ds = full.split(cfg.val_fraction, np.random.default_rng(cfg.seed + 1))
+    log(f"{len(train_ds)} training frames, {0 if val_ds is None else len(val_ds)} validation frames, "
+        f"{len(names)} keypoints, device {device}")
+
+    net = build_net(len(names), cfg.model.model_dump())
+    if init is not None and not resume:
+        _init_from(net, Path(init), names, log)
+    net.to(device).train()
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, cfg.steps))
+    step, history = 0, []
+    if resume and (out / CHECKPOINT).exists():
+        ck = torch.load(out / CHECKPOINT, map_location=device, weights_only=False)
+        net.load_state_dict(ck["weights"])
+        opt.load_state_dict(ck["optimizer"])
+        sched.load_state_dict(ck["scheduler"])
+        step, history = ck["step"], ck["history"]
+        rng.bit_generator.state = ck["rng"]
+        torch.set_rng_state(ck["torch_rng"])
+        log(f"resumed at step {step}")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.yaml").write_text(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
+    tm = TrainedModel(net, names, [tuple(p) for p in pairs], cfg.input_size, cfg.model_dump(mode="json"),
+                      cfg.keypoints)
+
+    def checkpoint() -> None:
+        tmp = out / (CHECKPOINT + ".tmp")
+        torch.save({"weights": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                    "step": step, "history": history, "rng": rng.bit_generator.state,
+                    "torch_rng": torch.get_rng_state()}, tmp)
+        os.replace(tmp, out / CHECKPOINT)  # a killed run never leaves a torn checkpoint
+
+    stride = cfg.model.stride
+    hm_size = (cfg.input_size[1] // stride, cfg.input_size[0] // stride)
+    running: list[float] = []
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = [TextColumn("train"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+               TextColumn("{task.fields[info]}")]
+    with Progress(*columns, disable=not progress, transient=False) as bar:
+        task = bar.add_task("train", total=cfg.steps, completed=step, info="")
+        while step < cfg.steps:
+            imgs, xyv = train_ds.batch(train_ds.sample_indices(cfg.batch_size, rng))
+            imgs = imgs.to(device).float() / 255.0
+            imgs, xyv = augment(imgs, xyv.to(device), cfg.augment, swap, rng)
+            heat, off_t, mask = encode(xyv[..., :2], xyv[..., 2] > 0, hm_size, stride, cfg.sigma_px,
+                                       cfg.offset_radius)
+            logits, offsets = net(imgs)
+            loss = loss_fn(logits, offsets, heat, off_t, mask, cfg)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            step += 1
+            running.append(float(loss.detach()))
+            if step % cfg.val_every == 0 or step == cfg.steps:
+                entry = {"step": step, "loss": float(np.mean(running)), "lr": opt.param_groups[0]["lr"],
+                         "seconds": round(time.time() - t0, 1)}
+                running = []
+                if val_ds is not None:
+                    entry["val_error"] = val_error(net, val_ds, device)
+                history.append(entry)
+                info = f"loss {entry['loss']:.4f}" + (
+                    f"  val {entry['val_error']:.2f}px" if "val_error" in entry else "")
+                bar.update(task, info=info)
+                plot_history(history, out / "val_curve.png")
+                (out / "history.json").write_text(json.dumps(history, indent=1))
+            if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+                checkpoint()
+            bar.update(task, completed=step)
+    path = tm.save(out)
+    last = history[-1] if history else {"loss": float("nan")}
+    first = history[0]["loss"] if history else float("nan")
+    return TrainResult(path, step, float(first), float(last["loss"]), last.get("val_error"), time.time() - t0)

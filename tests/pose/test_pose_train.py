@@ -1,0 +1,126 @@
+"""Train on toy blob images through the CLI, then evaluate, predict, resume and fine-tune."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from simgen.commands.pose import app
+
+TOY_CONFIG = {
+    "input_size": [128, 96], "sigma_px": 3.0, "steps": 200, "batch_size": 8, "lr": 0.003,
+    "val_every": 25, "checkpoint_every": 100, "val_fraction": 0.2, "threads": 2, "device": "cpu",
+    "model": {"widths": [16, 24, 32, 48], "blocks": [1, 1, 1], "decoder_width": 32, "stride": 4},
+    # Blob colors tell the keypoints apart, so no flip; mild geometry keeps 200 steps enough.
+    "augment": {"flip": 0.0, "rotation_deg": 15, "cutout_p": 0.0},
+}
+
+
+def _invoke(*args):
+    res = CliRunner().invoke(app, [str(a) for a in args])
+    assert res.exit_code == 0, res.output + repr(res.exception)
+    return res.output
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    from conftest import make_toy_images, write_dlc_project  # tests/pose/conftest.py
+
+    tmp = tmp_path_factory.mktemp("toy")
+    imgs, pts = make_toy_images(48, np.random.default_rng(0))
+    train_dir = write_dlc_project(tmp / "train", imgs[:40], pts[:40])
+    test_dir = write_dlc_project(tmp / "test", imgs[40:], pts[40:])
+    cfg = tmp / "toy.yaml"
+    cfg.write_text(yaml.safe_dump(TOY_CONFIG))
+    out = _invoke("train", train_dir, "--out", tmp / "model", "--config", cfg)
+    return {"tmp": tmp, "train": train_dir, "test": test_dir, "cfg": cfg, "model": tmp / "model",
+            "images": imgs[40:], "points": pts[40:], "output": out}
+
+
+def test_training_lowers_loss_and_finds_held_out_keypoints(trained):
+    from simgen.pose.evaluate import evaluate
+    from simgen.pose.model import load_model
+
+    model = trained["model"]
+    history = json.loads((model / "history.json").read_text())
+    assert history[-1]["loss"] < 0.6 * history[0]["loss"]
+    assert (model / "val_curve.png").stat().st_size > 1000
+    assert (model / "checkpoint.pt").is_file() and (model / "model.pt").is_file()
+    tm = load_model(model)
+    assert tm.keypoints == ["red", "green", "blue"]
+    ev = evaluate(tm, str(trained["test"]))
+    assert ev.metrics["frames"] == 8
+    assert ev.metrics["all"]["mean_error"] < 2.0
+    assert ev.metrics["all"]["pck5"] == 1.0
+
+
+def test_evaluate_cli_writes_report(trained):
+    out_dir = trained["tmp"] / "eval"
+    text = _invoke("evaluate", trained["model"], trained["test"], "--out", out_dir)
+    assert "PCK@5" in text and "visible" in text
+    m = json.loads((out_dir / "metrics.json").read_text())
+    assert set(m["per_keypoint"]) == {"red", "green", "blue"}
+    assert (out_dir / "worst_frames.png").stat().st_size > 1000
+    import pandas as pd
+
+    df = pd.read_csv(out_dir / "predictions.csv", header=[0, 1, 2], index_col=0)
+    assert df.shape == (8, 9)
+
+
+def test_predict_writes_deeplabcut_tables(trained):
+    import cv2
+    import pandas as pd
+
+    video = trained["tmp"] / "toy.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (128, 96))
+    for img in trained["images"]:
+        writer.write(cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+    writer.release()
+    out_dir = trained["tmp"] / "pred"
+    _invoke("predict", trained["model"], video, "--out", out_dir, "--labeled-video")
+    csv = pd.read_csv(out_dir / "toysimgenPose.csv", header=[0, 1, 2], index_col=0)
+    h5 = pd.read_hdf(out_dir / "toysimgenPose.h5")
+    assert list(h5.columns.names) == ["scorer", "bodyparts", "coords"]
+    assert list(h5.columns.get_level_values("coords")[:3]) == ["x", "y", "likelihood"]
+    assert h5.shape == csv.shape == (8, 9)
+    assert np.allclose(csv.to_numpy(), h5.to_numpy())
+    xy = h5.to_numpy().reshape(8, 3, 3)
+    # MJPG compression blurs colors a little; the blobs are still found.
+    assert np.median(np.linalg.norm(xy[..., :2] - trained["points"], axis=-1)) < 2.0
+    assert ((xy[..., 2] >= 0) & (xy[..., 2] <= 1)).all()
+    assert (out_dir / "toysimgenPose_labeled.mp4").is_file()
+
+
+def test_resume_continues_and_init_fine_tunes(trained):
+    tmp = trained["tmp"]
+    res = CliRunner().invoke(app, ["train", str(trained["train"]), "--out", str(trained["model"]),
+                                   "--config", str(trained["cfg"])])
+    assert res.exit_code == 1 and "--resume" in res.output
+    import shutil
+
+    shutil.copytree(trained["model"], tmp / "resumed")
+    out = _invoke("train", trained["train"], "--out", tmp / "resumed", "--config", trained["cfg"],
+                  "--resume", "--steps", 225)
+    assert "resumed at step 200" in out
+    hist = json.loads((tmp / "resumed" / "history.json").read_text())
+    assert [h["step"] for h in hist][-2:] == [200, 225]
+    out = _invoke("train", f"{trained['test']},frames=0:6", "--out", tmp / "tuned", "--config", trained["cfg"],
+                  "--init", trained["model"], "--steps", 25)
+    assert "3/3 keypoints matched" in out
+    hist = json.loads((tmp / "tuned" / "history.json").read_text())
+    # Starting from the trained model, the first validation is already good.
+    assert hist[0]["val_error"] < 3.0
+
+
+def test_bad_inputs_are_clear_errors(tmp_path):
+    res = CliRunner().invoke(app, ["train", str(tmp_path / "nope"), "--out", str(tmp_path / "m")])
+    assert res.exit_code == 1 and "no such dataset" in res.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("steps: 10\nlearning_rate: 1\n")
+    res = CliRunner().invoke(app, ["train", str(tmp_path), "--out", str(tmp_path / "m"), "--config", str(bad)])
+    assert res.exit_code == 1 and "learning_rate" in res.output
+    res = CliRunner().invoke(app, ["evaluate", str(tmp_path), str(tmp_path)])
+    assert res.exit_code == 1 and "no trained pose model" in res.output
