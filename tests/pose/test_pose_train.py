@@ -27,7 +27,7 @@ def _invoke(*args):
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    from conftest import make_toy_images, write_dlc_project  # tests/pose/conftest.py
+    from pose_toy import make_toy_images, write_dlc_project
 
     tmp = tmp_path_factory.mktemp("toy")
     imgs, pts = make_toy_images(48, np.random.default_rng(0))
@@ -94,6 +94,7 @@ def test_predict_writes_deeplabcut_tables(trained):
     assert (out_dir / "toysimgenPose_labeled.mp4").is_file()
 
 
+@pytest.mark.slow  # 50 more training steps; the default run covers training once
 def test_resume_continues_and_init_fine_tunes(trained):
     tmp = trained["tmp"]
     res = CliRunner().invoke(app, ["train", str(trained["train"]), "--out", str(trained["model"]),
