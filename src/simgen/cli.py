@@ -19,6 +19,7 @@ from simgen.commands import farm as farm_cmd
 from simgen.commands import pose as pose_cmd
 from simgen.commands import preview as preview_cmd
 from simgen.commands import render as render_cmd
+from simgen.commands import style as style_cmd
 from simgen.commands import verify as verify_cmd
 
 app = typer.Typer(
@@ -53,6 +54,7 @@ app.command("export")(export_cmd.export)
 app.add_typer(asset_cmd.app, name="asset")
 app.add_typer(farm_cmd.app, name="farm")
 app.add_typer(pose_cmd.app, name="pose")
+app.add_typer(style_cmd.app, name="style")
 
 
 def main() -> None:

@@ -175,3 +175,14 @@ def test_concurrent_writers_create_meta_once(tmp_path):
     assert DatasetMeta.load(tmp_path / "ds" / "dataset.json").scene_sha256 == "abc"
     assert [p.name for p in (tmp_path / "ds").iterdir() if p.name.endswith(".tmp")] == []
     assert os.listdir(tmp_path / "ds") == ["dataset.json"]
+
+
+def test_verify_accepts_frames_dropped_by_the_style_gate(dataset_dir, run_cli):
+    meta = DatasetMeta.load(dataset_dir / "dataset.json")
+    meta.extra["style"] = {"method": "classic", "dropped": [3]}
+    (dataset_dir / "dataset.json").write_text(json.dumps(meta.to_json()))
+    (dataset_dir / "annotations" / "000003.json").unlink()
+    report = verify_dataset(dataset_dir)
+    assert report.ok and report.dropped == [3] and report.missing == []
+    code, out, _ = run_cli("verify", dataset_dir)
+    assert code == 0 and "1 frame(s) dropped on purpose by the style gate" in out

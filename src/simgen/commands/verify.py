@@ -19,6 +19,8 @@ def verify(
     report = verify_dataset(out)
     typer.echo(f"{out}: {len(report.complete)}/{report.expected} frames complete, "
                   f"{len(report.missing)} missing, {len(report.corrupt)} corrupt")
+    if report.dropped:
+        typer.echo(f"{len(report.dropped)} frame(s) dropped on purpose by the style gate (not errors)")
     if report.missing:
         shown = ", ".join(map(str, report.missing[:show]))
         typer.echo(f"missing: {shown}{' ...' if len(report.missing) > show else ''}")

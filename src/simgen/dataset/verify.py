@@ -19,6 +19,7 @@ class VerifyReport:
     missing: list[int] = field(default_factory=list)
     corrupt: list[tuple[int, str]] = field(default_factory=list)
     stray_tmp: list[Path] = field(default_factory=list)
+    dropped: list[int] = field(default_factory=list)  # left out on purpose (style gate)
 
     @property
     def ok(self) -> bool:
@@ -84,9 +85,11 @@ def verify_dataset(root: Path | str) -> VerifyReport:
     layout = Layout(Path(root))
     meta = DatasetMeta.load(layout.meta)
     report = VerifyReport(root=layout.root, expected=meta.frames)
+    # frames a later stage left out on purpose (the style-transfer gate) are not missing
+    dropped = set(meta.extra.get("style", {}).get("dropped", []))
     for frame in meta.frame_indices:
         if not layout.annotation(frame).exists():
-            report.missing.append(frame)
+            (report.dropped if frame in dropped else report.missing).append(frame)
             continue
         problem = check_frame(layout, meta, frame)
         if problem:

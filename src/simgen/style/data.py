@@ -1,0 +1,186 @@
+"""Images for style training and scoring: real frames, synthetic frames, native-scale crops.
+
+Real frames come from a video (read with OpenCV, sampled evenly over its length) or a
+folder of images (sorted, sampled evenly). Synthetic frames come from a simgen dataset
+with their masks. Crops are cut at full resolution (never resized), so a network sees
+the animal at the size it has in the frames it will be applied to; most crops are
+centred near the animal, because a crop of empty floor teaches nothing about fur and
+a domain whose crops always hold a mouse against one whose crops rarely do would teach
+the generator to paint mice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from simgen.errors import SimgenError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
+
+
+def even_indices(count: int, n: int, offset: float = 0.0) -> np.ndarray:
+    """``n`` indices spread evenly over ``range(count)`` (all of them when n >= count).
+
+    Index k is ``floor((k + offset) * count / n)``: offset 0 starts at the first frame,
+    offset 0.5 takes the frames halfway between those (held-out frames for scoring).
+    """
+    if count <= 0:
+        return np.zeros(0, int)
+    if n >= count:
+        return np.arange(count)
+    return np.unique(np.floor((np.arange(n) + offset) * count / n).astype(int).clip(0, count - 1))
+
+
+def load_real_frames(source: Path | str, n: int, offset: float = 0.0) -> list[np.ndarray]:
+    """``n`` RGB uint8 frames sampled evenly from a video file or an image folder.
+
+    Training reads at ``offset`` 0 and scoring at 0.5, so with equal ``n`` the two
+    never share a frame.
+    """
+    source = Path(source)
+    if source.is_dir():
+        files = sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise SimgenError(f"{source}: no images ({', '.join(IMAGE_SUFFIXES)}) in this folder")
+        from PIL import Image
+
+        out = []
+        for i in even_indices(len(files), n, offset):
+            with Image.open(files[i]) as im:
+                out.append(np.asarray(im.convert("RGB")))
+        return out
+    if not source.is_file():
+        raise SimgenError(f"{source}: no such video file or image folder")
+    if source.suffix.lower() not in VIDEO_SUFFIXES:
+        raise SimgenError(f"{source}: not a video ({', '.join(VIDEO_SUFFIXES)}) or an image folder")
+    import cv2
+
+    cap = cv2.VideoCapture(str(source))
+    if not cap.isOpened():
+        raise SimgenError(f"{source}: OpenCV cannot open this video")
+    try:
+        count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        out = []
+        for i in even_indices(count, n, offset):
+            cap.set(cv2.CAP_PROP_POS_FRAMES, int(i))
+            ok, bgr = cap.read()
+            if ok:
+                out.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    finally:
+        cap.release()
+    if not out:
+        raise SimgenError(f"{source}: no frame could be decoded")
+    return out
+
+
+@dataclass
+class SyntheticFrames:
+    frames: list[int]
+    images: list[np.ndarray]  # RGB uint8
+    masks: list[np.ndarray]  # uint8 ids
+    camera: str
+    animal_id: int
+
+
+def load_synthetic(dataset_dir: Path | str, n: int | None = None, camera: str | None = None) -> SyntheticFrames:
+    """Images and masks of ``n`` complete frames of a dataset, sampled evenly."""
+    from simgen.dataset import Dataset
+
+    ds = Dataset(dataset_dir)
+    cam = pick_camera(ds, camera)
+    frames = ds.frames()
+    if not frames:
+        raise SimgenError(f"{dataset_dir}: the dataset has no complete frames")
+    if n is not None:
+        frames = [frames[i] for i in even_indices(len(frames), n)]
+    images, masks = [], []
+    for f in frames:
+        images.append(ds.load_image(cam, f))
+        if not ds.mask_path(cam, f).is_file():
+            raise SimgenError(f"{ds.mask_path(cam, f)}: missing; style transfer needs the render's masks")
+        masks.append(ds.load_mask(cam, f))
+    return SyntheticFrames(frames, images, masks, cam, int(ds.meta.mask_ids.get("animal", 1)))
+
+
+def pick_camera(ds, camera: str | None) -> str:
+    names = ds.meta.camera_names
+    if camera is None:
+        return names[0]
+    if camera not in names:
+        raise SimgenError(f"{ds.root}: no camera {camera!r} (has {', '.join(names)})")
+    return camera
+
+
+def is_mono(frames: list[np.ndarray], tol: float = 2.0) -> bool:
+    """True when every frame's channels agree to within ``tol`` grey levels on average."""
+    for f in frames:
+        if f.ndim == 3 and f.shape[2] >= 3:
+            a = f[..., :3].astype(np.int16)
+            if np.abs(a[..., 0] - a[..., 1]).mean() > tol or np.abs(a[..., 1] - a[..., 2]).mean() > tol:
+                return False
+    return True
+
+
+def to_gray(img: np.ndarray) -> np.ndarray:
+    """Rec. 601 luma of an RGB image, float32 in the input's range."""
+    if img.ndim == 2:
+        return img.astype(np.float32)
+    x = img[..., :3].astype(np.float32)
+    return 0.299 * x[..., 0] + 0.587 * x[..., 1] + 0.114 * x[..., 2]
+
+
+def animal_centers_from_masks(masks: list[np.ndarray], animal_id: int = 1) -> list[tuple[float, float] | None]:
+    """(x, y) centroid of the animal in each mask, or None where it is not seen."""
+    out: list[tuple[float, float] | None] = []
+    for m in masks:
+        ys, xs = np.nonzero(m == animal_id)
+        out.append((float(xs.mean()), float(ys.mean())) if xs.size else None)
+    return out
+
+
+def animal_centers_from_motion(frames: list[np.ndarray]) -> list[tuple[float, float] | None]:
+    """Where each real frame differs most from the median frame (the animal moves; the rig does not).
+
+    Needs a handful of frames spread over a video; returns None for a frame that does
+    not differ from the background anywhere (e.g. when fewer than 3 frames are given).
+    """
+    import cv2
+
+    if len(frames) < 3:
+        return [None] * len(frames)
+    gray = np.stack([to_gray(f) for f in frames])
+    background = np.median(gray, axis=0)
+    out: list[tuple[float, float] | None] = []
+    for g in gray:
+        diff = cv2.GaussianBlur(np.abs(g - background), (0, 0), 8)
+        if diff.max() < 10:  # grey levels; nothing moved here
+            out.append(None)
+            continue
+        y, x = np.unravel_index(int(np.argmax(diff)), diff.shape)
+        out.append((float(x), float(y)))
+    return out
+
+
+def crop_boxes(shape: tuple[int, int], centers: list[tuple[float, float] | None], size: int, n: int,
+               rng: np.random.Generator, p_animal: float = 0.75, jitter: float | None = None
+               ) -> list[tuple[int, int, int]]:
+    """``n`` crops (image index, x0, y0) of ``size`` px: mostly around the animal, some anywhere."""
+    h, w = shape
+    if size > min(h, w):
+        raise SimgenError(f"crop size {size} px is larger than the frames ({w}x{h})")
+    jitter = size / 4 if jitter is None else jitter
+    out = []
+    for _ in range(n):
+        i = int(rng.integers(len(centers)))
+        c = centers[i]
+        if c is not None and rng.random() < p_animal:
+            cx, cy = c[0] + rng.normal(0, jitter), c[1] + rng.normal(0, jitter)
+            x0, y0 = int(round(cx - size / 2)), int(round(cy - size / 2))
+        else:
+            x0, y0 = int(rng.integers(0, w - size + 1)), int(rng.integers(0, h - size + 1))
+        out.append((i, int(np.clip(x0, 0, w - size)), int(np.clip(y0, 0, h - size))))
+    return out
