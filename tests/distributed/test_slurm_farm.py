@@ -44,15 +44,17 @@ def test_slurm_submit_cancel_resubmit_equals_single_process(slurm_cluster, tmp_p
     from simgen.render.run import render
 
     scene = tmp_path / "s.yaml"
-    scene.write_text(TINY_SCENE.replace("frames: 4", "frames: 8"))
+    scene.write_text(TINY_SCENE.replace("frames: 4", "frames: 40"))
     out = tmp_path / "farm"
     code, text, err = run_cli("farm", "submit", scene, "--out", out, "--jobs", "4", "--executor", "slurm",
                               "--mem", "1", "--cpus", "1", "--time", "20")
     assert code == 0, text + err
     victim = _job_of(out, 3)
+    first = out / "annotations" / "000000.json"  # shard 0's first frame
     t0 = time.time()
-    while slurm_state(victim) == "PENDING" and time.time() - t0 < 60:
-        time.sleep(0.2)  # cancel it once it runs (or after a minute in the queue)
+    while not first.exists() and time.time() - t0 < 120:
+        time.sleep(0.2)  # midway: the array job has started writing frames
+    assert slurm_state(victim) in {"PENDING", "RUNNING"}  # shard 3 (10 frames) is not done yet
     subprocess.run(["scancel", victim], check=True)
     rows = farm.wait(out, poll_s=1, timeout_s=300)
     by_shard = {r.shard: r for r in rows}
@@ -63,13 +65,13 @@ def test_slurm_submit_cancel_resubmit_equals_single_process(slurm_cluster, tmp_p
 
     code, text, err = run_cli("farm", "resubmit", out, "--wait")
     assert code == 0, text + err
-    assert "resubmitted shards: [3]" in text and "8/8 frames complete" in text
+    assert "resubmitted shards: [3]" in text and "40/40 frames complete" in text
     assert _job_of(out, 3) != victim
 
     render(scene, tmp_path / "single", progress=False)
     assert_same_dataset(out, tmp_path / "single")
     code, text, _ = run_cli("verify", out)
-    assert code == 0 and "8/8 frames complete, 0 missing, 0 corrupt" in text
+    assert code == 0 and "40/40 frames complete, 0 missing, 0 corrupt" in text
 
 
 def test_slurm_out_of_memory_retried_once_with_more_memory(slurm_cluster, tmp_path, run_cli):
