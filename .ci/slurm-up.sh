@@ -51,6 +51,7 @@ NodeName=$HOST CPUs=$CPUS RealMemory=$MEM State=UNKNOWN
 PartitionName=debug Nodes=$HOST Default=YES MaxTime=INFINITE State=UP
 CONF
 pgrep -x munged >/dev/null || (runuser -u munge -- /usr/sbin/munged 2>/dev/null || /usr/sbin/munged --force)
+for _ in $(seq 1 20); do pgrep -x munged >/dev/null && break; sleep 0.2; done  # it daemonizes
 pgrep -x munged > "$STATE/munged.pid"
 pgrep -x slurmctld >/dev/null || /usr/sbin/slurmctld
 pgrep -x slurmd >/dev/null || /usr/sbin/slurmd
