@@ -50,9 +50,12 @@ MinJobAge=600
 NodeName=$HOST CPUs=$CPUS RealMemory=$MEM State=UNKNOWN
 PartitionName=debug Nodes=$HOST Default=YES MaxTime=INFINITE State=UP
 CONF
-pgrep -x munged >/dev/null || (runuser -u munge -- /usr/sbin/munged 2>/dev/null || /usr/sbin/munged --force)
-for _ in $(seq 1 20); do pgrep -x munged >/dev/null && break; sleep 0.2; done  # it daemonizes
-pgrep -x munged > "$STATE/munged.pid"
+# --force: start even if a killed munged left its socket or lock behind
+pgrep -x munged >/dev/null || runuser -u munge -- /usr/sbin/munged --force 2>/dev/null || /usr/sbin/munged --force
+# munged daemonizes: its own pid file names the daemon, not the process we started
+for _ in $(seq 1 25); do [ -s /run/munge/munged.pid ] && break; sleep 0.2; done
+cp /run/munge/munged.pid "$STATE/munged.pid" 2>/dev/null || true
+if ! munge -n </dev/null >/dev/null 2>&1; then echo "slurm-up: munged is not answering" >&2; exit 1; fi
 pgrep -x slurmctld >/dev/null || /usr/sbin/slurmctld
 pgrep -x slurmd >/dev/null || /usr/sbin/slurmd
 for _ in $(seq 1 60); do
