@@ -91,18 +91,20 @@ def make_materials(fur: str = "black") -> list:
 
 
 def set_surface(mat, surf: appearance.Surface) -> None:
-    mat.diffuse_color = (*surf.color, 1.0)  # what Workbench shows
+    """Copy an ``appearance.Surface`` onto a material: its Principled BSDF (Cycles/EEVEE)
+    and its viewport color (what Workbench shows). Linked sockets are left alone."""
+    rgba = (*surf.color, 1.0)
+    mat.diffuse_color = rgba
     mat.roughness = surf.roughness
-    bsdf = mat.node_tree.nodes.get("Principled BSDF") if mat.node_tree else None
+    bsdf = next((n for n in mat.node_tree.nodes if n.type == "BSDF_PRINCIPLED"), None) if mat.node_tree else None
     if bsdf is None:
         return
-    bsdf.inputs["Base Color"].default_value = (*surf.color, 1.0)
-    bsdf.inputs["Roughness"].default_value = surf.roughness
-    for key, val in (("Sheen Weight", surf.sheen), ("Specular IOR Level", surf.specular)):
-        if key in bsdf.inputs:
-            bsdf.inputs[key].default_value = val
-    if "Sheen Tint" in bsdf.inputs:
-        bsdf.inputs["Sheen Tint"].default_value = (*surf.sheen_tint, 1.0)
+    values = {"Base Color": rgba, "Roughness": surf.roughness, "Sheen Weight": surf.sheen,
+              "Sheen Tint": (*surf.sheen_tint, 1.0), "Specular IOR Level": surf.specular}
+    for name, value in values.items():
+        sock = bsdf.inputs.get(name)
+        if sock is not None and not sock.is_linked:
+            sock.default_value = value
 
 
 def skin(mesh_obj, arm_obj) -> dict[str, Any]:

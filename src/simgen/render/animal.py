@@ -216,6 +216,7 @@ class AnimalRig:
         fur = spec.get("fur", "black")
         if fur != self._fur:
             from simgen.assets.appearance import surfaces
+            from simgen.assets.rigging import set_surface
 
             surface = surfaces(fur)["fur"]
             for mat in self.fur_materials:
@@ -239,21 +240,6 @@ class AnimalRig:
                 cache[bone] = m
             out[i] = (m @ np.append(rest, 1.0))[:3]
         return out
-
-
-def set_surface(mat, surface) -> None:
-    """Copy an ``appearance.Surface`` onto the material's Principled BSDF."""
-    bsdf = next((n for n in mat.node_tree.nodes if n.type == "BSDF_PRINCIPLED"), None)
-    if bsdf is None:
-        raise SimgenError(f"material {mat.name!r} has no Principled BSDF to recolor")
-    rgba = (*surface.color, 1.0)
-    values = {"Base Color": rgba, "Roughness": surface.roughness, "Sheen Weight": surface.sheen,
-              "Sheen Tint": (*surface.sheen_tint, 1.0), "Specular IOR Level": surface.specular}
-    for name, value in values.items():
-        sock = bsdf.inputs.get(name)
-        if sock is not None and not sock.is_linked:
-            sock.default_value = value
-    mat.diffuse_color = rgba  # Workbench
 
 
 def _import_model(path: Path) -> None:
