@@ -1,10 +1,11 @@
 """Mouse appearance as plain data: material slots of the body mesh and fur/skin/eye colors.
 
 The body mesh ``mouse_body`` carries three material slots, in this order:
-``mouse_fur`` (coat), ``mouse_skin`` (ears, nose, paws, tail: pink, hairless) and
+``mouse_fur`` (coat), ``mouse_skin`` (ears, nose, paws, tail: hairless) and
 ``mouse_eye`` (black, glossy). A renderer picks a :data:`FUR` entry per frame and sets
-the ``mouse_fur`` material from it (Principled BSDF base color, roughness, sheen);
-colors are linear RGB in 0..1.
+the ``mouse_fur`` and ``mouse_skin`` materials from it (Principled BSDF base color,
+roughness, sheen); colors are linear RGB in 0..1. The skin follows the strain: a
+C57BL/6 (black) has pigmented, dark grey ears and tail, an albino pink ones.
 """
 
 from __future__ import annotations
@@ -35,7 +36,10 @@ FUR: dict[str, Surface] = {
     "white": Surface((0.78, 0.76, 0.72), roughness=0.75, sheen=0.4),
     "brown": Surface((0.09, 0.045, 0.02), roughness=0.65, sheen=0.5, sheen_tint=(0.8, 0.6, 0.45)),
 }
-SKIN = Surface((0.75, 0.36, 0.36), roughness=0.45, specular=0.4)  # ears, nose, paws, tail
+SKIN = Surface((0.75, 0.36, 0.36), roughness=0.45, specular=0.4)  # ears, nose, paws, tail: pink
+PIGMENTED_SKIN = Surface((0.035, 0.03, 0.03), roughness=0.5, specular=0.4)
+SKIN_FOR_FUR: dict[str, Surface] = {"black": PIGMENTED_SKIN, "agouti": Surface((0.2, 0.12, 0.11), roughness=0.5,
+                                                                              specular=0.4)}
 EYE = Surface((0.004, 0.004, 0.004), roughness=0.08, specular=0.9)
 
 
@@ -45,4 +49,4 @@ def surfaces(fur: str = "black") -> dict[str, Surface]:
         from simgen.errors import SimgenError
 
         raise SimgenError(f"unknown fur {fur!r}; choices: {', '.join(FUR_NAMES)}")
-    return {"fur": FUR[fur], "skin": SKIN, "eye": EYE}
+    return {"fur": FUR[fur], "skin": SKIN_FOR_FUR.get(fur, SKIN), "eye": EYE}

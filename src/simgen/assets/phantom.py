@@ -2,8 +2,9 @@
 
 The body is a smooth union of signed-distance primitives (ellipsoids, round cones)
 placed on anatomical landmarks (:data:`LANDMARKS`, millimeters, snout toward +x, back
-up, feet on z=0, animal's left at +y): ~9.5 cm snout to tail base, ~8.5 cm tapering
-tail, ~2.5 cm body width, round ~1.2 cm ears, eyes, four legs with paws and digits.
+up, feet on z=0, animal's left at +y): ~9.3 cm snout to tail base, ~8.5 cm tapering
+tail, ~3.1 cm body width (fur included: top-down video of a C57BL/6 shows a plump
+animal), round ~1.2 cm ears, eyes, four legs with paws and digits.
 :func:`phantom_volume` samples it as CT intensities (air -1000 HU, soft tissue
 +40 HU, bone +700 HU) with a one-voxel partial-volume ramp, so it goes through the same
 CT -> mesh path (:mod:`simgen.assets.ct`) as a real scan. Each primitive names the bone
@@ -22,7 +23,7 @@ from simgen.assets.ct import Volume
 AIR_HU, TISSUE_HU, BONE_HU = -1000.0, 40.0, 700.0
 SKIN_THRESHOLD_HU = 0.5 * (AIR_HU + TISSUE_HU)  # the partial-volume midpoint: the skin surface
 BONE_THRESHOLD_HU = 0.5 * (TISSUE_HU + BONE_HU)
-PHANTOM_VERSION = 6  # bump when the shape changes: it keys the asset cache
+PHANTOM_VERSION = 7  # bump when the shape changes: it keys the asset cache
 
 Material = Literal["fur", "skin", "eye"]
 
@@ -64,9 +65,10 @@ def tail_radius(u: np.ndarray) -> np.ndarray:
 LANDMARKS: dict[str, np.ndarray] = {
     # spine chain (pelvis -> withers), neck, head; each bone runs from one to the next
     "pelvis": _v(-40, 0, 15.5), "lumbar": _v(-22, 0, 17), "thorax": _v(-4, 0, 18), "withers": _v(12, 0, 18.5),
-    "neck_base": _v(22, 0, 19), "skull_base": _v(30.5, 0, 19.5), "snout": _v(50, 0, 13.5),
-    "jaw_hinge": _v(35, 0, 15.5), "chin": _v(46, 0, 12.0),
-    "ear_base_l": _v(30.5, 5.0, 23.5), "ear_tip_l": _v(29.5, 12.5, 31.5),
+    "neck_base": _v(22, 0, 19), "skull_base": _v(30.5, 0, 19.5), "snout": _v(48, 0, 13.5),
+    "jaw_hinge": _v(35, 0, 15.5), "chin": _v(44.5, 0, 12.0),
+    # ears sit over the back of the cranium, ~16 mm behind the nose tip as seen from above
+    "ear_base_l": _v(35, 4.6, 23.0), "ear_tip_l": _v(34, 11.5, 30.5),
     # foreleg: scapula top -> shoulder -> elbow -> wrist -> paw tip
     "scapula_l": _v(15, 5, 24), "shoulder_l": _v(11, 8.5, 12), "elbow_l": _v(6, 9.5, 6.5),
     "wrist_l": _v(10, 9, 2.0), "forepaw_tip_l": _v(15.5, 9.2, 0.8),
@@ -215,9 +217,9 @@ def body_prims() -> list[Prim]:
     """Every soft-tissue primitive of the phantom, eyes last (they sit on the head surface)."""
     P = landmark
     prims = [
-        _ell("spine_1", [-12, 0, 16.3], [21, 12.5, 11.8]),                      # belly: widest, 2.5 cm
-        _ell("spine_2", [8, 0, 16.3], [15, 10.0, 9.3], blend=5.0),              # chest
-        _ell("spine_0", [-30, 0, 15.5], [14.5, 11.5, 10.8], blend=5.0),            # rump
+        _ell("spine_1", [-12, 0, 16.3], [21, 15.5, 11.8]),                      # belly: widest, 3.1 cm
+        _ell("spine_2", [8, 0, 16.3], [15, 12.0, 9.3], blend=5.0),              # chest
+        _ell("spine_0", [-30, 0, 15.5], [14.5, 14.0, 10.8], blend=5.0),            # rump
         _cone("neck", _v(19, 0, 18.0), 8.2, _v(30, 0, 19.5), 6.6, blend=4.0),
         _ell("head", [34, 0, 19.0], [9.5, 6.4, 6.6], blend=3.0),                # cranium and cheeks
         _cone("head", _v(34, 0, 18.5), 6.0, P("snout") - _v(2.2, 0, -0.3), 1.9, blend=2.0),  # tapering snout

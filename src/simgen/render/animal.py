@@ -136,9 +136,10 @@ class AnimalRig:
         self.body = body
         self.meshes = [o for o in keep if o.type == "MESH"]
         self._check_rest()
-        # The asset's own materials stay (skin, eyes); the fur material is recolored
-        # per frame. An asset without one gets a single fur material on its body.
+        # The asset's own materials stay (eyes); the fur and skin materials are recolored
+        # per frame. An asset without fur gets a single fur material on its body.
         self.fur_materials = [m for m in body.data.materials if m is not None and "fur" in m.name.lower()]
+        self.skin_materials = [m for m in body.data.materials if m is not None and "skin" in m.name.lower()]
         if not self.fur_materials:
             mat = bpy.data.materials.new("fur")  # a new material holds a Principled BSDF
             body.data.materials.clear()
@@ -218,9 +219,11 @@ class AnimalRig:
             from simgen.assets.appearance import surfaces
             from simgen.assets.rigging import set_surface
 
-            surface = surfaces(fur)["fur"]
+            surface = surfaces(fur)
             for mat in self.fur_materials:
-                set_surface(mat, surface)
+                set_surface(mat, surface["fur"])
+            for mat in self.skin_materials:
+                set_surface(mat, surface["skin"])
             self._fur = fur
 
     def keypoints_world(self) -> np.ndarray:
