@@ -1,19 +1,27 @@
 """Sim2real on the DeepLabCut open-field frames: what synthetic labels are worth.
 
     python benchmarks/sim2real_openfield.py --real-labeled ../shared/data/openfield/dev \
-        --synthetic out/openfield_synth --out out/sim2real [--steps 1500] [--finetune-steps 500]
+        --real-video ../shared/data/openfield/video/m3v1.mp4 \
+        --synthetic out/openfield_synth --render-frames 320 --out out/sim2real \
+        [--style-model FASTCUT_DIR CYCLEGAN_DIR] [--steps 500] [--synthetic-steps 1000] [--finetune-steps 250]
 
 Every cell is an error on real labeled frames that the row did not train on. The
 40 dev frames are shuffled once (``--seed``); a row with k real labels trains on the
 first k of that order and is tested on the other 40 - k. Rows:
 - real labels only, k = 5, 10, 20, 30;
-- synthetic only (zero real labels), tested on all 40, when ``--synthetic DIR`` (an
-  already rendered simgen dataset) is given;
-- synthetic pretraining (that model, ``--init``) + k real labels, k = 5, 10, 20.
-Rows without their input are left out, never filled in. The synthetic-only model is
-kept in ``OUT/synthetic_only/`` with the command that re-trains it, so anyone can run
-``simgen pose evaluate OUT/synthetic_only OTHER_LABELED``. The table (markdown) and
-the wall time go to stdout and ``OUT/table.md``; metrics per row to ``OUT/results.json``.
+- synthetic only (zero real labels), tested on all 40: raw renders, then the renders
+  translated by the classic style (fitted here to ``--real-video``, seconds) and by each
+  ``--style-model`` (learned models from ``simgen style train``, applied here);
+- synthetic pretraining (the ``--finetune-from`` synthetic model, ``--init``) + k real
+  labels, k = 5, 10, 20.
+``--render-frames N`` renders (or resumes) N frames of ``--scene`` at ``--preset`` into
+``--synthetic`` first; without it the dataset must exist. Rows without their input are
+left out, never filled in. A row whose model folder is complete is evaluated again, not
+retrained, so an interrupted run resumes. Each synthetic-only model is kept in
+``OUT/synthetic_<style>/`` with ``COMMAND.txt``, the command that re-trains it, so anyone
+can run ``simgen pose evaluate OUT/synthetic_raw OTHER_LABELED``. The table (markdown)
+and the wall time go to stdout and ``OUT/table.md`` (rewritten after every row);
+metrics per row to ``OUT/results.json``.
 """
 
 from __future__ import annotations
@@ -25,6 +33,9 @@ import sys
 import time
 from pathlib import Path
 
+HEADER = ["| row | real labels k | test frames | RMSE px | mean error px (DLC's \"RMSE\") | median px "
+          "| PCK@5 | PCK@10 | train s |", "|---|---|---|---|---|---|---|---|---|"]
+
 
 def _row(name: str, k: int, model: Path, spec, n_test: int, seconds: float) -> dict:
     from simgen.pose.evaluate import evaluate, write_report
@@ -34,32 +45,82 @@ def _row(name: str, k: int, model: Path, spec, n_test: int, seconds: float) -> d
     ev = evaluate(tm, spec)
     write_report(ev, model / "eval", tm.keypoints)
     m = ev.metrics["all"]
+    per_kp = {kp: v["rmse"] for kp, v in ev.metrics["per_keypoint"].items()}
     return {"row": name, "k": k, "test_frames": n_test, "rmse": m["rmse"], "mean_error": m["mean_error"],
             "median_error": m["median_error"], "pck5": m["pck5"], "pck10": m["pck10"],
-            "train_seconds": round(seconds, 1), "model": str(model)}
+            "train_seconds": round(seconds, 1), "model": str(model), "per_keypoint_rmse": per_kp}
+
+
+def _table(rows: list[dict], wall: float, done: bool) -> str:
+    lines = list(HEADER)
+    for r in rows:
+        lines.append(f"| {r['row']} | {r['k']} | {r['test_frames']} | {r['rmse']:.2f} | {r['mean_error']:.2f} | "
+                     f"{r['median_error']:.2f} | {r['pck5']:.0%} | {r['pck10']:.0%} | {r['train_seconds']:.0f} |")
+    lines += ["", f"command: `{' '.join(shlex.quote(a) for a in [sys.executable, *sys.argv])}`  ",
+              f"wall time: {wall / 60:.1f} min" + ("" if done else " (still running)")]
+    return "\n".join(lines)
+
+
+def _render(args) -> None:
+    from simgen.render.run import render
+
+    t = time.time()
+    res = render(args.scene, args.synthetic, frames=args.render_frames, preset=args.preset, progress=True)
+    print(f"[render] {args.synthetic}: {res} ({time.time() - t:.0f} s)", flush=True)
+
+
+def _styled(args, model: Path, name: str) -> Path:
+    """Apply a style model to the synthetic dataset (resumable; the gate drops frames that moved)."""
+    from simgen.style.apply import apply_style
+
+    out = args.out / "data" / f"synthetic_{name}"
+    t = time.time()
+    rep = apply_style(model, args.synthetic, out, seed=args.seed, progress=False)
+    s = rep.summary()
+    print(f"[style {name}] {s['written']} translated, {s['skipped']} reused, {s['dropped']} dropped by the gate, "
+          f"median drift {s['median_drift_px']}, {time.time() - t:.0f} s", flush=True)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--real-labeled", required=True, type=Path, help="DeepLabCut project with the real labels")
-    ap.add_argument("--synthetic", type=Path, help="rendered simgen dataset of the open field (optional)")
+    ap.add_argument("--real-video", type=Path, help="real video for the classic style (adds a styled row)")
+    ap.add_argument("--synthetic", type=Path, help="simgen dataset of the open field (rendered with --render-frames)")
+    ap.add_argument("--render-frames", type=int, help="render (or resume) this many frames into --synthetic first")
+    ap.add_argument("--scene", type=Path, default=Path(__file__).parents[1] / "scenes" / "openfield.yaml")
+    ap.add_argument("--preset", default="fast", help="render preset of --render-frames")
+    ap.add_argument("--style-model", type=Path, nargs="*", default=[],
+                    help="trained style models (simgen style train); each adds a synthetic-only row")
     ap.add_argument("--out", type=Path, default=Path("out/sim2real"))
     ap.add_argument("--config", default=None, help="pose config (bundled name or YAML); default: default")
-    ap.add_argument("--steps", type=int, default=None, help="training steps of each from-scratch row")
+    ap.add_argument("--steps", type=int, default=None, help="training steps of each real-only row")
+    ap.add_argument("--synthetic-steps", type=int, default=None, help="steps of each synthetic-only row "
+                                                                      "(default: --steps)")
     ap.add_argument("--finetune-steps", type=int, default=500, help="steps of each fine-tuning row")
+    ap.add_argument("--finetune-from", default=None, help="synthetic row to fine-tune from: raw, classic, or a "
+                                                          "style model's method (default: classic if there, else raw)")
     ap.add_argument("--real-k", type=int, nargs="*", default=[5, 10, 20, 30])
     ap.add_argument("--finetune-k", type=int, nargs="*", default=[5, 10, 20])
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     args = ap.parse_args(argv)
+    args.out = args.out.resolve()
 
     import numpy as np
 
     from simgen.export.labels import read_dlc
     from simgen.pose.config import load_config
     from simgen.pose.data import SourceSpec
+    from simgen.pose.model import MODEL_FILE
     from simgen.pose.train import train
 
     t0 = time.time()
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.render_frames:
+        if args.synthetic is None:
+            ap.error("--render-frames needs --synthetic DIR")
+        _render(args)
     n = len(read_dlc(args.real_labeled))
     order = [int(i) for i in np.random.default_rng(args.seed).permutation(n)]
     base = load_config(args.config)
@@ -67,44 +128,69 @@ def main(argv: list[str] | None = None) -> int:
         base = base.model_copy(update={"steps": args.steps})
     # No validation split: with a handful of real labels every frame goes to training,
     # and the test frames must never steer training.
-    base = base.model_copy(update={"val_fraction": 0.0, "seed": args.seed})
+    base = base.model_copy(update={"val_fraction": 0.0, "seed": args.seed, "threads": args.threads})
     real = lambda rows: SourceSpec(args.real_labeled, frames=tuple(rows))  # noqa: E731
-    args.out.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
+
+    def save(done: bool = False) -> None:
+        wall = time.time() - t0
+        (args.out / "table.md").write_text(_table(rows, wall, done) + "\n")
+        (args.out / "results.json").write_text(json.dumps({"rows": rows, "wall_seconds": wall, "order": order,
+                                                           "done": done}, indent=1))
 
     def run(name: str, k: int, sources, cfg, test_rows, init=None) -> Path:
         out = args.out / name
         t = time.time()
-        train(sources, out, cfg, init=init, progress=False, log=lambda s: print(f"[{name}] {s}", flush=True))
+        if not (out / MODEL_FILE).exists():
+            train(sources, out, cfg, init=init, resume=(out / "checkpoint.pt").exists(), progress=False,
+                  log=lambda s: print(f"[{name}] {s}", flush=True))
         rows.append(_row(name, k, out, real(test_rows), len(test_rows), time.time() - t))
         print(json.dumps(rows[-1]), flush=True)
+        save()
         return out
 
     for k in args.real_k:
         run(f"real_k{k}", k, [real(order[:k])], base, order[k:])
     if args.synthetic is not None:
         syn_cfg = base.model_copy(update={"keypoints": "openfield_dlc"})
-        synth = run("synthetic_only", 0, [SourceSpec(args.synthetic)], syn_cfg, order)
-        cmd = (f"simgen pose train {shlex.quote(str(args.synthetic))} --out {shlex.quote(str(synth))} "
-               f"--keypoints openfield_dlc --steps {syn_cfg.steps}" + (f" --config {args.config}" if args.config else ""))
-        (synth / "COMMAND.txt").write_text(cmd + "\n")
+        if args.synthetic_steps:
+            syn_cfg = syn_cfg.model_copy(update={"steps": args.synthetic_steps})
+        datasets = {"raw": args.synthetic.resolve()}
+        if args.real_video is not None:
+            from simgen.style.train import train_style
+
+            classic = args.out / "style_classic"
+            if not (classic / "style.json").exists():
+                train_style(args.synthetic, args.real_video, classic, method="classic", seed=args.seed, progress=False)
+            datasets["classic"] = _styled(args, classic, "classic")
+        for model in args.style_model:
+            method = json.loads((model / "style.json").read_text())["method"]
+            datasets[method] = _styled(args, model, method)
+        synth: dict[str, Path] = {}
+
+        def synthetic_row(style: str) -> None:
+            data = datasets[style]
+            synth[style] = run(f"synthetic_{style}", 0, [SourceSpec(data)], syn_cfg, order)
+            cmd = (f"simgen pose train {shlex.quote(str(data))} --out {shlex.quote(str(synth[style]))} "
+                   f"--keypoints openfield_dlc --steps {syn_cfg.steps}"
+                   + (f" --config {args.config}" if args.config else ""))
+            (synth[style] / "COMMAND.txt").write_text(cmd + "\n")
+
+        start = args.finetune_from or ("classic" if "classic" in datasets else "raw")
+        if start not in datasets:
+            ap.error(f"--finetune-from {start}: no such synthetic row (have: {', '.join(datasets)})")
+        # raw and the fine-tuning start first, then the fine-tuning rows, then the other styles
+        for style in dict.fromkeys(["raw", start]):
+            synthetic_row(style)
         tune = base.model_copy(update={"steps": args.finetune_steps, "keypoints": "openfield_dlc"})
         for k in args.finetune_k:
-            run(f"synthetic_plus_k{k}", k, [real(order[:k])], tune, order[k:], init=synth)
+            run(f"synthetic_{start}_plus_k{k}", k, [real(order[:k])], tune, order[k:], init=synth[start])
+        for style in datasets:
+            if style not in synth:
+                synthetic_row(style)
 
-    wall = time.time() - t0
-    lines = ["| row | real labels k | test frames | RMSE px | mean error px (DLC's \"RMSE\") | median px "
-             "| PCK@5 | PCK@10 | train s |", "|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['row']} | {r['k']} | {r['test_frames']} | {r['rmse']:.2f} | {r['mean_error']:.2f} | "
-                     f"{r['median_error']:.2f} | {r['pck5']:.0%} | {r['pck10']:.0%} | {r['train_seconds']:.0f} |")
-    lines.append("")
-    lines.append(f"command: `{' '.join(shlex.quote(a) for a in [sys.executable, *sys.argv])}`  ")
-    lines.append(f"wall time: {wall / 60:.1f} min")
-    table = "\n".join(lines)
-    (args.out / "table.md").write_text(table + "\n")
-    (args.out / "results.json").write_text(json.dumps({"rows": rows, "wall_seconds": wall, "order": order}, indent=1))
-    print(table)
+    save(done=True)
+    print(_table(rows, time.time() - t0, True))
     return 0
 
 

@@ -136,3 +136,17 @@ def test_read_real_openfield_dev():
     labeled = labels.visibility == 2
     assert labeled.sum() >= 150  # nearly every point is labeled in this set
     assert (labels.xy[labeled] >= 0).all() and (labels.xy[labeled][:, 0] < 640).all()
+
+
+def test_keypoint_set_already_applied_by_the_scene_is_identity():
+    """A dataset rendered with `keypoints: {names: openfield_dlc}` already has the set's names:
+    asking for the same set again must not try to map them a second time."""
+    from types import SimpleNamespace
+
+    from simgen.export.labels import resolve_keypoint_set
+
+    meta = SimpleNamespace(keypoints=["snout", "leftear", "rightear", "tailbase"], skeleton=[], swap_pairs=[])
+    kset = resolve_keypoint_set("openfield_dlc", meta)
+    xyv = np.arange(12, dtype=float).reshape(1, 4, 3)
+    assert np.array_equal(kset.map_labels(meta.keypoints, xyv)[..., :2], xyv[..., :2])
+    assert ("leftear", "rightear") in [tuple(p) for p in kset.swap_pairs]

@@ -124,9 +124,11 @@ def resolve_keypoint_set(keypoint_set: KeypointSet | str | Path | None, meta) ->
     """None -> identity over the dataset's keypoints (its skeleton and swap pairs)."""
     if keypoint_set is None:
         return KeypointSet.identity(meta.keypoints, meta.skeleton, meta.swap_pairs, name="dataset")
-    if isinstance(keypoint_set, KeypointSet):
-        return keypoint_set
-    return KeypointSet.load(keypoint_set)
+    kset = keypoint_set if isinstance(keypoint_set, KeypointSet) else KeypointSet.load(keypoint_set)
+    if list(meta.keypoints) == list(kset.sources) and any(kset.sources[n] != (n,) for n in kset.sources):
+        # the dataset was rendered with this set already (scene `keypoints: {names: SET}`)
+        return KeypointSet.identity(list(meta.keypoints), kset.skeleton, kset.swap_pairs, name=kset.name)
+    return kset
 
 
 def pick_camera(meta, camera: str | None) -> str:
