@@ -20,6 +20,7 @@ from simgen.commands import pose as pose_cmd
 from simgen.commands import preview as preview_cmd
 from simgen.commands import render as render_cmd
 from simgen.commands import style as style_cmd
+from simgen.commands import sweep as sweep_cmd
 from simgen.commands import verify as verify_cmd
 
 app = typer.Typer(
@@ -51,6 +52,7 @@ app.command("render")(render_cmd.render)
 app.command("preview")(preview_cmd.preview)
 app.command("verify")(verify_cmd.verify)
 app.command("export")(export_cmd.export)
+app.command("sweep")(sweep_cmd.sweep)
 app.add_typer(asset_cmd.app, name="asset")
 app.add_typer(farm_cmd.app, name="farm")
 app.add_typer(pose_cmd.app, name="pose")

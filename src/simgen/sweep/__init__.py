@@ -1,0 +1,10 @@
+"""Domain-randomization experiments: ``simgen sweep`` runs arms (scene overrides, frame
+counts, style, training settings) x seeds through render -> style -> train -> evaluate
+and reports accuracy on real labeled frames.
+
+Modules: ``spec`` (the sweep file and its arms), ``stages`` (the content-addressed
+stage store), ``runner`` (one arm x seed, results.csv rows), ``execute`` (all arms,
+locally or as Slurm jobs), ``report`` (report.html). To add a stage kind, add it to
+``stages.KINDS`` and call ``StageStore.run`` from ``runner.run_arm`` with every input
+that changes its output.
+"""

@@ -1,0 +1,211 @@
+"""Run one arm x seed as render -> (style) -> train -> evaluate through the stage store.
+
+Each stage's inputs are what determines its output: the render's are the resolved
+scene (after the arm's overrides, the preset and the seed) and the frame count; the
+style's, the render plus method, iterations, seed and the real video; training's, the
+dataset stage plus the full pose config (seed included); evaluation's, the model plus
+the labeled data. A render of N frames of a scene that was already rendered with M
+frames starts from hard links to the first min(N, M) of them (frame i is a function of
+the scene and i alone), so frame-count arms share their frames.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from simgen.sweep.spec import Arm, Sweep, pose_config
+from simgen.sweep.stages import Stage, StageStore, fingerprint
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class ArmRun:
+    arm: Arm
+    seed: int
+    stages: dict[str, Stage] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def metrics(self) -> dict | None:
+        ev = self.stages.get("evaluate")
+        return ev.info["metrics"] if ev else None
+
+    @property
+    def seconds(self) -> float:
+        return sum(s.seconds for s in self.stages.values())
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if dst.exists():
+        return
+    try:
+        os.link(src, dst)
+    except OSError:  # another file system, or links not allowed
+        shutil.copy2(src, dst)
+
+
+def seed_from_donor(store: StageStore, scene_sha: str, frames: int, data: Path) -> int:
+    """Link the first frames of the biggest finished render of the same scene into ``data``."""
+    from simgen.dataset import Dataset, Layout
+
+    best = None
+    for key, inputs, marker in store.entries("render"):
+        if inputs.get("scene_sha256") == scene_sha and (best is None or inputs["frames"] > best[1]):
+            best = (key, inputs["frames"])
+    if best is None:
+        return 0
+    donor = Dataset(store.path("render", best[0]) / "data")
+    dst = Layout(data)
+    n = 0
+    for f in donor.frames():
+        if f >= frames:
+            break
+        if dst.annotation(f).exists():
+            continue
+        for cam in donor.meta.camera_names:
+            for kind in ("image", "mask", "depth"):
+                src = getattr(donor.layout, kind)(cam, f)
+                if src.is_file():
+                    _link_or_copy(src, getattr(dst, kind)(cam, f))
+        _link_or_copy(donor.layout.annotation(f), dst.annotation(f))  # last: marks the frame complete
+        n += 1
+    return n
+
+
+def _dataset_frames(path: Path) -> int:
+    from simgen.dataset import Dataset
+
+    return len(Dataset(path).frames())
+
+
+def run_arm(sweep: Sweep, arm: Arm, seed: int, store: StageStore, *, log: Log = print, progress: bool = True,
+            workers: int = 1, threads: int | None = None, reuse_only: bool = False) -> ArmRun:
+    """All stages of one arm and seed; finished stages are reused, not recomputed."""
+    from simgen.render.run import scene_overrides
+    from simgen.scene import load_scene
+
+    out = ArmRun(arm, seed)
+    tag = f"{arm.name} seed {seed}"
+
+    def stage(kind: str, inputs: dict[str, Any], fn: Callable[[Path], dict[str, Any]], what: str) -> Stage:
+        st = store.run(kind, inputs, fn, reuse_only=reuse_only)
+        out.stages[kind] = st
+        how = "reused" if st.reused else f"done in {st.seconds:.1f} s"
+        log(f"{tag}: {kind} {what}: {how} ({st.path.relative_to(store.root.parent)})")
+        return st
+
+    # -- render
+    overrides = arm.overrides(seed)
+    loaded = load_scene(sweep.scene, scene_overrides(arm.preset, overrides))
+
+    def render(folder: Path) -> dict:
+        from simgen.render.run import plan, run
+
+        data = folder / "data"
+        linked = seed_from_donor(store, loaded.sha256, arm.frames, data)
+        p = plan(sweep.scene, data, frames=arm.frames, preset=arm.preset, overrides=overrides)
+        res = run(p, workers=workers, progress=progress, threads=threads)
+        return {"frames": arm.frames, "rendered": len(res.rendered), "linked": linked,
+                "render_seconds": round(res.seconds, 2)}
+
+    rst = stage("render", {"scene_sha256": loaded.sha256, "frames": arm.frames}, render, f"{arm.frames} frames")
+    data_stage = rst
+
+    # -- style
+    if arm.style != "none":
+        video = sweep.video
+        assert video is not None  # checked when the sweep was loaded
+
+        def style(folder: Path) -> dict:
+            from simgen.style.apply import apply_style
+            from simgen.style.train import train_style
+
+            src = rst.path / "data"
+            tr = train_style(src, video, folder / "model", method=arm.style, iters=arm.style_iters, seed=seed,
+                             progress=progress)
+            rep = apply_style(folder / "model", src, folder / "data", seed=seed, progress=progress)
+            s = rep.summary()
+            return {"method": arm.style, "iters_done": tr.iters_done, "written": _dataset_frames(folder / "data"),
+                    "dropped": s["dropped"], "median_drift_px": s["median_drift_px"]}
+
+        data_stage = stage("style", {"render": rst.key, "method": arm.style, "iters": arm.style_iters,
+                                     "seed": seed, "video": str(video), "video_id": fingerprint(video)},
+                           style, arm.style)
+
+    # -- train
+    cfg = pose_config(arm.train, seed, f"arm {arm.name}")
+
+    def train(folder: Path) -> dict:
+        from simgen.pose.train import CHECKPOINT
+        from simgen.pose.train import train as run_train
+
+        model = folder / "model"
+        res = run_train([str(data_stage.path / "data")], model, cfg, resume=(model / CHECKPOINT).exists(),
+                        progress=progress, log=lambda m: log(f"{tag}: train: {m}"))
+        return {"steps": res.steps, "first_loss": res.first_loss, "last_loss": res.last_loss,
+                "val_error": res.val_error, "train_frames": _dataset_frames(data_stage.path / "data")}
+
+    tst = stage("train", {"data": f"{data_stage.kind}/{data_stage.key}", "config": cfg.model_dump(mode="json")},
+                train, f"{cfg.steps} steps")
+
+    # -- evaluate
+    labeled_path = Path(sweep.labeled.partition(",")[0])
+
+    def evaluate(folder: Path) -> dict:
+        from simgen.pose.evaluate import evaluate as run_eval
+        from simgen.pose.evaluate import write_report
+        from simgen.pose.model import load_model
+
+        tm = load_model(tst.path / "model")
+        ev = run_eval(tm, sweep.labeled, sweep.camera)
+        write_report(ev, folder / "report", tm.keypoints)
+        return {"metrics": ev.metrics, "keypoints": list(tm.keypoints)}
+
+    stage("evaluate", {"model": tst.key, "labeled": sweep.labeled, "labeled_id": fingerprint(labeled_path),
+                       "camera": sweep.camera}, evaluate, "on real labeled frames")
+    return out
+
+
+RESULT_COLUMNS = ["arm", "seed", "style", "frames", "train_frames", "eval_frames", "rmse", "mean_error",
+                  "median_error", "pck5", "pck10", "wall_time_s"]
+
+
+def result_row(r: ArmRun) -> dict[str, Any]:
+    """One row of results.csv (per-keypoint RMSE columns are ``rmse_<keypoint>``)."""
+    m = r.metrics or {}
+    a = m.get("all", {})
+    row: dict[str, Any] = {
+        "arm": r.arm.name, "seed": r.seed, "style": r.arm.style, "frames": r.arm.frames,
+        "train_frames": r.stages["train"].info.get("train_frames") if "train" in r.stages else None,
+        "eval_frames": m.get("frames"), "rmse": a.get("rmse"), "mean_error": a.get("mean_error"),
+        "median_error": a.get("median_error"), "pck5": a.get("pck5"), "pck10": a.get("pck10"),
+        "wall_time_s": round(r.seconds, 1),
+    }
+    for name, km in m.get("per_keypoint", {}).items():
+        row[f"rmse_{name}"] = km.get("rmse")
+    return row
+
+
+def write_results(runs: list[ArmRun], path: Path) -> Path:
+    import csv
+
+    rows = [result_row(r) for r in runs if r.metrics is not None]
+    cols = list(RESULT_COLUMNS)
+    for row in rows:
+        cols += [k for k in row if k not in cols]
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=cols)
+        w.writeheader()
+        for row in rows:
+            w.writerow({k: ("" if v is None else (f"{v:.4f}" if isinstance(v, float) else v))
+                        for k, v in row.items()})
+    os.replace(tmp, path)
+    return path

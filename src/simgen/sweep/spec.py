@@ -1,0 +1,329 @@
+"""The sweep file: pydantic models, loading with ``file:line`` errors, expansion into arms.
+
+A sweep names a base scene, real labeled data (and optionally real video for style
+transfer), ``defaults`` every arm starts from, and the arms: listed one by one
+(``design: ofat``, one factor at a time against the ``baseline`` of the defaults) or
+as ``factors`` whose levels are crossed (``design: grid``). Each arm is a delta on the
+defaults: scene overrides (``set``, the same ``path: value`` mechanism as
+``simgen render --set``), a frame count, a style method, training settings. Every arm
+is run once per entry of ``seeds``. See docs/sweeps.md.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from simgen.errors import SceneError, SimgenError
+from simgen.scene.compose import display_path
+
+StyleMethod = Literal["none", "classic", "fastcut", "cyclegan"]
+Design = Literal["ofat", "grid"]
+BASELINE = "baseline"
+
+
+class SweepError(SceneError):
+    """A sweep file or a sweep command-line option is wrong (exit code 2, ``file:line: path: message``)."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TrainSpec(_Strict):
+    """Pose training: a bundled config name or YAML path, and changes to it."""
+
+    config: str | None = None  # None: the bundled default
+    steps: int | None = Field(None, ge=1)
+    # PoseConfig fields by dotted path, e.g. {batch_size: 4, augment.enabled: false}
+    set: dict[str, Any] = Field(default_factory=dict)
+
+
+class ArmSpec(_Strict):
+    """What an arm (or a grid level) changes relative to the defaults; unset fields inherit."""
+
+    set: dict[str, Any] = Field(default_factory=dict)  # scene overrides: path -> value (YAML data)
+    frames: int | None = Field(None, ge=1)
+    preset: str | None = None
+    style: StyleMethod | None = None
+    style_iters: int | None = Field(None, ge=1)
+    train: TrainSpec | None = None
+    description: str | None = None
+
+
+class Defaults(_Strict):
+    set: dict[str, Any] = Field(default_factory=dict)
+    frames: int = Field(1000, ge=1)
+    preset: str | None = "fast"
+    style: StyleMethod = "none"
+    style_iters: int | None = Field(None, ge=1)  # learned style methods only
+    train: TrainSpec = Field(default_factory=TrainSpec)
+
+
+class RealData(_Strict):
+    labeled: str  # PATH[,frames=A:B]: simgen dataset, DeepLabCut project/folder or SLEAP file
+    video: str | None = None  # real video file or image folder, for style transfer
+    camera: str | None = None  # camera of a multi-camera simgen dataset used as "real"
+
+
+class SweepFile(_Strict):
+    simgen_sweep: Literal[1] = 1
+    base_scene: str
+    real: RealData
+    defaults: Defaults = Field(default_factory=Defaults)
+    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    design: Design = "ofat"
+    arms: dict[str, ArmSpec] = Field(default_factory=dict)
+    factors: dict[str, dict[str, ArmSpec]] = Field(default_factory=dict)
+
+    @field_validator("seeds")
+    @classmethod
+    def _unique(cls, v: list[int]) -> list[int]:
+        if len(set(v)) != len(v):
+            raise ValueError("seeds must be distinct")
+        return v
+
+
+@dataclass
+class Arm:
+    """One fully resolved arm: everything its stages need, nothing inherited."""
+
+    name: str
+    set: dict[str, Any]
+    frames: int
+    preset: str | None
+    style: str
+    style_iters: int | None
+    train: TrainSpec
+    description: str = ""
+
+    def overrides(self, seed: int) -> list[str]:
+        """``--set`` expressions for this arm and repeat (the seed goes into the scene)."""
+        return [f"{k}={json.dumps(v)}" for k, v in self.set.items()] + [f"seed={seed}"]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "description": self.description, "set": self.set, "frames": self.frames,
+                "preset": self.preset, "style": self.style, "style_iters": self.style_iters,
+                "train": self.train.model_dump(mode="json")}
+
+
+@dataclass
+class Sweep:
+    path: Path
+    scene: Path
+    labeled: str  # absolute path plus any ,frames=A:B
+    video: Path | None
+    camera: str | None
+    seeds: list[int]
+    design: str
+    arms: list[Arm] = field(default_factory=list)
+
+    def arm(self, name: str) -> Arm:
+        for a in self.arms:
+            if a.name == name:
+                return a
+        raise SweepError(f"{display_path(self.path)}: no arm named {name!r}; arms: "
+                         f"{', '.join(a.name for a in self.arms)}")
+
+
+def _merge_train(base: TrainSpec, over: TrainSpec | None) -> TrainSpec:
+    if over is None:
+        return base
+    return TrainSpec(config=over.config if over.config is not None else base.config,
+                     steps=over.steps if over.steps is not None else base.steps,
+                     set={**base.set, **over.set})
+
+
+def _apply(arm: Arm, delta: ArmSpec) -> Arm:
+    return Arm(
+        name=arm.name,
+        set={**arm.set, **delta.set},
+        frames=delta.frames if delta.frames is not None else arm.frames,
+        preset=delta.preset if delta.preset is not None else arm.preset,
+        style=delta.style if delta.style is not None else arm.style,
+        style_iters=delta.style_iters if delta.style_iters is not None else arm.style_iters,
+        train=_merge_train(arm.train, delta.train),
+        description=delta.description or arm.description,
+    )
+
+
+def expand(spec: SweepFile) -> list[Arm]:
+    """The arms of a sweep, in file order: baseline first for ofat, the product for grid."""
+    d = spec.defaults
+    base = Arm(BASELINE, dict(d.set), d.frames, d.preset, d.style, d.style_iters, d.train,
+               "the defaults")
+    if spec.design == "ofat":
+        arms = [base]
+        for name, delta in spec.arms.items():
+            arm = _apply(Arm(name, **{k: v for k, v in vars(base).items() if k != "name"}), delta)
+            arm.description = delta.description or ""
+            arms.append(arm)
+        return arms
+    arms = []
+    names = list(spec.factors)
+    for combo in itertools.product(*(spec.factors[n].items() for n in names)):
+        arm = Arm("-".join(f"{f}={lvl}" for f, (lvl, _) in zip(names, combo)),
+                  **{k: v for k, v in vars(base).items() if k != "name"})
+        arm.description = ""
+        for _, delta in combo:
+            arm = _apply(arm, delta)
+        arms.append(arm)
+    return arms
+
+
+def _resolve(base: Path, text: str) -> str:
+    """A path relative to the sweep file's folder, keeping ``,option=...`` suffixes."""
+    head, sep, opts = text.partition(",")
+    return str((base / Path(head).expanduser()).resolve()) + sep + opts
+
+
+def _problems(spec: SweepFile) -> list[tuple[tuple, str]]:
+    out: list[tuple[tuple, str]] = []
+    if spec.design == "ofat":
+        if spec.factors:
+            out.append((("factors",), "factors belong to design: grid; use arms for design: ofat"))
+        if BASELINE in spec.arms:
+            out.append((("arms", BASELINE), "the baseline arm is the defaults; give this arm another name"))
+    else:
+        if spec.arms:
+            out.append((("arms",), "design: grid crosses factors; list levels under factors, not arms"))
+        if not spec.factors:
+            out.append((("factors",), "design: grid needs at least one factor"))
+        for name, levels in spec.factors.items():
+            if not levels:
+                out.append((("factors", name), "a factor needs at least one level"))
+    for name in list(spec.arms) + list(spec.factors):
+        if not name or any(c in name for c in "/\\,") or name.startswith("."):
+            out.append(((name,), f"arm/factor name {name!r}: use letters, digits, '_' or '-'"))
+    return out
+
+
+def _with_hints(lines: list[str], exc: ValidationError) -> list[str]:
+    """Add did-you-mean hints to unknown keys under arm/factor names (mappings the scene
+    formatter cannot walk)."""
+    import difflib
+
+    from simgen.scene.messages import _models_in
+
+    out = []
+    for line in lines:
+        out.append(line)
+        if not line.endswith("'") or "unknown key '" not in line:
+            continue
+        for err in exc.errors(include_url=False):
+            loc = [p for p in err["loc"] if isinstance(p, (str, int))]
+            if err["type"] != "extra_forbidden" or not line.endswith(f"unknown key {loc[-1]!r}"):
+                continue
+            models: list[type[BaseModel]] = [SweepFile]
+            for part in loc[:-1]:
+                nxt = [a for m in models if part in m.model_fields
+                       for a in _models_in(m.model_fields[part].annotation)]
+                models = nxt or models  # not a field: a key of a mapping (an arm's name)
+            keys = sorted({k for m in models for k in m.model_fields})
+            hint = difflib.get_close_matches(str(loc[-1]), keys, 1, 0.6)
+            out[-1] = line + (f" (did you mean {hint[0]!r}?)" if hint else f"; valid keys: {', '.join(keys)}")
+            break
+    return out
+
+
+def load_sweep(path: str | Path, *, seeds: list[int] | None = None, scale_frames: float | None = None,
+               steps: int | None = None, only: list[str] | None = None) -> Sweep:
+    """Read and check a sweep file; the keyword arguments are the command line's reductions."""
+    from simgen.scene.messages import format_validation_error, locate
+    from simgen.scene.yamlsrc import format_path, load_yaml
+    from simgen.render.run import PRESETS
+
+    path = Path(path)
+    shown = display_path(path)
+    if not path.is_file():
+        raise SweepError(f"{shown}: sweep file not found")
+    try:
+        data, origins = load_yaml(path, shown)
+    except SceneError as err:
+        raise SweepError(err.messages) from None
+    if not isinstance(data, dict):
+        raise SweepError(f"{shown}:1: a sweep is a mapping (base_scene, real, defaults, arms, ...)")
+    try:
+        spec = SweepFile.model_validate(data)
+    except ValidationError as exc:
+        raise SweepError(_with_hints(format_validation_error(exc, SweepFile, origins), exc)) from None
+    problems = _problems(spec)
+    folder = path.resolve().parent
+    scene = Path(_resolve(folder, spec.base_scene))
+    if not scene.is_file():
+        problems.append((("base_scene",), f"scene file not found: {display_path(scene)}"))
+    labeled = _resolve(folder, spec.real.labeled)
+    if not Path(labeled.partition(",")[0]).exists():
+        problems.append((("real", "labeled"), f"not found: {display_path(Path(labeled.partition(',')[0]))}"))
+    video = Path(_resolve(folder, spec.real.video)) if spec.real.video else None
+    if video is not None and not video.exists():
+        problems.append((("real", "video"), f"not found: {display_path(video)}"))
+    arms = expand(spec)
+    for arm in arms:
+        if arm.preset is not None and arm.preset not in PRESETS:
+            problems.append(((arm.name, "preset"), f"unknown preset {arm.preset!r}; choices: {', '.join(PRESETS)}"))
+        if arm.style != "none" and video is None:
+            problems.append(((arm.name, "style"), f"style {arm.style} needs real.video (real video or frames)"))
+        try:
+            pose_config(arm.train, 0, f"{shown}: arm {arm.name}")
+        except SimgenError as err:
+            problems.append(((arm.name, "train"), str(err).replace(f"{shown}: arm {arm.name}: ", "")))
+    if not problems:  # the arms' scenes, before any work starts (same messages as render --set)
+        from simgen.render.run import scene_overrides
+        from simgen.scene import load_scene
+
+        for arm in arms:
+            try:
+                load_scene(scene, scene_overrides(arm.preset, arm.overrides(spec.seeds[0])))
+            except SceneError as err:
+                raise SweepError([f"{shown}: arm {arm.name}: {m}" for m in err.messages]) from None
+    if problems:
+        def where(p: tuple) -> str:
+            return str(locate(origins, ("arms",) + p if p and p[0] in spec.arms else p))
+
+        raise SweepError([f"{where(p)}: {format_path(p)}: {m}" for p, m in problems])
+
+    if only:
+        unknown = [n for n in only if n not in {a.name for a in arms}]
+        if unknown:
+            raise SweepError(f"--arms: no arm named {', '.join(map(repr, unknown))}; arms: "
+                             f"{', '.join(a.name for a in arms)}")
+        arms = [a for a in arms if a.name in only]
+    if scale_frames is not None:
+        if scale_frames <= 0:
+            raise SweepError(f"--scale-frames must be > 0 (got {scale_frames})")
+        for a in arms:
+            a.frames = max(2, round(a.frames * scale_frames))
+    if steps is not None:
+        for a in arms:
+            a.train = a.train.model_copy(update={"steps": steps})
+    return Sweep(path=path.resolve(), scene=scene, labeled=labeled, video=video, camera=spec.real.camera,
+                 seeds=list(seeds) if seeds else list(spec.seeds), design=spec.design, arms=arms)
+
+
+def pose_config(train: TrainSpec, seed: int, source: str = "sweep"):
+    """The PoseConfig an arm trains with: the named config, its ``set`` changes, steps, the seed."""
+    from simgen.pose.config import PoseConfig, load_config
+
+    cfg = load_config(train.config).model_dump(mode="json")
+    for dotted, value in train.set.items():
+        node = cfg
+        *parents, last = dotted.split(".")
+        for p in parents:
+            if not isinstance(node.get(p), dict):
+                raise SweepError(f"{source}: train.set.{dotted}: {p!r} is not a section of the pose config")
+            node = node[p]
+        node[last] = value
+    if train.steps is not None:
+        cfg["steps"] = train.steps
+    cfg["seed"] = seed
+    try:
+        return PoseConfig.model_validate(cfg)
+    except ValidationError as exc:
+        lines = [f"{source}: train: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        raise SweepError(lines) from None
