@@ -72,6 +72,19 @@ def test_command_line_reductions(files):
         load_sweep(path, only=["nope"])
 
 
+def test_command_line_set_applies_to_every_arm_after_its_own(files):
+    path = files("""\
+        defaults: {frames: 10}
+        arms: {dim: {set: {"lights[0].energy": 5, seed: 3}}}
+        """)
+    sw = load_sweep(path, extra_set=["render.resolution=[32, 24]", "lights[0].energy=9"])
+    for arm in sw.arms:
+        assert arm.set["render.resolution"] == [32, 24] and arm.set["lights[0].energy"] == 9
+    assert sw.arm("dim").set["seed"] == 3
+    with pytest.raises(SweepError, match="expected path=value"):
+        load_sweep(path, extra_set=["render.resolution"])
+
+
 @pytest.mark.parametrize("text,msg", [
     ("arms: {a: {frame: 3}}\n", r"sweep.yaml:3: arms.a.frame: unknown key 'frame' \(did you mean 'frames'\?\)"),
     ("arms: {a: {style: clasic}}\n", r"sweep.yaml:3: arms.a.style: must be one of .*did you mean 'classic'"),

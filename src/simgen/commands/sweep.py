@@ -47,6 +47,10 @@ def sweep(
                                               show_default=False)] = None,
     arms: Annotated[str | None, typer.Option("--arms", help="Run only these arms (comma-separated names).",
                                              show_default=False)] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", "-s", help="Scene override for every arm, "
+                                                   "path=value (after the arm's own), e.g. "
+                                                   "'render.resolution=[320, 240]'. Repeatable.",
+                                                   show_default=False)] = None,
     workers: Annotated[int, typer.Option(help="Render worker processes per render stage.", min=1)] = 1,
     partition: Annotated[str | None, typer.Option(help="Slurm partition.", show_default=False)] = None,
     time_min: Annotated[int, typer.Option("--time", help="Slurm time limit per job, minutes.")] = 240,
@@ -65,7 +69,7 @@ def sweep(
 
     console = Console(stderr=True, highlight=False)
     spec = load_sweep(sweep_file, seeds=_seeds(seeds), scale_frames=scale_frames, steps=steps,
-                      only=[a.strip() for a in arms.split(",") if a.strip()] if arms else None)
+                      only=[a.strip() for a in arms.split(",") if a.strip()] if arms else None, extra_set=set_)
     console.print(f"sweep {sweep_file}: {len(spec.arms)} arm(s) x {len(spec.seeds)} seed(s) "
                   f"({', '.join(a.name for a in spec.arms)})")
     res = run_sweep(spec, out, executor=executor.value, resume=resume, workers=workers, progress=not quiet,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from simgen.errors import SceneError, SimgenError
@@ -232,8 +233,11 @@ def _with_hints(lines: list[str], exc: ValidationError) -> list[str]:
 
 
 def load_sweep(path: str | Path, *, seeds: list[int] | None = None, scale_frames: float | None = None,
-               steps: int | None = None, only: list[str] | None = None) -> Sweep:
-    """Read and check a sweep file; the keyword arguments are the command line's reductions."""
+               steps: int | None = None, only: list[str] | None = None, extra_set: list[str] | None = None) -> Sweep:
+    """Read and check a sweep file; the keyword arguments are the command line's reductions.
+
+    ``extra_set``: ``path=value`` scene overrides for every arm, applied after the arm's own
+    (e.g. ``render.resolution=[320, 240]`` for a quick run)."""
     from simgen.scene.messages import format_validation_error, locate
     from simgen.scene.yamlsrc import format_path, load_yaml
     from simgen.render.run import PRESETS
@@ -264,6 +268,16 @@ def load_sweep(path: str | Path, *, seeds: list[int] | None = None, scale_frames
     if video is not None and not video.exists():
         problems.append((("real", "video"), f"not found: {display_path(video)}"))
     arms = expand(spec)
+    for text in extra_set or []:
+        key, eq, value = text.partition("=")
+        if not eq or not key.strip():
+            raise SweepError(f"--set {text}: expected path=value, e.g. render.resolution=[320, 240]")
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError as err:
+            raise SweepError(f"--set {text}: value is not YAML ({err.__class__.__name__})") from None
+        for arm in arms:
+            arm.set = {**{k: v for k, v in arm.set.items() if k != key.strip()}, key.strip(): parsed}
     for arm in arms:
         if arm.preset is not None and arm.preset not in PRESETS:
             problems.append(((arm.name, "preset"), f"unknown preset {arm.preset!r}; choices: {', '.join(PRESETS)}"))
