@@ -65,8 +65,10 @@ def _render(args) -> None:
     from simgen.render.run import render
 
     t = time.time()
-    res = render(args.scene, args.synthetic, frames=args.render_frames, preset=args.preset, progress=True)
-    print(f"[render] {args.synthetic}: {res} ({time.time() - t:.0f} s)", flush=True)
+    res = render(args.scene, args.synthetic, frames=args.render_frames, preset=args.preset,
+                 overrides=args.render_set, progress=True)
+    print(f"[render] {args.synthetic}: {len(res.rendered)} rendered, {len(res.skipped)} already there "
+          f"({time.time() - t:.0f} s)", flush=True)
 
 
 def _styled(args, model: Path, name: str) -> Path:
@@ -90,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--render-frames", type=int, help="render (or resume) this many frames into --synthetic first")
     ap.add_argument("--scene", type=Path, default=Path(__file__).parents[1] / "scenes" / "openfield.yaml")
     ap.add_argument("--preset", default="fast", help="render preset of --render-frames")
+    ap.add_argument("--render-set", action="append", default=[], metavar="PATH=VALUE",
+                    help="scene override of --render-frames, e.g. 'render.resolution=[320, 240]'")
     ap.add_argument("--style-model", type=Path, nargs="*", default=[],
                     help="trained style models (simgen style train); each adds a synthetic-only row")
     ap.add_argument("--out", type=Path, default=Path("out/sim2real"))
@@ -156,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.synthetic_steps:
             syn_cfg = syn_cfg.model_copy(update={"steps": args.synthetic_steps})
         datasets = {"raw": args.synthetic.resolve()}
+        styles: dict[str, Path] = {}
         if args.real_video is not None:
             from simgen.style.train import train_style
 
@@ -163,9 +168,11 @@ def main(argv: list[str] | None = None) -> int:
             if not (classic / "style.json").exists():
                 train_style(args.synthetic, args.real_video, classic, method="classic", seed=args.seed, progress=False)
             datasets["classic"] = _styled(args, classic, "classic")
+            styles["classic"] = classic
         for model in args.style_model:
             method = json.loads((model / "style.json").read_text())["method"]
             datasets[method] = _styled(args, model, method)
+            styles[method] = model.resolve()
         synth: dict[str, Path] = {}
 
         def synthetic_row(style: str) -> None:
@@ -174,7 +181,18 @@ def main(argv: list[str] | None = None) -> int:
             cmd = (f"simgen pose train {shlex.quote(str(data))} --out {shlex.quote(str(synth[style]))} "
                    f"--keypoints openfield_dlc --steps {syn_cfg.steps}"
                    + (f" --config {args.config}" if args.config else ""))
-            (synth[style] / "COMMAND.txt").write_text(cmd + "\n")
+            if style != "raw":
+                model = styles[style]
+                cmd = (f"simgen style apply {shlex.quote(str(model))} {shlex.quote(str(datasets['raw']))} "
+                       f"--out {shlex.quote(str(data))} --seed {args.seed}\n" + cmd)
+                if style == "classic":
+                    cmd = (f"simgen style train --synthetic {shlex.quote(str(datasets['raw']))} --real "
+                           f"{shlex.quote(str(args.real_video.resolve()))} --out {shlex.quote(str(model))} "
+                           f"--method classic --seed {args.seed}\n" + cmd)
+            note = ("# The benchmark trained with val_fraction 0 (every frame) and seed "
+                    f"{args.seed}; this command keeps the config's validation split, so its numbers differ "
+                    "slightly.\n")
+            (synth[style] / "COMMAND.txt").write_text(note + cmd + "\n")
 
         start = args.finetune_from or ("classic" if "classic" in datasets else "raw")
         if start not in datasets:
