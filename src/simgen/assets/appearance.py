@@ -5,7 +5,7 @@ The body mesh ``mouse_body`` carries three material slots, in this order:
 ``mouse_eye`` (black, glossy). A renderer picks a :data:`FUR` entry per frame and sets
 the ``mouse_fur`` and ``mouse_skin`` materials from it (Principled BSDF base color,
 roughness, sheen); colors are linear RGB in 0..1. The skin follows the strain: a
-C57BL/6 (black) has pigmented, dark grey ears and tail, an albino pink ones.
+C57BL/6 (black) has pigmented, grey ears and tail, an albino pink ones.
 """
 
 from __future__ import annotations
@@ -31,13 +31,16 @@ class Surface:
 
 # C57BL/6 is black; agouti (wild type), white (albino, e.g. BALB/c) and brown strains are common too.
 FUR: dict[str, Surface] = {
-    "black": Surface((0.012, 0.011, 0.011), roughness=0.55, sheen=0.6, sheen_tint=(0.55, 0.5, 0.45)),
+    # matte: the real C57BL/6 coat reads near-black from above, with only a soft rim
+    "black": Surface((0.01, 0.009, 0.009), roughness=0.7, sheen=0.4, sheen_tint=(0.55, 0.5, 0.45), specular=0.25),
     "agouti": Surface((0.16, 0.09, 0.045), roughness=0.7, sheen=0.5, sheen_tint=(0.9, 0.75, 0.55)),
     "white": Surface((0.78, 0.76, 0.72), roughness=0.75, sheen=0.4),
     "brown": Surface((0.09, 0.045, 0.02), roughness=0.65, sheen=0.5, sheen_tint=(0.8, 0.6, 0.45)),
 }
 SKIN = Surface((0.75, 0.36, 0.36), roughness=0.45, specular=0.4)  # ears, nose, paws, tail: pink
-PIGMENTED_SKIN = Surface((0.035, 0.03, 0.03), roughness=0.5, specular=0.4)
+# C57BL/6 ear and tail skin is grey-brown and thin: lit from above it reads light grey in
+# video (the DeepLabCut open-field mice have light ears and a grey tail against a black coat)
+PIGMENTED_SKIN = Surface((0.3, 0.26, 0.25), roughness=0.45, specular=0.5)
 SKIN_FOR_FUR: dict[str, Surface] = {"black": PIGMENTED_SKIN, "agouti": Surface((0.2, 0.12, 0.11), roughness=0.5,
                                                                               specular=0.4)}
 EYE = Surface((0.004, 0.004, 0.004), roughness=0.08, specular=0.9)

@@ -23,7 +23,7 @@ from simgen.assets.ct import Volume
 AIR_HU, TISSUE_HU, BONE_HU = -1000.0, 40.0, 700.0
 SKIN_THRESHOLD_HU = 0.5 * (AIR_HU + TISSUE_HU)  # the partial-volume midpoint: the skin surface
 BONE_THRESHOLD_HU = 0.5 * (TISSUE_HU + BONE_HU)
-PHANTOM_VERSION = 7  # bump when the shape changes: it keys the asset cache
+PHANTOM_VERSION = 8  # bump when the shape changes: it keys the asset cache
 
 Material = Literal["fur", "skin", "eye"]
 
@@ -58,8 +58,8 @@ def _tail_path(n_bones: int = 12, length: float = 85.0) -> np.ndarray:
 
 
 def tail_radius(u: np.ndarray) -> np.ndarray:
-    """Tail radius (mm) at fraction ``u`` of its length: 1.7 mm at the base, 0.5 at the tip."""
-    return 1.7 - 1.2 * np.asarray(u, dtype=float) ** 0.8
+    """Tail radius (mm) at fraction ``u`` of its length: 2.1 mm at the base, 0.5 at the tip."""
+    return 2.1 - 1.6 * np.asarray(u, dtype=float) ** 0.8
 
 
 LANDMARKS: dict[str, np.ndarray] = {
