@@ -159,6 +159,11 @@ def main(argv: list[str] | None = None) -> int:
         syn_cfg = base.model_copy(update={"keypoints": "openfield_dlc"})
         if args.synthetic_steps:
             syn_cfg = syn_cfg.model_copy(update={"steps": args.synthetic_steps})
+        methods = {m: json.loads((m / "style.json").read_text())["method"] for m in args.style_model}
+        start = args.finetune_from or ("classic" if args.real_video is not None else "raw")
+        known = ["raw"] + (["classic"] if args.real_video is not None else []) + list(methods.values())
+        if start not in known:  # checked before any style work starts
+            ap.error(f"--finetune-from {start}: no such synthetic row (have: {', '.join(known)})")
         datasets = {"raw": args.synthetic.resolve()}
         styles: dict[str, Path] = {}
         if args.real_video is not None:
@@ -169,8 +174,7 @@ def main(argv: list[str] | None = None) -> int:
                 train_style(args.synthetic, args.real_video, classic, method="classic", seed=args.seed, progress=False)
             datasets["classic"] = _styled(args, classic, "classic")
             styles["classic"] = classic
-        for model in args.style_model:
-            method = json.loads((model / "style.json").read_text())["method"]
+        for model, method in methods.items():
             datasets[method] = _styled(args, model, method)
             styles[method] = model.resolve()
         synth: dict[str, Path] = {}
@@ -194,9 +198,6 @@ def main(argv: list[str] | None = None) -> int:
                     "slightly.\n")
             (synth[style] / "COMMAND.txt").write_text(note + cmd + "\n")
 
-        start = args.finetune_from or ("classic" if "classic" in datasets else "raw")
-        if start not in datasets:
-            ap.error(f"--finetune-from {start}: no such synthetic row (have: {', '.join(datasets)})")
         # raw and the fine-tuning start first, then the fine-tuning rows, then the other styles
         for style in dict.fromkeys(["raw", start]):
             synthetic_row(style)
