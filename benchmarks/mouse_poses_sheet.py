@@ -19,8 +19,10 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from simgen.assets import poses, rigging
+from simgen.assets.animal_asset import AnimalAsset
 from simgen.assets.appearance import FUR
 from simgen.assets.mouse import default_skeleton, ensure_mouse
+from simgen.render.animal import AnimalRig
 
 
 def setup_scene(samples: int, size: tuple[int, int]):
@@ -103,15 +105,16 @@ def main() -> None:
     asset = Path(args.asset) if args.asset else ensure_mouse()
     skel = default_skeleton()
     rigging.new_scene()
-    arm, body = rigging.import_asset(asset)
-    rigging.make_materials(args.fur)
+    rig = AnimalRig(AnimalAsset.load(asset), bpy.context.scene.collection)
+    rig.set_fur(args.fur)
+    arm, body = rig.armature, rig.body
     w, h = (int(v) for v in args.tile.split("x"))
     cam = setup_scene(args.samples, (w, h))
     tiles = []
     tmp = Path(tempfile.mkdtemp())
     for name in poses.PRESET_NAMES:
         angles = poses.preset_angles(skel, name, args.variant)
-        rigging.apply_pose(arm, angles)
+        rig.pose(angles)
         arm.location = (0.0, 0.0, poses.ground_offset(skel, angles))
         bpy.context.view_layer.update()
         lo, hi = body_bounds(body)

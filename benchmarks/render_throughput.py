@@ -52,14 +52,15 @@ def _measure(mode: str, scene: str, frames: int, preset: str | None, out: Path, 
     else:
         import bpy
 
-        from simgen.render.blender_scene import BlenderScene, quiet_stdout
-        from simgen.render.run import animal_asset
+        from simgen.assets.animal_asset import load_animal
+        from simgen.bpyutil import quiet_stdout
+        from simgen.render.blender_scene import BlenderScene
         from simgen.sampling import sample_frame
         from simgen.scene import load_scene
 
         sc = load_scene(scene, p.overrides).scene
         specs = [sample_frame(sc, f) for f in p.todo]
-        bs = BlenderScene(specs[0], animal=animal_asset(specs[0].animal.asset))
+        bs = BlenderScene(specs[0], animal=load_animal(specs[0].animal.asset))
         s = bpy.context.scene
         for spec in specs:
             t = time.perf_counter()

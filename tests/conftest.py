@@ -11,7 +11,6 @@ import pytest
 from simgen_testdata import MINIMAL_SCENE  # noqa: F401  (re-exported for tests)
 
 
-
 @pytest.fixture
 def write_scene(tmp_path: Path):
     """Write YAML text (dedented) to tmp_path/name and return the path."""

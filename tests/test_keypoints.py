@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from export_fixtures import MOUSE_KEYPOINTS
+
 from simgen.errors import SimgenError
 from simgen.keypoints import KeypointSet
 

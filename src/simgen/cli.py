@@ -12,13 +12,13 @@ from typing import Annotated
 import typer
 
 from simgen import __version__
-from simgen.commands import scene as scene_cmd
 from simgen.commands import asset as asset_cmd
 from simgen.commands import export as export_cmd
 from simgen.commands import farm as farm_cmd
 from simgen.commands import pose as pose_cmd
 from simgen.commands import preview as preview_cmd
 from simgen.commands import render as render_cmd
+from simgen.commands import scene as scene_cmd
 from simgen.commands import style as style_cmd
 from simgen.commands import sweep as sweep_cmd
 from simgen.commands import verify as verify_cmd

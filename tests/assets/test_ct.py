@@ -4,11 +4,10 @@ import nibabel
 import numpy as np
 import pytest
 import tifffile
+from ct_shapes import AIR, TISSUE, capsule_volume, ellipsoid_volume
 
 from simgen.assets import ct
 from simgen.assets.ct import VolumeError, read_volume, volume_to_mesh
-
-from ct_shapes import AIR, TISSUE, capsule_volume, ellipsoid_volume
 
 SPACING = np.array([0.2e-3, 0.25e-3, 0.3e-3])  # anisotropic on purpose: spacing must be honoured
 

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from simgen.assets import poses
-from simgen.assets.mouse import ASSET_FORMAT, KEYPOINT_NAMES, default_skeleton, ensure_mouse, load_asset_skeleton
+from simgen.assets.mouse import KEYPOINT_NAMES, default_skeleton, ensure_mouse, load_asset_skeleton
+from simgen.contract import ANIMAL_FORMAT
 
 pytestmark = pytest.mark.blender
 
@@ -28,18 +29,29 @@ def built(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def imported(built):
+    """The built mouse imported the way renders import it (render.animal.AnimalRig)."""
+    import bpy
+
     from simgen.assets import rigging
+    from simgen.assets.animal_asset import AnimalAsset
+    from simgen.render.animal import AnimalRig
 
     rigging.new_scene()
-    arm, body = rigging.import_asset(built[0])
-    return arm, body
+    return AnimalRig(AnimalAsset.load(built[0]), bpy.context.scene.collection)
+
+
+def _pose(rig, angles):
+    import bpy
+
+    rig.pose(angles)
+    bpy.context.view_layer.update()
 
 
 def test_build_is_fast_and_complete(built):
     out, seconds = built
     assert seconds < 120  # the issue's budget on a 2-core machine
     doc = json.loads((out / "mouse.json").read_text())
-    assert doc["format"] == ASSET_FORMAT and doc["name"] == "mouse"
+    assert doc["format"] == ANIMAL_FORMAT and doc["name"] == "mouse"
     assert (doc["mesh"], doc["armature"], doc["body_mesh"]) == ("mouse.glb", "mouse_armature", "mouse_body")
     assert (doc["units"], doc["forward"], doc["up"]) == ("m", "+x", "+z")
     assert [k["name"] for k in doc["keypoints"]] == KEYPOINT_NAMES
@@ -57,16 +69,15 @@ def test_build_is_fast_and_complete(built):
 def test_glb_has_armature_skin_and_materials(imported):
     import bpy
 
-    arm, body = imported
-    assert arm.name == "mouse_armature" and body is not None and body.name == "mouse_body"
+    arm, body = imported.armature, imported.body
+    assert arm.name == "mouse_armature" and body.name == "mouse_body"
     assert len(arm.data.bones) == len(default_skeleton().bones)
     assert body.find_armature() == arm or any(m.type == "ARMATURE" for m in body.modifiers)
     assert {"mouse_fur", "mouse_skin", "mouse_eye"} <= {m.name for m in body.data.materials if m}
     groups = {g.name for g in body.vertex_groups}
     assert {"head", "tail_11", "foot_l", "paw_r"} <= groups
-    for o in bpy.data.objects:
-        if o not in (arm, body):
-            assert o.hide_render  # the importer's bone shape never shows up in renders
+    # the importer's bone-display shape is gone: only the armature and the body remain to render
+    assert set(bpy.data.objects) == {arm, body} and imported.meshes == [body]
 
 
 def _posed_vertices(body):
@@ -82,9 +93,7 @@ def _posed_vertices(body):
 
 
 def test_blender_posed_bones_match_numpy_fk(imported):
-    from simgen.assets import rigging
-
-    arm, body = imported
+    arm = imported.armature
     skel = default_skeleton()
     rest = skel.rest_matrices()
     for i, b in enumerate(skel.bones):
@@ -93,31 +102,29 @@ def test_blender_posed_bones_match_numpy_fk(imported):
     cases = [poses.preset_angles(skel, n, 0.3) for n in poses.PRESET_NAMES]
     cases += [poses.sample_pose(skel, "random", None, 0, rng)["angles"] for _ in range(10)]
     for angles in cases:
-        rigging.apply_pose(arm, angles)
-        np.testing.assert_allclose(rigging.posed_keypoints(arm, skel), skel.keypoints_posed(angles), atol=2e-6)
+        _pose(imported, angles)
+        np.testing.assert_allclose(imported.keypoints_world(), skel.keypoints_posed(angles), atol=2e-6)
         pm = skel.pose_matrices(angles)
         for i, b in enumerate(skel.bones):
             np.testing.assert_allclose(np.array(arm.pose.bones[b.name].matrix), pm[i], atol=2e-5)
-    rigging.apply_pose(arm, {})
+    _pose(imported, {})
 
 
 def test_posed_mesh_has_no_nan_and_follows_the_skeleton(imported):
-    from simgen.assets import rigging
-
-    arm, body = imported
+    body = imported.body
     skel = default_skeleton()
     rest = _posed_vertices(body)
     assert np.isfinite(rest).all()
     for name in poses.PRESET_NAMES:
         angles = poses.preset_angles(skel, name, 0.3)
-        rigging.apply_pose(arm, angles)
+        _pose(imported, angles)
         v = _posed_vertices(body)
         assert np.isfinite(v).all(), name
         # the skin stays around its keypoints: every keypoint is within 6 mm of the surface
         k = skel.keypoints_posed(angles)
         d = np.sqrt(((k[:, None, :] - v[None, ::3, :]) ** 2).sum(-1)).min(axis=1)
         assert d.max() < 0.006, (name, KEYPOINT_NAMES[int(np.argmax(d))], d.max())
-    rigging.apply_pose(arm, {})
+    _pose(imported, {})
 
 
 def test_ensure_mouse_caches(tmp_path, monkeypatch):

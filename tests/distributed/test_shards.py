@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from simgen.distributed.shards import parse_shard, shard_frames
+from simgen.dataset.shards import parse_shard, shard_frames
 from simgen.errors import SimgenError
 
 

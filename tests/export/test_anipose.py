@@ -8,10 +8,10 @@ import tomllib
 import numpy as np
 import pandas as pd
 import pytest
+from export_fixtures import OPENFIELD, assert_xy_equal, expected_labels
 from scipy.io import loadmat
 from scipy.spatial.transform import Rotation
 
-from export_fixtures import OPENFIELD, assert_xy_equal, expected_labels
 from simgen.errors import SimgenError
 from simgen.export.anipose import camera_keys
 from simgen.export.registry import export

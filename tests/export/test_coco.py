@@ -6,8 +6,8 @@ import json
 
 import numpy as np
 import sleap_io as sio
-
 from export_fixtures import OPENFIELD, assert_xy_equal, expected_labels
+
 from simgen.export.registry import export
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from export_fixtures import OPENFIELD, assert_xy_equal, expected_labels
+
 from simgen.export import dlc
 from simgen.export.labels import read_dlc
 from simgen.export.registry import export

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from export_fixtures import MOUSE_KEYPOINTS, OPENFIELD, assert_xy_equal, expected_labels
+
 from simgen.errors import SimgenError
 from simgen.export.labels import PoseLabels, from_dataset, read_dlc, read_sleap
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import yaml
-
 from export_fixtures import OPENFIELD, assert_xy_equal, expected_labels
+
 from simgen.export.registry import export
 
 

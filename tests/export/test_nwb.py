@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-
 from export_fixtures import OPENFIELD, assert_xy_equal, expected_labels
+
 from simgen.export.nwb import read_nwb_points
 from simgen.export.registry import export
 

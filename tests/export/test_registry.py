@@ -9,7 +9,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from simgen.commands.export import ExportFormatName, export as export_command
+from simgen.commands.export import ExportFormatName
+from simgen.commands.export import export as export_command
 from simgen.errors import SimgenError
 from simgen.export.registry import FORMAT_NAMES, FORMATS, export
 

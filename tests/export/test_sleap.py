@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import sleap_io as sio
+from export_fixtures import assert_xy_equal, expected_labels
 from PIL import Image
 
-from export_fixtures import assert_xy_equal, expected_labels
 from simgen.export.registry import export
 
 

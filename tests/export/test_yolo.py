@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import sleap_io as sio
 import yaml
-
 from export_fixtures import OPENFIELD, assert_xy_equal, expected_labels
+
 from simgen.export.registry import export
 from simgen.export.yolo import PIXEL_CENTER_SHIFT, read_yolo_labels
 

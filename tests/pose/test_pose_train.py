@@ -1,7 +1,6 @@
 """Train on toy blob images through the CLI, then evaluate, predict, resume and fine-tune."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -15,6 +15,6 @@ def toy_animal_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def toy_animal(toy_animal_dir):
-    from simgen.render.animal import AnimalAsset
+    from simgen.assets.animal_asset import AnimalAsset
 
     return AnimalAsset.load(toy_animal_dir)

@@ -1,4 +1,4 @@
-"""Tiny inputs for the render tests: FrameSpec-shaped dicts and a toy rigged animal.
+"""Tiny inputs for the render tests: real FrameSpecs and a toy rigged animal.
 
 The toy animal is a skinned ellipsoid with two bones (body, head), written in the
 ``simgen-animal/1`` contract format (GLB + JSON) exactly as the bundled mouse is,
@@ -22,19 +22,26 @@ TOY_KEYPOINTS = {
 
 
 def spec(cameras, *, animal=True, rig=(), lights=None, engine="cycles", samples=8, world=(0.05, 0.05, 0.05)):
-    """A FrameSpec-shaped dict (the contract's fields)."""
+    """A real ``FrameSpec`` (validated, so a field the renderer reads cannot be missing);
+    ``cameras`` and ``rig`` take dicts or specs. Tests change it by attribute."""
+    from simgen.sampling.spec import FrameSpec
+
     if lights is None:
         lights = [dict(name="key", type="area", position=[0.1, -0.1, 0.8], look_at=[0, 0, 0],
                        energy=40.0, color=[1, 1, 1], size=0.3)]
-    return dict(
+    return FrameSpec.model_validate(dict(
         frame=0, seed=0,
         render=dict(engine=engine, device="cpu", samples=samples, denoise=False,
-                    resolution=list(cameras[0]["resolution"]), depth=False, cycles_seed=7),
+                    resolution=list(_field(cameras[0], "resolution")), depth=False, cycles_seed=7),
         animal=dict(asset="toy", fur="black", scale=1.0, placement=dict(x=0.0, y=0.0, z=0.0, yaw_deg=0.0),
                     pose=dict(preset="rest", angles={})) if animal else None,
         rig=list(rig), cameras=list(cameras), lights=lights,
         world=dict(color=list(world), strength=1.0), keypoints="default",
-    )
+    ))
+
+
+def _field(d, key):
+    return d[key] if isinstance(d, dict) else getattr(d, key)
 
 
 def camera(name="top", position=(0, 0, 0.5), look_at=(0, 0, 0), up=(0, 1, 0), focal_mm=35.0, sensor_mm=36.0,

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from render_helpers import TOY_KEYPOINTS, camera, spec
 
+from simgen.sampling.spec import PlacementSpec
+
 pytestmark = pytest.mark.blender
 
 ARENA = dict(name="arena", asset="arena", position=[0, 0, 0], rotation_deg=[0, 0, 0], scale=[1, 1, 1],
@@ -33,7 +35,8 @@ def test_rest_pose_and_placement_move_keypoints_rigidly(toy_animal):
     rest = np.array([p for _, p in TOY_KEYPOINTS.values()])
     assert scene.animal.keypoint_names == list(TOY_KEYPOINTS)
     assert np.allclose(scene.keypoints_world(), rest, atol=1e-6)
-    s["animal"].update(scale=1.2, placement=dict(x=0.03, y=-0.02, z=0.001, yaw_deg=90.0))
+    s.animal.scale = 1.2
+    s.animal.placement = PlacementSpec(x=0.03, y=-0.02, z=0.001, yaw_deg=90.0)
     scene.apply(s)
     rz = np.array([[0, -1, 0], [1, 0, 0], [0, 0, 1.0]])
     assert np.allclose(scene.keypoints_world(), 1.2 * rest @ rz.T + [0.03, -0.02, 0.001], atol=1e-6)
@@ -44,7 +47,7 @@ def test_posed_keypoint_follows_the_skin_in_the_mask(toy_animal, tmp_path):
     """Bend the head: the snout label moves and still lands on the animal's mask."""
     s = spec([TOP], rig=[ARENA])
     scene = _scene(toy_animal, s)
-    s["animal"]["pose"]["angles"] = {"head": [0.0, 0.0, 40.0]}
+    s.animal.pose.angles = {"head": [0.0, 0.0, 40.0]}
     scene.apply(s)
     kp = scene.keypoints_world()
     snout = kp[list(TOY_KEYPOINTS).index("snout")]
@@ -123,8 +126,8 @@ def test_primitives_and_materials_render(tmp_path):
     # a texture replaces the flat color
     tex = tmp_path / "tex.png"
     Image.fromarray(np.tile(np.array([[255, 0, 0], [0, 0, 255]], np.uint8)[:, None], (32, 64, 1))).save(tex)
-    s["rig"][3]["material"]["texture"] = str(tex)
-    s["render"]["engine"] = "cycles"  # Workbench shows material colors, not textures
+    s.rig[3].material.texture = str(tex)
+    s.render.engine = "cycles"  # Workbench shows material colors, not textures
     scene.apply(s)
     scene.render_rgb("top", tmp_path / "tex_rgb.png")
     with Image.open(tmp_path / "tex_rgb.png") as im:

@@ -71,10 +71,12 @@ def test_degenerate_up_is_a_clear_error():
         look_at_rotation([0, 0, 1], [0, 0, 0], [0, 0, 1])
 
 
-def test_from_spec_dict():
-    c = PinholeCamera.from_spec(dict(name="top", position=[0, 0, 1], look_at=[0, 0, 0], up=[0, 1, 0],
-                                     focal_mm=6, sensor_mm=6.4, sensor_fit="auto", shift=[0, 0],
-                                     resolution=[640, 480]))
+def test_from_spec():
+    from simgen.sampling.spec import CameraSpec
+
+    c = PinholeCamera.from_spec(CameraSpec(name="top", position=[0, 0, 1], look_at=[0, 0, 0], up=[0, 1, 0],
+                                           focal_mm=6, sensor_mm=6.4, sensor_fit="auto", shift=[0, 0],
+                                           resolution=[640, 480]))
     assert (c.width, c.height) == (640, 480)
     assert np.isclose(c.K[0, 0], 600.0)
 

@@ -7,7 +7,6 @@ match the projection through the annotation's K, R, t.
 
 import numpy as np
 import pytest
-
 from render_helpers import camera, spec
 
 pytestmark = pytest.mark.blender
@@ -53,7 +52,7 @@ def test_emissive_markers_land_on_their_labels(tmp_path):
     from simgen.render.project import in_image, project
 
     s = spec(CAMERAS, animal=False, lights=[], world=(0, 0, 0), samples=16)
-    s["world"]["strength"] = 0.0
+    s.world.strength = 0.0
     scene = BlenderScene(s)
     mat = bpy.data.materials.new("marker")
     nt = mat.node_tree

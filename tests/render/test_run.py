@@ -112,7 +112,7 @@ def test_labels_agree_with_mask_and_image(one_run):
 def test_shards_and_workers_match_one_run(scene_file, one_run, tmp_path):
     from PIL import Image
 
-    from simgen.distributed.shards import parse_shard
+    from simgen.dataset.shards import parse_shard
     from simgen.render.run import plan, run
 
     out = tmp_path / "sharded"

@@ -34,7 +34,7 @@ world: {color: 0.3, strength: 0.4}
 @pytest.fixture(scope="module")
 def sharded(tmp_path_factory) -> tuple[Path, list]:
     """Shard 0/2 then 1/2: no clip is complete until the second shard is done."""
-    from simgen.distributed.shards import parse_shard
+    from simgen.dataset.shards import parse_shard
     from simgen.render.run import plan, run
 
     d = tmp_path_factory.mktemp("seq")

@@ -25,7 +25,7 @@ def test_extends_merges_mappings_and_replaces_lists(write_scene):
     s = load_scene(child).scene
     assert s.seed == 11 and s.frames == 20                       # override + inherited
     assert s.render.samples == 4 and s.render.engine == "workbench"  # mappings merge
-    assert [l.type for l in s.lights] == ["point"]               # lists are replaced
+    assert [li.type for li in s.lights] == ["point"]             # lists are replaced
     assert s.cameras[0].focal_mm == 6
 
 

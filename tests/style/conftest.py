@@ -1,5 +1,4 @@
 import pytest
-
 from style_fixtures import write_dataset, write_real_folder
 
 

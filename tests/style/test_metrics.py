@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import numpy as np
-
-from simgen.style.metrics import (c2st_accuracy, classic_features, cnn_features, flow_drift, gate, kid,
-                                  mmd2_unbiased, silhouette_iou)
 from style_fixtures import blob_frame
+
+from simgen.style.metrics import (
+    c2st_accuracy,
+    classic_features,
+    cnn_features,
+    flow_drift,
+    gate,
+    kid,
+    mmd2_unbiased,
+    silhouette_iou,
+)
 
 
 def test_kid_is_about_zero_for_one_distribution_and_grows_with_a_shift():

@@ -135,8 +135,8 @@ def test_shipped_openfield_sweep_is_valid(tmp_path):
     (the real data is swapped for empty folders: tests never need ../shared)."""
     import yaml
 
-    from simgen.render.run import scene_overrides
     from simgen.scene import load_scene
+    from simgen.scene.presets import scene_overrides
 
     repo = Path(__file__).resolve().parents[2]
     doc = yaml.safe_load((repo / "configs" / "sweeps" / "openfield_factors.yaml").read_text())

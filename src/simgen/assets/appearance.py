@@ -11,10 +11,10 @@ C57BL/6 (black) has pigmented, grey ears and tail, an albino pink ones.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-FurName = Literal["black", "agouti", "white", "brown"]
-FUR_NAMES: tuple[str, ...] = ("black", "agouti", "white", "brown")
+from simgen.choices import Fur, names
+
+FUR_NAMES: tuple[str, ...] = names(Fur)
 
 MATERIAL_SLOTS: list[str] = ["fur", "skin", "eye"]  # index = mesh material index
 MATERIAL_NAMES: dict[str, str] = {"fur": "mouse_fur", "skin": "mouse_skin", "eye": "mouse_eye"}

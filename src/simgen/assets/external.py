@@ -27,10 +27,10 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from simgen.bpyutil import blender_version, import_model, quiet_stdout
+from simgen.choices import ANIMAL_MODEL_SUFFIXES
+from simgen.contract import ANIMAL_FORMAT
 from simgen.errors import SimgenError
-
-ASSET_FORMAT = "simgen-animal/1"
-MODEL_SUFFIXES = (".blend", ".glb", ".gltf", ".fbx")
 
 
 class _Model(BaseModel):
@@ -91,20 +91,6 @@ def load_spec(path: Path) -> ImportSpec:
             if n not in names:
                 raise SimgenError(f"{path}: skeleton/swap_pairs name {n!r}, which is not a keypoint")
     return spec
-
-
-def _open_model(path: Path) -> None:
-    import bpy
-
-    suffix = path.suffix.lower()
-    if suffix == ".blend":
-        bpy.ops.wm.open_mainfile(filepath=str(path))
-        return
-    bpy.ops.wm.read_factory_settings(use_empty=True)
-    if suffix in (".glb", ".gltf"):
-        bpy.ops.import_scene.gltf(filepath=str(path))
-    elif suffix == ".fbx":
-        bpy.ops.import_scene.fbx(filepath=str(path))
 
 
 def _find_objects(spec: ImportSpec, path: Path):
@@ -227,13 +213,11 @@ def import_rigged_model(model: Path, spec_path: Path, out: Path) -> dict:
     model, out = Path(model), Path(out)
     if not model.is_file():
         raise SimgenError(f"{model}: model file not found")
-    if model.suffix.lower() not in MODEL_SUFFIXES:
-        raise SimgenError(f"{model}: unsupported model type; use one of {' '.join(MODEL_SUFFIXES)}")
+    if model.suffix.lower() not in ANIMAL_MODEL_SUFFIXES:
+        raise SimgenError(f"{model}: unsupported model type; use one of {' '.join(ANIMAL_MODEL_SUFFIXES)}")
     spec = load_spec(spec_path)
-    from simgen.render.blender_scene import quiet_stdout
-
-    with quiet_stdout():
-        _open_model(model)
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    import_model(model)
     arm, body, meshes = _find_objects(spec, model)
     _normalize(arm, meshes, spec)
     bones = _bones(arm, spec)
@@ -248,12 +232,12 @@ def import_rigged_model(model: Path, spec_path: Path, out: Path) -> dict:
         bpy.ops.export_scene.gltf(filepath=str(glb), export_format="GLB", use_selection=True,
                                   export_skins=True, export_animations=False, export_morph=False)
     doc = {
-        "format": ASSET_FORMAT, "name": spec.name, "mesh": glb.name, "armature": arm.name,
+        "format": ANIMAL_FORMAT, "name": spec.name, "mesh": glb.name, "armature": arm.name,
         "body_mesh": body.name, "units": "m", "forward": "+x", "up": "+z",
         "bones": bones, "keypoints": keypoints,
         "provenance": {"builder": "simgen asset import", "source": str(model.resolve()),
                        "source_sha256": hashlib.sha256(model.read_bytes()).hexdigest(),
-                       "spec": spec.model_dump(mode="json"), "blender": bpy.app.version_string},
+                       "spec": spec.model_dump(mode="json"), "blender": blender_version()},
     }
     (out / f"{spec.name}.json").write_text(json.dumps(doc, indent=1) + "\n")
     kset = {"name": spec.name, "description": f"keypoints of {model.name}",

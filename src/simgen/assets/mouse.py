@@ -32,9 +32,10 @@ import numpy as np
 
 from simgen.assets import phantom
 from simgen.assets.skeleton import Bone, Keypoint, Skeleton, roll_for_x_axis
+from simgen.bpyutil import blender_version
+from simgen.contract import ANIMAL_FORMAT, N_TAIL_BONES
 from simgen.errors import SimgenError
 
-ASSET_FORMAT = "simgen-animal/1"
 ARMATURE_NAME = "mouse_armature"
 BODY_MESH_NAME = "mouse_body"
 BUILDER = "simgen.assets.mouse.build_mouse"
@@ -49,7 +50,7 @@ KEYPOINT_NAMES = [
     "right_ankle", "left_hindpaw", "right_hindpaw",
 ]
 
-N_TAIL = len(phantom.TAIL) - 1
+N_TAIL = N_TAIL_BONES
 LEFT = np.array([0.0, 1.0, 0.0])
 
 # (bone, parent, head landmark, tail landmark, limits in degrees per local axis)
@@ -157,16 +158,7 @@ def builder_inputs(voxel_mm: float = DEFAULT_VOXEL_MM, faces: int = DEFAULT_FACE
         src.update(name.encode())
         src.update((here / name).read_bytes())
     return {"builder": BUILDER, "phantom_version": phantom.PHANTOM_VERSION, "voxel_mm": float(voxel_mm),
-            "faces": int(faces), "source_sha256": src.hexdigest(), "blender": _bpy_version_string()}
-
-
-def _bpy_version_string() -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version("bpy")
-    except metadata.PackageNotFoundError:
-        return "unknown"
+            "faces": int(faces), "source_sha256": src.hexdigest(), "blender": blender_version()}
 
 
 def inputs_sha256(inputs: dict[str, Any]) -> str:
@@ -203,7 +195,7 @@ def build_mouse(out_dir: str | Path, voxel_mm: float = DEFAULT_VOXEL_MM, faces: 
     timings["rig_s"] = time.perf_counter() - t
     inputs = builder_inputs(voxel_mm, faces)
     doc = {
-        "format": ASSET_FORMAT, "name": "mouse", "mesh": "mouse.glb", "armature": ARMATURE_NAME,
+        "format": ANIMAL_FORMAT, "name": "mouse", "mesh": "mouse.glb", "armature": ARMATURE_NAME,
         "body_mesh": BODY_MESH_NAME, "units": "m", "forward": "+x", "up": "+z",
         **skel.to_dict(),
         "provenance": {"builder": BUILDER, "inputs_sha256": inputs_sha256(inputs), "simgen": simgen.__version__,
@@ -250,13 +242,6 @@ def ensure_mouse(cache_dir: str | Path | None = None) -> Path:
 
 def load_asset_skeleton(asset_dir: str | Path) -> Skeleton:
     """The skeleton stored in an asset directory's mouse.json (or any simgen-animal json)."""
-    asset_dir = Path(asset_dir)
-    files = sorted(asset_dir.glob("*.json")) if asset_dir.is_dir() else [asset_dir]
-    for f in files:
-        try:
-            doc = json.loads(f.read_text())
-        except (OSError, json.JSONDecodeError):
-            continue
-        if isinstance(doc, dict) and doc.get("format") == ASSET_FORMAT:
-            return Skeleton.from_dict(doc)
-    raise SimgenError(f"{asset_dir}: no {ASSET_FORMAT} json (bones and keypoints) found")
+    from simgen.assets.animal_asset import AnimalAsset
+
+    return AnimalAsset.load(asset_dir).skeleton()

@@ -19,6 +19,7 @@ from typing import Literal
 import numpy as np
 
 from simgen.assets.ct import Volume
+from simgen.contract import N_TAIL_BONES
 
 AIR_HU, TISSUE_HU, BONE_HU = -1000.0, 40.0, 700.0
 SKIN_THRESHOLD_HU = 0.5 * (AIR_HU + TISSUE_HU)  # the partial-volume midpoint: the skin surface
@@ -35,7 +36,7 @@ def _v(*xs: float) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- landmarks (mm)
-def _tail_path(n_bones: int = 12, length: float = 85.0) -> np.ndarray:
+def _tail_path(n_bones: int = N_TAIL_BONES, length: float = 85.0) -> np.ndarray:
     """Tail centerline: down from the base to the floor, then straight back along the
     midline (a symmetric rest pose; poses add the swings)."""
     key = np.array([(-44, 0, 14), (-51, 0, 11), (-58, 0, 7.5), (-66, 0, 4.2), (-75, 0, 2.2),
@@ -76,7 +77,7 @@ LANDMARKS: dict[str, np.ndarray] = {
     "hip_l": _v(-28, 8.5, 13), "knee_l": _v(-17, 11.5, 8), "ankle_l": _v(-30, 11, 3.5),
     "hindpaw_tip_l": _v(-16, 11.5, 0.8),
 }
-TAIL = _tail_path()  # (13, 3) mm, tail_0 head .. tail_11 tail
+TAIL = _tail_path()  # (N_TAIL_BONES + 1, 3) mm: tail_0's head .. the last tail bone's tail
 
 
 def mirror(p: np.ndarray) -> np.ndarray:

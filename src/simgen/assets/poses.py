@@ -9,22 +9,22 @@ swings a leg bone's tip back, lifts the tail's tip; ``rz`` > 0 turns a forward b
 to the animal's right. Bones a preset does not mention stay at rest.
 
 To add a preset: write ``_name(v) -> dict`` below, add it to :data:`PRESETS` (and to
-the scene schema's list of names), and the limit tests cover it.
+``simgen.choices.PosePreset``), and the limit tests cover it.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Literal, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from simgen.assets.skeleton import Skeleton, SkeletonError, mirror_angles
+from simgen.choices import PosePreset, names
+from simgen.contract import N_TAIL_BONES
 
-PresetName = Literal["rest", "walk", "trot", "turn", "rear", "groom", "curl", "sniff"]
-PRESET_NAMES: tuple[str, ...] = ("rest", "walk", "trot", "turn", "rear", "groom", "curl", "sniff")
-PoseMode = Literal["presets", "random", "rest"]
+PRESET_NAMES: tuple[str, ...] = names(PosePreset)
 SIDES = ("l", "r")
-N_TAIL = 12
+N_TAIL = N_TAIL_BONES
 RANDOM_SCALE = 0.5  # "random" mode draws within this fraction of each limit around rest
 
 

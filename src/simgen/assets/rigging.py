@@ -1,5 +1,5 @@
-"""The Blender part of the asset path: armature from a :class:`Skeleton`, skin weights,
-materials, glTF export; plus loading a built asset and posing it (used by renders).
+"""The Blender part of the asset build: armature from a :class:`Skeleton`, skin weights,
+materials, glTF export. Importing and posing a built asset is ``render.animal.AnimalRig``'s.
 
 Everything here needs ``bpy`` (imported inside the functions). Geometry and skeleton
 come in as numpy data; this module only turns them into Blender objects.
@@ -10,13 +10,12 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from simgen.assets import appearance
 from simgen.assets.skeleton import Skeleton
-
 
 HEAT_SCALE = 100.0
 
@@ -194,51 +193,3 @@ def rig_mesh(verts: np.ndarray, faces: np.ndarray, skeleton: Skeleton, out_dir: 
     if save_blend:
         bpy.ops.wm.save_as_mainfile(filepath=str(out_dir / Path(glb_name).with_suffix(".blend")), compress=True)
     return report
-
-
-# ---------------------------------------------------------------- using a built asset
-def import_asset(asset_dir: str | Path, armature_name: str = "mouse_armature", body_name: str = "mouse_body"):
-    """Import ``mouse.glb`` into the current scene; returns (armature, body) objects.
-
-    glTF stores no Euler order: pose bones are set back to 'XYZ' (the contract's mode).
-    """
-    import bpy
-
-    asset_dir = Path(asset_dir)
-    before = set(bpy.data.objects)
-    bpy.ops.import_scene.gltf(filepath=str(asset_dir / "mouse.glb"), bone_heuristic="BLENDER")
-    new = [o for o in bpy.data.objects if o not in before]
-    arm = next(o for o in new if o.type == "ARMATURE")
-    body = next((o for o in new if o.type == "MESH" and o.name.startswith(body_name)), None)
-    arm.name = armature_name
-    for o in new:  # the importer's bone-display shape (an icosphere) must never render
-        if o is not arm and o is not body and o.parent is not arm:
-            o.hide_render = True
-            o.hide_set(True)
-    for pb in arm.pose.bones:
-        pb.rotation_mode = "XYZ"
-    return arm, body
-
-
-def apply_pose(arm_obj, angles: Mapping[str, Sequence[float]] | None) -> None:
-    """Set every pose bone's Euler XYZ rotation (degrees in ``angles``; absent bones at rest)."""
-    import bpy
-
-    angles = angles or {}
-    for pb in arm_obj.pose.bones:
-        pb.rotation_mode = "XYZ"
-        pb.location = (0.0, 0.0, 0.0)
-        pb.scale = (1.0, 1.0, 1.0)
-        pb.rotation_euler = tuple(math.radians(v) for v in angles.get(pb.name, (0.0, 0.0, 0.0)))
-    bpy.context.view_layer.update()
-
-
-def posed_keypoints(arm_obj, skeleton: Skeleton) -> np.ndarray:
-    """(K, 3) world keypoints from Blender's posed bones: world @ pose @ inv(rest) @ rest point."""
-    mw = np.array(arm_obj.matrix_world)
-    out = []
-    for k in skeleton.keypoints:
-        pb = arm_obj.pose.bones[k.bone]
-        m = mw @ np.array(pb.matrix) @ np.linalg.inv(np.array(pb.bone.matrix_local))
-        out.append(m[:3, :3] @ k.rest + m[:3, 3])
-    return np.array(out)

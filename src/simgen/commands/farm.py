@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from simgen.choices import Executor, RenderPreset
 from simgen.commands.options import DatasetArg, SceneArg, SetOpt
 
 app = typer.Typer(help="Render farms: submit shards, show their status, resubmit what is missing.",
@@ -33,11 +34,12 @@ def submit(
     scene: SceneArg,
     out: Annotated[Path, typer.Option("--out", "-o", help="Dataset directory (shared by all shards).")],
     jobs: Annotated[int, typer.Option(help="Number of shards (array tasks).", min=1)] = 2,
-    executor: Annotated[str, typer.Option(help="local (processes on this machine) or slurm.")] = "local",
+    executor: Annotated[Executor, typer.Option(help="local (processes on this machine) or slurm.")] = "local",
     frames: Annotated[int | None, typer.Option(help="Frames (default: the scene's).", min=1,
                                                show_default=False)] = None,
     start: Annotated[int, typer.Option(help="First frame index.", min=0)] = 0,
-    preset: Annotated[str | None, typer.Option(help="preview, fast or production.", show_default=False)] = None,
+    preset: Annotated[RenderPreset | None, typer.Option(help="Render-settings preset (applied before --set).",
+                                                        show_default=False)] = None,
     set_: SetOpt = None,
     partition: Annotated[str | None, typer.Option(help="Slurm partition.", show_default=False)] = None,
     time_min: Annotated[int, typer.Option("--time", help="Time limit per job, minutes.")] = 240,

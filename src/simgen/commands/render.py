@@ -7,10 +7,11 @@ from typing import Annotated
 
 import typer
 
+from simgen.choices import RenderPreset
 from simgen.commands.options import SceneArg, SetOpt
 
-Preset = Annotated[str | None, typer.Option(help="Render-settings preset: preview, fast or production "
-                                                 "(applied before --set).", show_default=False)]
+Preset = Annotated[RenderPreset | None, typer.Option(help="Render-settings preset (applied before --set).",
+                                                      show_default=False)]
 
 
 def render(
@@ -32,7 +33,7 @@ def render(
 
     Rerunning skips complete frames, so an interrupted run is resumed by running it again.
     """
-    from simgen.distributed.shards import parse_shard
+    from simgen.dataset.shards import parse_shard
     from simgen.render.run import plan, run
 
     p = plan(scene, out, frames=frames, start=start, preset=preset, overrides=set_ or [],

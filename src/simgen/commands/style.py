@@ -6,27 +6,16 @@ Register with ``app.add_typer(style_cmd.app, name="style")``. Library code lives
 
 from __future__ import annotations
 
-import enum
 import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from simgen.choices import StyleMethod, StyleProfile
 from simgen.commands.options import DatasetArg
 
 app = typer.Typer(help="Make renders look like real video, keeping every keypoint.", no_args_is_help=True)
-
-
-class MethodName(str, enum.Enum):
-    classic = "classic"
-    cyclegan = "cyclegan"
-    fastcut = "fastcut"
-
-
-class ProfileName(str, enum.Enum):
-    cpu = "cpu"
-    gpu = "gpu"
 
 
 RealOpt = Annotated[Path, typer.Option("--real", help="Real video file or folder of real frames.",
@@ -41,9 +30,9 @@ def train(
     synthetic: Annotated[Path, typer.Option("--synthetic", help="Rendered dataset (with masks).", show_default=False)],
     real: RealOpt,
     out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write (or resume).", show_default=False)],
-    method: Annotated[MethodName, typer.Option("--method", help="classic, cyclegan or fastcut.")] = MethodName.classic,
-    profile: Annotated[ProfileName, typer.Option("--profile", help="cpu: small generator, 128 px crops; gpu: "
-                                                                   "reference sizes.")] = ProfileName.cpu,
+    method: Annotated[StyleMethod, typer.Option("--method", help="Style method.")] = "classic",
+    profile: Annotated[StyleProfile, typer.Option("--profile", help="cpu: small generator, 128 px crops; gpu: "
+                                                               "reference sizes.")] = "cpu",
     iters: Annotated[int | None, typer.Option("--iters", min=1, help="Training iterations (learned methods; "
                                                                      "default 2000 cpu, 200000 gpu).",
                                               show_default=False)] = None,
@@ -61,9 +50,9 @@ def train(
     from simgen.style.model import set_threads
     from simgen.style.train import train_style
 
-    if method is not MethodName.classic:
+    if method != "classic":
         set_threads(threads)
-    res = train_style(synthetic, real, out, method=method.value, profile=profile.value, iters=iters, seed=seed,
+    res = train_style(synthetic, real, out, method=method, profile=profile, iters=iters, seed=seed,
                       n_real=n_real, n_synthetic=n_synthetic, max_minutes=max_minutes, progress=not quiet,
                       camera=camera)
     done = f", {res.iters_done}/{res.iters} iterations" if res.iters else ""

@@ -5,16 +5,12 @@ bpy and torch are imported by the stages only, so ``simgen --help`` stays instan
 
 from __future__ import annotations
 
-import enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-
-class ExecutorName(str, enum.Enum):
-    local = "local"
-    slurm = "slurm"
+from simgen.choices import Executor
 
 
 def _seeds(text: str | None) -> list[int] | None:
@@ -35,8 +31,8 @@ def sweep(
     sweep_file: Annotated[Path, typer.Argument(help="Sweep YAML file (see docs/sweeps.md).", show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for stages/, results.csv and report.html.",
                                       show_default=False)],
-    executor: Annotated[ExecutorName, typer.Option(help="local: arms one after another here; slurm: one job "
-                                                        "per arm x seed.")] = ExecutorName.local,
+    executor: Annotated[Executor, typer.Option(help="local: arms one after another here; slurm: one job "
+                                                    "per arm x seed.")] = "local",
     resume: Annotated[bool, typer.Option("--resume", help="Run into an --out that holds a sweep, reusing every "
                                                           "finished stage (only new/changed arms compute).")] = False,
     scale_frames: Annotated[float | None, typer.Option("--scale-frames", help="Multiply every arm's frame count "
@@ -72,7 +68,7 @@ def sweep(
                       only=[a.strip() for a in arms.split(",") if a.strip()] if arms else None, extra_set=set_)
     console.print(f"sweep {sweep_file}: {len(spec.arms)} arm(s) x {len(spec.seeds)} seed(s) "
                   f"({', '.join(a.name for a in spec.arms)})")
-    res = run_sweep(spec, out, executor=executor.value, resume=resume, workers=workers, progress=not quiet,
+    res = run_sweep(spec, out, executor=executor, resume=resume, workers=workers, progress=not quiet,
                     log=lambda m: console.print(m, markup=False, soft_wrap=True),
                     resources=Resources(partition=partition, time_min=time_min, mem_gb=mem, cpus=cpus, gpus=gpus))
     kinds = ("render", "style", "train", "evaluate")

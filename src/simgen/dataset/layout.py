@@ -1,9 +1,11 @@
-"""Paths inside a dataset directory; the only place that spells them."""
+"""Paths inside a dataset directory: every reader and writer asks a :class:`Layout` for them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+from simgen.contract import FRAME_FILE_KINDS
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,11 @@ class Layout:
     def depth(self, camera: str, frame: int) -> Path:
         """Optional depth in meters along the camera z axis, float32 .npy."""
         return self.root / "depth" / camera / f"{frame:06d}.npy"
+
+    def frame_files(self, camera: str, frame: int) -> dict[str, Path]:
+        """Every per-camera file a frame may have, by kind (``contract.FRAME_FILE_KINDS``):
+        what render cleans up, verify checks, and sweep and style apply carry over."""
+        return {kind: getattr(self, kind)(camera, frame) for kind in FRAME_FILE_KINDS}
 
     def annotation(self, frame: int) -> Path:
         return self.annotations_dir / f"{frame:06d}.json"

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simgen.contract import ANIMAL_ID
 from simgen.errors import DatasetError
 
 DATASET_FORMAT = "simgen-dataset/1"
@@ -42,6 +43,11 @@ class DatasetMeta:
     versions: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     format: str = DATASET_FORMAT
+
+    @property
+    def animal_id(self) -> int:
+        """The animal's id in the masks."""
+        return int(self.mask_ids.get("animal", ANIMAL_ID))
 
     @property
     def frame_indices(self) -> range:

@@ -60,14 +60,27 @@ def check_frame(layout: Layout, meta: DatasetMeta, frame: int) -> str | None:
             return f"{cam.name}: annotation size {label.width}x{label.height} != {cam.width}x{cam.height}"
         if len(label.keypoints) != len(meta.keypoints):
             return f"{cam.name}: {len(label.keypoints)} keypoints, expected {len(meta.keypoints)}"
-        problem = _check_png(layout.image(cam.name, frame), cam.width, cam.height, f"{cam.name} image")
-        if problem:
-            return problem
-        mask = layout.mask(cam.name, frame)
-        if mask.parent.is_dir():
-            problem = _check_png(mask, cam.width, cam.height, f"{cam.name} mask")
+        for kind, path in layout.frame_files(cam.name, frame).items():
+            if kind != "image" and not path.parent.is_dir():
+                continue  # masks and depth are checked where the dataset has them
+            check = _check_npy if path.suffix == ".npy" else _check_png
+            problem = check(path, cam.width, cam.height, f"{cam.name} {kind}")
             if problem:
                 return problem
+    return None
+
+
+def _check_npy(path: Path, width: int, height: int, what: str) -> str | None:
+    import numpy as np
+
+    if not path.is_file():
+        return f"{what} missing ({path.name})"
+    try:
+        shape = np.load(path, mmap_mode="r").shape
+    except (OSError, ValueError) as exc:
+        return f"{what} does not load ({type(exc).__name__})"
+    if shape[:2] != (height, width):
+        return f"{what} is {shape[1]}x{shape[0]}, expected {width}x{height}"
     return None
 
 

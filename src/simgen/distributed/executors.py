@@ -11,12 +11,11 @@ from __future__ import annotations
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
+from simgen.choices import Executor, names
 from simgen.errors import SimgenError
 
-Executor = Literal["local", "slurm"]
-EXECUTORS: tuple[str, ...] = ("local", "slurm")
+EXECUTORS: tuple[str, ...] = names(Executor)
 LIVE = {"PENDING", "RUNNING", "REQUEUED", "CONFIGURING", "COMPLETING", "SUSPENDED", "RESIZING", "READY"}
 
 

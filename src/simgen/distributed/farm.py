@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from simgen.dataset import Dataset
+from simgen.dataset.shards import shard_frames
 from simgen.dataset.writer import atomic_write_bytes
 from simgen.distributed.executors import LIVE, RenderShard, Resources, job_state, submit
-from simgen.distributed.shards import shard_frames
 from simgen.errors import SimgenError
 
 # What slurmstepd (cgroup or jobacct_gather OverMemoryKill) and the kernel write when a

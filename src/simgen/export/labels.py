@@ -17,14 +17,14 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
+from simgen.choices import Occluded
 from simgen.errors import SimgenError
 from simgen.keypoints import KeypointSet
 
-Occluded = Literal["keep", "drop"]
 OCCLUDED_CHOICES: tuple[str, ...] = ("keep", "drop")
 
 

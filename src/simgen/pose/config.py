@@ -8,6 +8,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from simgen.choices import Occluded
 from simgen.errors import SimgenError
 
 
@@ -59,7 +60,7 @@ class PoseConfig(_Strict):
     threads: int = Field(0, ge=0)  # torch CPU threads; 0 = all cores
     keypoints: str | None = None  # keypoint set applied to simgen datasets (name or YAML path)
     camera: str | None = None  # camera of multi-camera simgen datasets
-    occluded: Literal["keep", "drop"] = "keep"
+    occluded: Occluded = "keep"
     swap_pairs: list[tuple[str, str]] | None = None  # None: from the labels, else by left/right names
 
     @field_validator("input_size")

@@ -13,7 +13,7 @@ keypoint maps exactly as ``x' = (x + 0.5) * sx - 0.5`` (and the same for y).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2

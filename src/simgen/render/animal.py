@@ -1,9 +1,8 @@
 """The rigged animal inside a Blender scene: import, pose, place, color, keypoints (bpy).
 
-An animal asset is a directory with ``<name>.json`` (format ``simgen-animal/1``,
-see the shared contract) and the skinned model it names. ``"mouse"`` means the
-bundled mouse (``simgen.assets.mouse.ensure_mouse()``); anything else is a path
-to such a directory or to its JSON file.
+The one Blender path for an animal: renders and the asset build's tests both pose the
+model through :class:`AnimalRig`. The asset's JSON is read by
+``simgen.assets.animal_asset`` (no bpy).
 
 Keypoints come from the posed bones exactly as the contract defines them:
 ``world = armature.matrix_world @ pose_bone.matrix @ bone.matrix_local^-1 @ rest``,
@@ -12,90 +11,20 @@ so a label moves with the skin that the bone deforms.
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from simgen.assets.animal_asset import AnimalAsset
 from simgen.errors import SimgenError
+from simgen.sampling.spec import AnimalSpec
 
-ANIMAL_FORMAT = "simgen-animal/1"
 # Largest allowed gap between the imported bones and the JSON's rest skeleton; a
 # bigger gap means the model file and its JSON disagree (or the importer changed
 # the bones), and the labels would silently drift from the rendered animal.
 _REST_TOLERANCE_M = 1e-4
 _REST_TOLERANCE_DEG = 0.5  # a 0.5 deg rest-axis difference moves a point 1 cm away by < 0.1 mm
-
-
-@dataclass(frozen=True)
-class AnimalKeypoint:
-    name: str
-    bone: str
-    rest: tuple[float, float, float]
-
-
-@dataclass(frozen=True)
-class AnimalAsset:
-    """The parsed ``simgen-animal/1`` JSON of an asset directory."""
-
-    root: Path
-    name: str
-    mesh: Path
-    armature: str
-    body_mesh: str
-    bones: list[dict]
-    keypoints: list[AnimalKeypoint]
-
-    @property
-    def keypoint_names(self) -> list[str]:
-        return [k.name for k in self.keypoints]
-
-    @classmethod
-    def load(cls, path: Path | str) -> AnimalAsset:
-        path = Path(path)
-        if path.is_dir():
-            found = sorted(path.glob("*.json"))
-            found = [p for p in found if _is_animal_json(p)]
-            if len(found) != 1:
-                raise SimgenError(f"{path}: expected one {ANIMAL_FORMAT} JSON file, found {len(found)}")
-            path = found[0]
-        if not path.is_file():
-            raise SimgenError(f"animal asset {path}: no such file or directory")
-        try:
-            d = json.loads(path.read_text())
-        except json.JSONDecodeError as exc:
-            raise SimgenError(f"{path}: not valid JSON ({exc})") from None
-        if d.get("format") != ANIMAL_FORMAT:
-            raise SimgenError(f"{path}: format {d.get('format')!r} is not {ANIMAL_FORMAT!r}")
-        try:
-            mesh = path.parent / d["mesh"]
-            kps = [AnimalKeypoint(k["name"], k["bone"], tuple(float(x) for x in k["rest"])) for k in d["keypoints"]]
-            asset = cls(path.parent, d["name"], mesh, d["armature"], d["body_mesh"], list(d["bones"]), kps)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise SimgenError(f"{path}: malformed animal asset ({exc!r})") from None
-        if not mesh.is_file():
-            raise SimgenError(f"{path}: its mesh {mesh} does not exist")
-        return asset
-
-
-def _is_animal_json(p: Path) -> bool:
-    try:
-        return json.loads(p.read_text()).get("format") == ANIMAL_FORMAT
-    except (OSError, ValueError, AttributeError):
-        return False
-
-
-def resolve_asset(asset: str) -> Path:
-    """The directory (or JSON path) of an animal asset named in a scene."""
-    if asset == "mouse":
-        try:
-            from simgen.assets.mouse import ensure_mouse
-        except ImportError as exc:  # the bundled mouse lives in simgen.assets
-            raise SimgenError(f"the bundled mouse is not available ({exc})") from None
-        return Path(ensure_mouse())
-    return Path(asset)
 
 
 class AnimalRig:
@@ -104,17 +33,10 @@ class AnimalRig:
     def __init__(self, asset: AnimalAsset, collection):
         import bpy
 
-        self.asset = asset
-        from simgen.render.blender_scene import quiet_stdout
+        from simgen.bpyutil import import_model
 
-        before = set(bpy.data.objects)
-        with quiet_stdout():  # the glTF importer logs each step to stdout
-            _import_model(asset.mesh)
-        new = [o for o in bpy.data.objects if o not in before]
-        for o in new:
-            for c in list(o.users_collection):
-                c.objects.unlink(o)
-            collection.objects.link(o)
+        self.asset = asset
+        new = import_model(asset.mesh, collection)
         arm = bpy.data.objects.get(asset.armature)
         body = bpy.data.objects.get(asset.body_mesh)
         if arm is None or arm.type != "ARMATURE":
@@ -195,9 +117,20 @@ class AnimalRig:
     def keypoint_names(self) -> list[str]:
         return self.asset.keypoint_names
 
-    def apply(self, spec: dict) -> None:
+    def apply(self, spec: AnimalSpec) -> None:
         """Pose, placement, scale and fur from a FrameSpec's ``animal``."""
-        angles = (spec.get("pose") or {}).get("angles") or {}
+        self.pose(spec.pose.angles)
+        pl = spec.placement
+        root = self._root
+        root.location = (float(pl.x), float(pl.y), float(pl.z))
+        root.rotation_mode = "XYZ"
+        root.rotation_euler = (0.0, 0.0, math.radians(float(pl.yaw_deg)))
+        s = float(spec.scale)
+        root.scale = (s, s, s)
+        self.set_fur(spec.fur)
+
+    def pose(self, angles: Mapping[str, Sequence[float]]) -> None:
+        """Every pose bone's Euler XYZ rotation (degrees; bones not named stay at rest)."""
         pbones = self.armature.pose.bones
         unknown = sorted(set(angles) - set(pbones.keys()))
         if unknown:
@@ -207,14 +140,9 @@ class AnimalRig:
             pb.rotation_euler = tuple(math.radians(float(x)) for x in a)
             pb.location = (0.0, 0.0, 0.0)
             pb.scale = (1.0, 1.0, 1.0)
-        pl = spec.get("placement") or {}
-        root = self._root
-        root.location = (float(pl.get("x", 0.0)), float(pl.get("y", 0.0)), float(pl.get("z", 0.0)))
-        root.rotation_mode = "XYZ"
-        root.rotation_euler = (0.0, 0.0, math.radians(float(pl.get("yaw_deg", 0.0))))
-        s = float(spec.get("scale", 1.0))
-        root.scale = (s, s, s)
-        fur = spec.get("fur", "black")
+
+    def set_fur(self, fur: str) -> None:
+        """Fur and skin colors of a ``choices.Fur`` name (materials are touched only on change)."""
         if fur != self._fur:
             from simgen.assets.appearance import surfaces
             from simgen.assets.rigging import set_surface
@@ -243,23 +171,3 @@ class AnimalRig:
                 cache[bone] = m
             out[i] = (m @ np.append(rest, 1.0))[:3]
         return out
-
-
-def _import_model(path: Path) -> None:
-    import bpy
-
-    suffix = path.suffix.lower()
-    if suffix in (".glb", ".gltf"):
-        # BLENDER heuristic keeps the exported bone orientations, so the pose
-        # angles mean what they meant in the asset builder (round trip).
-        bpy.ops.import_scene.gltf(filepath=str(path), bone_heuristic="BLENDER")
-    elif suffix == ".blend":
-        with bpy.data.libraries.load(str(path), link=False) as (src, dst):
-            dst.objects = list(src.objects)
-        for o in dst.objects:
-            if o is not None:
-                bpy.context.scene.collection.objects.link(o)
-    elif suffix == ".fbx":
-        bpy.ops.import_scene.fbx(filepath=str(path))
-    else:
-        raise SimgenError(f"{path}: animal models must be .glb, .gltf, .fbx or .blend")

@@ -9,38 +9,34 @@ Workbench pass whose object colors are the instance ids; with ``depth=True`` the
 same pass also gives the Z pass, i.e. depth at each pixel center, through a
 compositor File Output node), ``first_hits`` (scene ray casts for visibility).
 
-Mask ids: 0 background, 1 the animal, 2.. the rig parts in scene order.
+Everything comes in as the typed ``FrameSpec`` (sampling.spec); its values are the
+schema's, so this module keeps no defaults of its own. Mask ids: ``contract``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
-import os
-import sys
 from pathlib import Path
 
 import numpy as np
 
+from simgen.bpyutil import quiet_stdout
+from simgen.contract import ANIMAL_ID, FIRST_RIG_ID, MAX_MASK_ID, mask_ids
 from simgen.errors import SimgenError
 from simgen.render.camera import PinholeCamera
+from simgen.sampling.spec import FrameSpec, LightSpec, RenderSpec
 
 log = logging.getLogger(__name__)
 
+# Blender's names for each choices.Engine / choices.LightType (tests/test_choices.py keeps them equal)
 ENGINES = {"cycles": "CYCLES", "eevee": "BLENDER_EEVEE", "workbench": "BLENDER_WORKBENCH"}
+LIGHT_TYPES = {"area": "AREA", "point": "POINT", "sun": "SUN", "spot": "SPOT"}
 GPU_BACKENDS = ("OPTIX", "CUDA", "HIP", "METAL", "ONEAPI")
-ANIMAL_ID = 1
-FIRST_RIG_ID = 2
-
-
-def as_dict(spec) -> dict:
-    """A FrameSpec (pydantic model) or its ``model_dump()`` as a plain dict."""
-    return spec if isinstance(spec, dict) else spec.model_dump()
 
 
 class BlenderScene:
-    def __init__(self, spec, *, threads: int | None = None, animal=None):
+    def __init__(self, spec: FrameSpec, *, threads: int | None = None, animal=None):
         """Build the scene for ``spec``'s cameras, lights, rig and animal.
 
         ``animal``: an ``AnimalAsset`` to use instead of resolving ``spec.animal.asset``
@@ -48,10 +44,10 @@ class BlenderScene:
         """
         import bpy
 
-        from simgen.render.animal import AnimalAsset, AnimalRig, resolve_asset
+        from simgen.assets.animal_asset import load_animal
+        from simgen.render.animal import AnimalRig
         from simgen.render.rig import build_part
 
-        spec = as_dict(spec)
         bpy.ops.wm.read_factory_settings(use_empty=True)
         self.scene = scene = bpy.context.scene
         self.collection = scene.collection
@@ -68,85 +64,81 @@ class BlenderScene:
         self._world_bg = _make_world(scene.world)
 
         self.animal = None
-        if spec.get("animal") is not None:
-            asset = animal if animal is not None else AnimalAsset.load(resolve_asset(spec["animal"]["asset"]))
+        if spec.animal is not None:
+            asset = animal if animal is not None else load_animal(spec.animal.asset)
             self.animal = AnimalRig(asset, self.collection)
             for o in self.animal.meshes:
                 o.color = (ANIMAL_ID / 255.0, 0.0, 0.0, 1.0)
-        self.rig = [build_part(p, FIRST_RIG_ID + i, self.collection) for i, p in enumerate(spec.get("rig", []))]
-        if FIRST_RIG_ID + len(self.rig) > 256:
-            raise SimgenError("at most 254 rig parts fit in an 8-bit mask")
+        if FIRST_RIG_ID + len(spec.rig) > MAX_MASK_ID + 1:
+            raise SimgenError(f"at most {MAX_MASK_ID + 1 - FIRST_RIG_ID} rig parts fit in an 8-bit mask")
+        self.rig = [build_part(p, FIRST_RIG_ID + i, self.collection) for i, p in enumerate(spec.rig)]
         self.cameras = {}
-        for c in spec["cameras"]:
-            data = bpy.data.cameras.new(c["name"])
+        for c in spec.cameras:
+            data = bpy.data.cameras.new(c.name)
             data.clip_start, data.clip_end = 0.001, 1000.0
-            obj = bpy.data.objects.new(f"camera:{c['name']}", data)
+            obj = bpy.data.objects.new(f"camera:{c.name}", data)
             self.collection.objects.link(obj)
-            self.cameras[c["name"]] = obj
+            self.cameras[c.name] = obj
         self.lights = {}
-        for li in spec.get("lights", []):
-            data = bpy.data.lights.new(li["name"], _light_type(li["type"]))
-            obj = bpy.data.objects.new(f"light:{li['name']}", data)
+        for li in spec.lights:
+            data = bpy.data.lights.new(li.name, LIGHT_TYPES[li.type])
+            obj = bpy.data.objects.new(f"light:{li.name}", data)
             self.collection.objects.link(obj)
-            self.lights[li["name"]] = obj
+            self.lights[li.name] = obj
         self._device: str | None = None
-        self._spec: dict | None = None
+        self._spec: FrameSpec | None = None
         self._pinholes: dict[str, PinholeCamera] = {}
         self._depth_out = None  # (File Output node, folder), built on the first depth request
 
     # -- ids -------------------------------------------------------------------------
     @property
     def mask_ids(self) -> dict[str, int]:
-        ids = {"background": 0, "animal": ANIMAL_ID}
-        ids.update({p.name: p.mask_id for p in self.rig})
-        return ids
+        return mask_ids([p.name for p in self.rig])
 
     # -- per frame -------------------------------------------------------------------
-    def apply(self, spec) -> None:
-        from simgen.render.rig import apply_part
-
+    def apply(self, spec: FrameSpec) -> None:
         import bpy
 
-        spec = as_dict(spec)
-        if [c["name"] for c in spec["cameras"]] != list(self.cameras):
+        from simgen.render.rig import apply_part
+
+        if [c.name for c in spec.cameras] != list(self.cameras):
             raise SimgenError("a frame's cameras differ from the scene's")
-        if len(spec.get("rig", [])) != len(self.rig):
+        if len(spec.rig) != len(self.rig):
             raise SimgenError("a frame's rig parts differ from the scene's")
+        if (spec.animal is None) != (self.animal is None):
+            raise SimgenError("a frame's animal differs from the scene's")
         if self.animal is not None:
-            self.animal.apply(spec["animal"])
-        for part, p in zip(self.rig, spec.get("rig", [])):
+            self.animal.apply(spec.animal)
+        for part, p in zip(self.rig, spec.rig):
             apply_part(part, p)
         self._pinholes = {}
-        for c in spec["cameras"]:
+        for c in spec.cameras:
             pin = PinholeCamera.from_spec(c)
-            apply_camera(self.cameras[c["name"]], pin)
-            self._pinholes[c["name"]] = pin
-        if [li["name"] for li in spec.get("lights", [])] != list(self.lights):
+            apply_camera(self.cameras[c.name], pin)
+            self._pinholes[c.name] = pin
+        if [li.name for li in spec.lights] != list(self.lights):
             raise SimgenError("a frame's lights differ from the scene's")
-        for li in spec.get("lights", []):
-            _apply_light(self.lights[li["name"]], li)
-        w = spec.get("world") or {"color": (0.05, 0.05, 0.05), "strength": 1.0}
-        self._world_bg.inputs["Color"].default_value = (*(float(c) for c in w["color"]), 1.0)
-        self._world_bg.inputs["Strength"].default_value = float(w["strength"])
-        self.scene.world.color = tuple(float(c) for c in w["color"])
-        self._render_settings(spec["render"])
+        for li in spec.lights:
+            _apply_light(self.lights[li.name], li)
+        w = spec.world
+        self._world_bg.inputs["Color"].default_value = (*(float(c) for c in w.color), 1.0)
+        self._world_bg.inputs["Strength"].default_value = float(w.strength)
+        self.scene.world.color = tuple(float(c) for c in w.color)
+        self._render_settings(spec.render)
         self._spec = spec
         bpy.context.view_layer.update()
 
     def pinhole(self, camera: str) -> PinholeCamera:
         return self._pinholes[camera]
 
-    def _render_settings(self, r: dict) -> None:
+    def _render_settings(self, r: RenderSpec) -> None:
         s = self.scene
-        engine = ENGINES.get(r.get("engine", "cycles"))
-        if engine is None:
-            raise SimgenError(f"unknown render engine {r.get('engine')!r}; choices: {', '.join(ENGINES)}")
-        self._engine = engine
-        samples = int(r.get("samples", 16))
+        self._engine = engine = ENGINES[r.engine]
+        samples = int(r.samples)
         if engine == "CYCLES":
             c = s.cycles
             c.samples = samples
-            c.use_denoising = bool(r.get("denoise", False))
+            c.use_denoising = bool(r.denoise)
             if c.use_denoising:
                 c.denoiser = "OPENIMAGEDENOISE"
                 # OIDN's high-quality mode costs more than the 8-16 samples it cleans
@@ -159,9 +151,9 @@ class BlenderScene:
             c.max_bounces, c.diffuse_bounces, c.glossy_bounces = 4, 2, 2
             c.transmission_bounces, c.volume_bounces, c.transparent_max_bounces = 2, 0, 4
             # Fixed seed: the same FrameSpec renders the same noise in any worker.
-            c.seed = int(r.get("cycles_seed", 0))
+            c.seed = int(r.cycles_seed)
             c.use_animated_seed = False
-            dev = r.get("device", "cpu")
+            dev = r.device
             if dev != self._device:
                 with quiet_stdout():  # Cycles prints a line per missing GPU library
                     c.device, note = _select_device(dev)
@@ -352,26 +344,6 @@ class BlenderScene:
         return out
 
 
-@contextlib.contextmanager
-def quiet_stdout():
-    """Silence what Blender's C code prints during a render: "Fra:"/"Saved:" lines on
-    fd 1 and the harmless software-OpenGL "EGL Error" lines on fd 2. Failures still
-    surface: the render operator raises RuntimeError."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = [os.dup(1), os.dup(2)]
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in (*saved, devnull):
-            os.close(fd)
-
-
 def apply_camera(obj, pin: PinholeCamera) -> None:
     """Copy a PinholeCamera onto a Blender camera object."""
     from mathutils import Matrix
@@ -397,24 +369,18 @@ def _make_world(world):
     return bg
 
 
-def _light_type(t: str) -> str:
-    types = {"area": "AREA", "point": "POINT", "sun": "SUN", "spot": "SPOT"}
-    if t not in types:
-        raise SimgenError(f"unknown light type {t!r}; choices: {', '.join(types)}")
-    return types[t]
-
-
-def _apply_light(obj, li: dict) -> None:
-    from simgen.render.camera import look_at_rotation
+def _apply_light(obj, li: LightSpec) -> None:
     from mathutils import Matrix
 
+    from simgen.render.camera import look_at_rotation
+
     data = obj.data
-    t = _light_type(li["type"])
+    t = LIGHT_TYPES[li.type]
     if data.type != t:
         data.type = t
         data = obj.data
-    pos = np.asarray(li["position"], float)
-    target = np.asarray(li.get("look_at", (0.0, 0.0, 0.0)), float)
+    pos = np.asarray(li.position, float)
+    target = np.asarray(li.look_at, float)
     fwd = target - pos
     # Blender lights shine down their local -Z, like a camera; any roll will do.
     up = np.array([0.0, 1.0, 0.0]) if abs(fwd[2]) > 0.99 * np.linalg.norm(fwd) else np.array([0.0, 0.0, 1.0])
@@ -423,9 +389,9 @@ def _apply_light(obj, li: dict) -> None:
     m[:3, :3] = R.T @ np.diag([1.0, -1.0, -1.0])
     m[:3, 3] = pos
     obj.matrix_world = Matrix(m.tolist())
-    data.energy = float(li["energy"])
-    data.color = tuple(float(c) for c in li.get("color", (1.0, 1.0, 1.0)))
-    size = float(li.get("size", 0.1))
+    data.energy = float(li.energy)
+    data.color = tuple(float(c) for c in li.color)
+    size = float(li.size)
     if t == "AREA":
         data.size = size
     elif t in ("POINT", "SPOT"):

@@ -26,9 +26,9 @@ from typing import Literal
 
 import numpy as np
 
+from simgen.choices import SensorFit
 from simgen.errors import SimgenError
-
-SensorFit = Literal["auto", "horizontal", "vertical"]
+from simgen.sampling.spec import CameraSpec
 
 # Blender's camera axes expressed in OpenCV camera axes: Blender y is up (OpenCV -y)
 # and Blender looks down -z (OpenCV +z is forward).
@@ -50,20 +50,19 @@ class PinholeCamera:
     shift: tuple[float, float] = (0.0, 0.0)
 
     @classmethod
-    def from_spec(cls, spec) -> PinholeCamera:
-        """From a FrameSpec camera (pydantic model or dict with the contract's fields)."""
-        d = spec if isinstance(spec, dict) else spec.model_dump()
-        w, h = (int(v) for v in d["resolution"])
+    def from_spec(cls, spec: CameraSpec) -> PinholeCamera:
+        """From a FrameSpec camera."""
+        w, h = (int(v) for v in spec.resolution)
         return cls(
-            position=np.asarray(d["position"], float),
-            look_at=np.asarray(d["look_at"], float),
-            up=np.asarray(d.get("up", (0.0, 0.0, 1.0)), float),
-            focal_mm=float(d["focal_mm"]),
-            sensor_mm=float(d["sensor_mm"]),
+            position=np.asarray(spec.position, float),
+            look_at=np.asarray(spec.look_at, float),
+            up=np.asarray(spec.up, float),
+            focal_mm=float(spec.focal_mm),
+            sensor_mm=float(spec.sensor_mm),
             width=w,
             height=h,
-            sensor_fit=d.get("sensor_fit", "auto"),
-            shift=tuple(float(s) for s in d.get("shift", (0.0, 0.0))),
+            sensor_fit=spec.sensor_fit,
+            shift=tuple(float(s) for s in spec.shift),
         )
 
     # -- extrinsics --------------------------------------------------------------------

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from simgen.errors import SimgenError
 
+
 def make_material(name: str):
     """A material with Principled BSDF, a multiply node and an (unused) image node."""
     import bpy

@@ -2,10 +2,10 @@
 
 A rig part is one entry of a FrameSpec's ``rig`` list and one instance id in the
 masks. ``asset`` is a primitive name (``simgen.render.primitives``) or a path to
-a model: .obj, .stl, .ply, .glb, .gltf or .blend. Models are imported with
-Blender's importer defaults (OBJ and glTF are converted from Y-up to Z-up; STL
-and PLY are taken as Z-up) and in the file's units; use ``scale`` for
-millimeter files. A ``material`` replaces the model's own materials.
+a model (``choices.RigModelSuffix``), imported by ``bpyutil.import_model`` (OBJ and
+glTF are converted from Y-up to Z-up; STL and PLY are taken as Z-up) in the file's
+units; use ``scale`` for millimeter files. A ``material`` replaces the model's own
+materials.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from simgen.choices import RIG_MODEL_SUFFIXES
 from simgen.errors import SimgenError
 from simgen.render.primitives import PRIMITIVES
-
-MODEL_SUFFIXES = (".obj", ".stl", ".ply", ".glb", ".gltf", ".blend")
+from simgen.sampling.spec import RigSpec
 
 
 @dataclass
@@ -31,31 +31,28 @@ class RigPart:
     size: tuple[float, ...] | None = None
 
 
-def build_part(spec: dict, mask_id: int, collection) -> RigPart:
+def build_part(spec: RigSpec, mask_id: int, collection) -> RigPart:
     import bpy
 
     from simgen.render.materials import make_material
 
-    name, asset = spec["name"], str(spec["asset"])
+    name, asset = spec.name, str(spec.asset)
     if asset in PRIMITIVES:
         obj = bpy.data.objects.new(f"rig:{name}", bpy.data.meshes.new(f"rig:{name}"))
         collection.objects.link(obj)
         part = RigPart(name, asset, mask_id, obj, [obj])
     else:
         path = Path(asset)
-        if path.suffix.lower() not in MODEL_SUFFIXES:
+        if path.suffix.lower() not in RIG_MODEL_SUFFIXES:
             raise SimgenError(
                 f"rig part {name!r}: asset {asset!r} is neither a primitive "
-                f"({', '.join(PRIMITIVES)}) nor a model file ({', '.join(MODEL_SUFFIXES)})"
+                f"({', '.join(PRIMITIVES)}) nor a model file ({', '.join(RIG_MODEL_SUFFIXES)})"
             )
         if not path.is_file():
             raise SimgenError(f"rig part {name!r}: model {path} does not exist")
         root = bpy.data.objects.new(f"rig:{name}", None)
         collection.objects.link(root)
-        from simgen.render.blender_scene import quiet_stdout
-
-        with quiet_stdout():  # importers log each step to stdout
-            imported = _import(path, collection)
+        imported = _import(path, collection)
         for o in imported:
             if o.parent is None:
                 o.parent = root
@@ -65,34 +62,32 @@ def build_part(spec: dict, mask_id: int, collection) -> RigPart:
         part = RigPart(name, asset, mask_id, root, meshes)
     for o in part.meshes:
         o.color = (mask_id / 255.0, 0.0, 0.0, 1.0)  # read back by the Workbench mask pass
-    if spec.get("material") is not None or asset in PRIMITIVES:
-        part.material = make_material(f"rig:{name}")
-        for o in part.meshes:
-            o.data.materials.clear()
-            o.data.materials.append(part.material)
+    # every FrameSpec rig part has a material (the schema's default when the scene gives none)
+    part.material = make_material(f"rig:{name}")
+    for o in part.meshes:
+        o.data.materials.clear()
+        o.data.materials.append(part.material)
     return part
 
 
-def apply_part(part: RigPart, spec: dict) -> None:
+def apply_part(part: RigPart, spec: RigSpec) -> None:
     """Placement, primitive size and material of one frame."""
     from simgen.render.materials import set_material
 
-    if spec["name"] != part.name or str(spec["asset"]) != part.asset:
+    if spec.name != part.name or str(spec.asset) != part.asset:
         raise SimgenError(f"rig part {part.name!r} changed its name or asset between frames")
     root = part.root
-    root.location = tuple(float(v) for v in spec.get("position", (0, 0, 0)))
+    root.location = tuple(float(v) for v in spec.position)
     root.rotation_mode = "XYZ"
-    root.rotation_euler = tuple(math.radians(float(v)) for v in spec.get("rotation_deg", (0, 0, 0)))
-    root.scale = tuple(float(v) for v in spec.get("scale", (1, 1, 1)))
+    root.rotation_euler = tuple(math.radians(float(v)) for v in spec.rotation_deg)
+    root.scale = tuple(float(v) for v in spec.scale)
     if part.asset in PRIMITIVES:
-        size = tuple(float(v) for v in spec.get("size") or (1.0, 1.0, 1.0))
+        size = tuple(float(v) for v in spec.size or (1.0, 1.0, 1.0))
         if size != part.size:
             _set_geometry(root, PRIMITIVES[part.asset](size))
             part.size = size
-    mat = spec.get("material")
-    if part.material is not None:
-        mat = mat or {"color": (0.8, 0.8, 0.8), "roughness": 0.5, "texture": None}
-        set_material(part.material, mat.get("color", (0.8, 0.8, 0.8)), mat.get("roughness", 0.5), mat.get("texture"))
+    mat = spec.material
+    set_material(part.material, mat.color, mat.roughness, mat.texture)
 
 
 def _set_geometry(obj, mesh) -> None:
@@ -111,35 +106,15 @@ def _set_geometry(obj, mesh) -> None:
 
 
 def _import(path: Path, collection) -> list:
-    """Import a model file; returns its new objects, moved into ``collection``."""
+    """Import a model file; returns its new mesh and empty objects (cameras and lights
+    belong to the scene file, not the rig, and are removed)."""
     import bpy
 
-    before = set(bpy.data.objects)
-    suffix = path.suffix.lower()
-    p = str(path.resolve())
-    if suffix == ".obj":
-        bpy.ops.wm.obj_import(filepath=p)
-    elif suffix == ".stl":
-        bpy.ops.wm.stl_import(filepath=p)
-    elif suffix == ".ply":
-        bpy.ops.wm.ply_import(filepath=p)
-    elif suffix in (".glb", ".gltf"):
-        bpy.ops.import_scene.gltf(filepath=p)
-    elif suffix == ".blend":
-        with bpy.data.libraries.load(p, link=False) as (src, dst):
-            dst.objects = list(src.objects)
-        for o in dst.objects:
-            if o is not None:
-                collection.objects.link(o)
-    new = [o for o in bpy.data.objects if o not in before]
+    from simgen.bpyutil import import_model
+
+    new = import_model(path, collection)
     for o in list(new):
-        if o.type not in {"MESH", "EMPTY"}:  # cameras and lights belong to the scene file
+        if o.type not in {"MESH", "EMPTY"}:
             new.remove(o)
             bpy.data.objects.remove(o)
-            continue
-        for c in list(o.users_collection):
-            if c != collection:
-                c.objects.unlink(o)
-        if collection not in o.users_collection:
-            collection.objects.link(o)
     return new

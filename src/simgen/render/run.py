@@ -1,14 +1,8 @@
-"""``simgen render``: plan the frames, run worker processes, write the dataset directory.
+"""``simgen render``: plan the frames (``render.plan``), run worker processes
+(``render.worker``), report progress, write clip videos.
 
-The main process loads the scene, writes (or joins) ``dataset.json`` and works out
-which frames still need rendering: those of this shard (``i, i+N, ...``) that are
-not complete (annotation parses, images and masks decode). Each worker builds the
-Blender scene once, then per frame: sample the FrameSpec, apply it, render every
-camera's RGB and mask, label, and write the annotation last. A frame killed
-half-way has no annotation and is redone by the next run.
-
-Presets are scene overrides (``--set`` expressions applied before the user's), so
-the rendered settings are what the dataset's scene and annotations record.
+Presets are scene overrides (``scene.presets``, applied before the user's ``--set``),
+so the rendered settings are what the dataset's scene and annotations record.
 """
 
 from __future__ import annotations
@@ -21,26 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from simgen.errors import SimgenError
+from simgen.render.plan import RenderPlan, plan
+from simgen.render.worker import FrameRenderer, worker_main
 
 log = logging.getLogger(__name__)
-
-PRESETS: dict[str, list[str]] = {
-    # a quick look at framing and labels: flat-shaded OpenGL, no path tracing
-    "preview": ["render.engine=workbench", "render.samples=1", "render.denoise=false"],
-    # few samples and a denoiser: training-grade frames at a few seconds each on a CPU
-    "fast": ["render.engine=cycles", "render.samples=8", "render.denoise=true"],
-    "production": ["render.engine=cycles", "render.samples=128", "render.denoise=true"],
-}
-
-
-@dataclass
-class RenderPlan:
-    scene_path: Path
-    out: Path
-    overrides: list[str]
-    meta: object  # DatasetMeta
-    todo: list[int]  # frames this run renders
-    skipped: list[int] = field(default_factory=list)  # complete already
 
 
 @dataclass
@@ -53,220 +31,6 @@ class RenderResult:
     @property
     def fps(self) -> float:
         return len(self.rendered) / self.seconds if self.seconds > 0 else 0.0
-
-
-def scene_overrides(preset: str | None, overrides: Sequence[str] = ()) -> list[str]:
-    if preset is None:
-        return list(overrides)
-    if preset not in PRESETS:
-        raise SimgenError(f"unknown preset {preset!r}; choices: {', '.join(PRESETS)}")
-    return PRESETS[preset] + list(overrides)
-
-
-def keypoint_set_for(names: str, animal_names: list[str]):
-    """The scene's keypoint set; ``default`` falls back to all of the animal's keypoints."""
-    from simgen.keypoints import KeypointSet
-
-    try:
-        return KeypointSet.load(names)
-    except SimgenError:
-        if names != "default":
-            raise
-        return KeypointSet.identity(animal_names, name="default")
-
-
-def animal_asset(asset: str):
-    from simgen.render.animal import AnimalAsset, resolve_asset
-
-    return AnimalAsset.load(resolve_asset(asset))
-
-
-def build_meta(loaded, frames: int, start: int, animal):
-    """``DatasetMeta`` of a run (everything constant across its frames)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    import simgen
-    from simgen.dataset import CameraInfo, DatasetMeta
-
-    s = loaded.scene
-    ks = keypoint_set_for(s.keypoints.names, animal.keypoint_names)
-    cams = [CameraInfo(c.name, *(int(v) for v in (c.resolution or s.render.resolution))) for c in s.cameras]
-    mask_ids = {"background": 0, "animal": 1}
-    for i, item in enumerate(s.rig):
-        mask_ids[item.name] = 2 + i
-    try:
-        import bpy  # lazily: only for its version string
-
-        blender = bpy.app.version_string
-    except ImportError:
-        try:
-            blender = version("bpy")
-        except PackageNotFoundError:
-            blender = "unknown"
-    return DatasetMeta(
-        scene=loaded.resolved,
-        scene_sha256=loaded.sha256,
-        seed=s.seed,
-        frames=frames,
-        start=start,
-        keypoints=ks.names,
-        cameras=cams,
-        skeleton=[tuple(e) for e in ks.skeleton],
-        swap_pairs=[tuple(p) for p in ks.swap_pairs],
-        mask_ids=mask_ids,
-        versions={"simgen": simgen.__version__, "blender": blender},
-        extra={"keypoint_set": ks.name, "animal": animal.name, "animal_keypoints": animal.keypoint_names,
-               "overrides": list(loaded.overrides)},
-    )
-
-
-def plan(scene_path: Path, out: Path, *, frames: int | None = None, start: int = 0, preset: str | None = None,
-         overrides: Sequence[str] = (), shard: tuple[int, int] = (0, 1)) -> RenderPlan:
-    from simgen.dataset import DatasetWriter
-    from simgen.dataset.verify import check_frame
-    from simgen.scene import load_scene
-
-    sets = scene_overrides(preset, overrides)
-    loaded = load_scene(scene_path, sets)
-    n = frames if frames is not None else loaded.scene.frames
-    if n < 1 or start < 0:
-        raise SimgenError("--frames must be >= 1 and --start >= 0")
-    animal = animal_asset(loaded.scene.animal.asset)
-    meta = build_meta(loaded, n, start, animal)
-    writer = DatasetWriter(out, meta)  # writes dataset.json, or checks it matches
-    from simgen.distributed.shards import shard_frames
-
-    mine = shard_frames(start, n, shard)
-    todo, skipped = [], []
-    for f in mine:
-        if writer.layout.annotation(f).exists() and check_frame(writer.layout, writer.meta, f) is None:
-            skipped.append(f)
-        else:
-            todo.append(f)
-    return RenderPlan(Path(scene_path), Path(out), sets, meta, todo, skipped)
-
-
-# -- the worker ---------------------------------------------------------------------------
-def _remove_stale_tmp(layout, cameras: list[str], frame: int) -> None:
-    """Delete temporary files of ``frame`` left by a killed process (not by a live one)."""
-    for cam in cameras:
-        for path in (layout.image(cam, frame), layout.mask(cam, frame), layout.depth(cam, frame)):
-            folder = path.parent
-            if not folder.is_dir():
-                continue
-            for p in folder.glob(f".{path.name}.*"):
-                try:
-                    pid = int(p.name.split(".")[3])
-                except (IndexError, ValueError):
-                    continue
-                if pid != os.getpid() and _alive(pid):
-                    continue
-                p.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-class FrameRenderer:
-    """Renders frames of one scene into one dataset directory (one per worker process)."""
-
-    def __init__(self, scene_path: Path, out: Path, overrides: Sequence[str], meta, *, threads: int | None = None,
-                 sample: Callable | None = None, animal=None):
-        from simgen.dataset import DatasetWriter
-        from simgen.sampling import sample_frame
-        from simgen.scene import load_scene
-
-        self.scene = load_scene(scene_path, list(overrides)).scene
-        self.writer = DatasetWriter(out, meta)
-        self.meta = self.writer.meta
-        self.sample = sample or sample_frame
-        self._threads = threads
-        self._animal = animal
-        self._bscene = None
-        self.ks = None
-        self.src_names: list[str] = []
-
-    def _build(self, spec) -> None:
-        from simgen.render.blender_scene import BlenderScene
-
-        asset = self._animal or animal_asset(spec.animal.asset)
-        self._bscene = BlenderScene(spec, threads=self._threads, animal=asset)
-        self.src_names = self._bscene.animal.keypoint_names
-        self.ks = keypoint_set_for(spec.keypoints, self.src_names)
-        if self.ks.names != list(self.meta.keypoints):
-            raise SimgenError("the keypoint set differs from dataset.json's keypoints")
-        if self._bscene.mask_ids != self.meta.mask_ids:
-            raise SimgenError("the rig differs from dataset.json's mask ids")
-
-    def render(self, frame: int) -> None:
-        from simgen.dataset import FrameAnnotation
-        from simgen.render.labels import camera_label
-
-        spec = self.sample(self.scene, frame)
-        if self._bscene is None:
-            self._build(spec)
-        bs, w = self._bscene, self.writer
-        _remove_stale_tmp(w.layout, [c.name for c in spec.cameras], frame)
-        bs.apply(spec)
-        kp_src = bs.keypoints_world()
-        labels = {}
-        pending: list[tuple[Path, Path]] = []
-        try:
-            for cam in spec.cameras:
-                tmp, final = w.image_target(cam.name, frame)
-                pending.append((tmp, final))
-                bs.render_rgb(cam.name, tmp)
-                mtmp, _ = w.mask_target(cam.name, frame)
-                try:
-                    if spec.render.depth:
-                        mask, depth = bs.render_mask(cam.name, mtmp, depth=True)
-                        w.write_depth(cam.name, frame, depth)
-                    else:
-                        mask = bs.render_mask(cam.name, mtmp)
-                finally:
-                    mtmp.unlink(missing_ok=True)
-                w.write_mask(cam.name, frame, mask)
-                labels[cam.name] = camera_label(bs.pinhole(cam.name), kp_src, bs.first_hits, mask=mask,
-                                                src_names=self.src_names, keypoint_set=self.ks)
-            for tmp, final in pending:
-                w.commit(tmp, final)
-        finally:
-            for tmp, _ in pending:
-                tmp.unlink(missing_ok=True)
-        kp3d = self.ks.map_points(self.src_names, kp_src)
-        w.write_annotation(FrameAnnotation(frame=frame, params=spec.to_json() if hasattr(spec, "to_json") else spec,
-                                           keypoints_3d=kp3d, cameras=labels))
-
-
-def _worker(scene_path, out, overrides, meta, frames, threads, queue) -> None:
-    """Entry point of a worker process: render ``frames``, report each to ``queue``."""
-    import re
-    import sys
-
-    # A spawned child inherits the parent's sys.path, which (once bpy was imported)
-    # lists Blender's scripts/modules folder; its `bpy` package would then shadow the
-    # real bpy module. Drop those entries before anything imports bpy.
-    sys.path[:] = [p for p in sys.path if not re.search(r"[\\/]bpy[\\/]\d+\.\d+[\\/]scripts", p)]
-    logging.basicConfig(level=logging.WARNING)
-    try:
-        r = FrameRenderer(scene_path, out, overrides, meta, threads=threads)
-        for f in frames:
-            r.render(f)
-            queue.put(("done", f))
-    except SimgenError as exc:
-        queue.put(("error", str(exc)))
-    except Exception as exc:  # surfaced in the parent with the frame context
-        import traceback
-
-        queue.put(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
-    queue.put(("exit", None))
 
 
 def run(p: RenderPlan, *, workers: int = 1, progress: bool = True, sample: Callable | None = None,
@@ -295,7 +59,7 @@ def run(p: RenderPlan, *, workers: int = 1, progress: bool = True, sample: Calla
             queue = ctx.Queue()
             threads = max(1, (threads or os.cpu_count() or 1) // workers)
             procs = [
-                ctx.Process(target=_worker, args=(p.scene_path, p.out, p.overrides, p.meta, p.todo[k::workers],
+                ctx.Process(target=worker_main, args=(p.scene_path, p.out, p.overrides, p.meta, p.todo[k::workers],
                                                   threads, queue), daemon=True)
                 for k in range(workers)
             ]
@@ -346,8 +110,14 @@ class _Progress:
     def __enter__(self):
         if self.enabled:
             from rich.console import Console
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                       TimeElapsedColumn, TimeRemainingColumn)
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
 
             # stderr: Blender's own output on stdout is silenced around renders
             self._p = Progress(TextColumn("rendering"), BarColumn(), MofNCompleteColumn(),
@@ -375,7 +145,7 @@ def render(scene_path: Path, out: Path, *, frames: int | None = None, start: int
            overrides: Sequence[str] = (), shard: str | tuple[int, int] | None = None, workers: int = 1,
            progress: bool = True) -> RenderResult:
     """Library entry of ``simgen render``."""
-    from simgen.distributed.shards import parse_shard
+    from simgen.dataset.shards import parse_shard
 
     sh = parse_shard(shard) if not isinstance(shard, tuple) else shard
     p = plan(Path(scene_path), Path(out), frames=frames, start=start, preset=preset, overrides=overrides, shard=sh)
@@ -383,5 +153,4 @@ def render(scene_path: Path, out: Path, *, frames: int | None = None, start: int
     return res
 
 
-__all__ = ["PRESETS", "FrameRenderer", "RenderPlan", "RenderResult", "plan", "render", "run",
-           "write_videos"]
+__all__ = ["FrameRenderer", "RenderPlan", "RenderResult", "plan", "render", "run", "write_videos"]

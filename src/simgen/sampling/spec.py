@@ -6,9 +6,11 @@ can be re-rendered alone from its annotation's ``params`` (``FrameSpec.model_val
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from simgen.choices import Device, Engine, Fur, LightType, PosePreset, SensorFit
 
 Vec3 = list[float]
 
@@ -18,8 +20,8 @@ class Spec(BaseModel):
 
 
 class RenderSpec(Spec):
-    engine: str
-    device: str
+    engine: Engine
+    device: Device
     samples: int
     denoise: bool
     resolution: list[int]
@@ -35,13 +37,13 @@ class PlacementSpec(Spec):
 
 
 class PoseSpec(Spec):
-    preset: str
+    preset: PosePreset | Literal["random"]  # "random": angles drawn within the joint limits
     angles: dict[str, list[float]] = Field(default_factory=dict)
 
 
 class AnimalSpec(Spec):
     asset: str
-    fur: str
+    fur: Fur
     scale: float
     placement: PlacementSpec
     pose: PoseSpec
@@ -70,14 +72,14 @@ class CameraSpec(Spec):
     up: Vec3
     focal_mm: float
     sensor_mm: float
-    sensor_fit: str
+    sensor_fit: SensorFit
     shift: list[float]
     resolution: list[int]
 
 
 class LightSpec(Spec):
     name: str
-    type: str
+    type: LightType
     position: Vec3
     look_at: Vec3
     energy: float
@@ -104,7 +106,7 @@ class FrameSpec(Spec):
     frame: int
     seed: int
     render: RenderSpec
-    animal: AnimalSpec
+    animal: AnimalSpec | None  # None only in test scenes without an animal (markers, rig alone)
     rig: list[RigSpec]
     cameras: list[CameraSpec]
     lights: list[LightSpec]

@@ -15,10 +15,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from simgen.choices import BUNDLED_ANIMALS, RIG_MODEL_SUFFIXES, Primitive
 from simgen.errors import SceneError
 from simgen.scene.compose import apply_set, display_path, load_tree
 from simgen.scene.messages import format_validation_error, locate
-from simgen.scene.schema import BUNDLED_ANIMALS, RIG_FILE_SUFFIXES, Primitive, Scene
+from simgen.scene.schema import Scene
 from simgen.scene.yamlsrc import Origin, PathT, format_path
 
 
@@ -90,9 +91,9 @@ def check_references(scene: Scene) -> list[tuple[PathT, str]]:
     primitives = get_args(Primitive)
     for i, item in enumerate(scene.rig):
         if _is_path(item.asset):
-            if Path(item.asset).suffix.lower() not in RIG_FILE_SUFFIXES:
+            if Path(item.asset).suffix.lower() not in RIG_MODEL_SUFFIXES:
                 problems.append((("rig", i, "asset"), f"unsupported file type {Path(item.asset).suffix!r}; "
-                                 f"use one of {' '.join(RIG_FILE_SUFFIXES)}"))
+                                 f"use one of {' '.join(RIG_MODEL_SUFFIXES)}"))
             elif not Path(item.asset).is_file():
                 problems.append((("rig", i, "asset"), f"file not found: {display_path(Path(item.asset))}"))
         elif item.asset not in primitives:

@@ -14,6 +14,7 @@ from pydantic_core import PydanticUndefined
 from simgen.scene import schema
 from simgen.scene.distributions import DISTRIBUTIONS
 
+
 def _dist_union(annotation: Any) -> str | None:
     """Name the number/vector/distribution unions the way a scene author thinks of them."""
     args = typing.get_args(annotation)

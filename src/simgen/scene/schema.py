@@ -17,6 +17,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, Tag, field_validator
 
+from simgen.choices import Device, Engine, FramesMode, Fur, LightType, PoseMode, PosePreset, SensorFit
 from simgen.scene.distributions import Number, ScalarOrVector, Vector, bounded, check_weights, tag
 
 Positive = Annotated[Number, bounded(0, lo_open=True)]
@@ -26,18 +27,6 @@ Vec3 = Vector(3)
 Vec2 = Vector(2)
 Color = ScalarOrVector(3, bounded(0, 1))  # a gray level or linear RGB in [0, 1]
 PosInt = Annotated[int, Strict(), Field(gt=0)]
-
-Engine = Literal["cycles", "eevee", "workbench"]
-Device = Literal["cpu", "gpu", "auto"]
-Fur = Literal["black", "agouti", "white", "brown"]
-PosePreset = Literal["rest", "walk", "trot", "turn", "rear", "groom", "curl", "sniff"]
-PoseMode = Literal["presets", "random", "rest"]
-FramesMode = Literal["independent", "sequence"]
-SensorFit = Literal["auto", "horizontal", "vertical"]
-LightType = Literal["area", "point", "sun", "spot"]
-Primitive = Literal["plane", "box", "cylinder", "arena", "wheel", "head_post"]
-RIG_FILE_SUFFIXES = (".obj", ".stl", ".ply", ".glb", ".gltf", ".blend")
-BUNDLED_ANIMALS = ("mouse",)
 
 
 class Model(BaseModel):

@@ -73,7 +73,7 @@ def apply_style(model_dir: Path | str, dataset_dir: Path | str, out: Path | str,
     if out.resolve() == src.root.resolve():
         raise SimgenError(f"{out}: --out must be a new directory, not the input dataset")
     translator = Translator(model_dir, lowres=lowres)
-    animal_id = int(src.meta.mask_ids.get("animal", 1))
+    animal_id = src.meta.animal_id
     meta = DatasetMeta.from_json(src.meta.to_json())
     style_info = {"model": str(Path(model_dir).resolve()), "method": translator.method,
                   "model_info": {k: translator.info.get(k) for k in ("profile", "iters_done", "provenance")},
@@ -120,10 +120,10 @@ def apply_style(model_dir: Path | str, dataset_dir: Path | str, out: Path | str,
                 continue
             for cam, img in outs.items():
                 writer.write_image(cam, f, img)
-                for kind in ("mask", "depth"):
-                    p = getattr(src.layout, kind)(cam, f)
-                    if p.is_file():
-                        atomic_write_bytes(getattr(writer.layout, kind)(cam, f), p.read_bytes())
+                targets = writer.layout.frame_files(cam, f)
+                for kind, p in src.layout.frame_files(cam, f).items():
+                    if kind != "image" and p.is_file():  # the image is the translated one
+                        atomic_write_bytes(targets[kind], p.read_bytes())
             # last, byte-identical: its presence marks the frame complete
             atomic_write_bytes(writer.layout.annotation(f), src.layout.annotation(f).read_bytes())
             report.written += 1

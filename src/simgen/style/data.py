@@ -103,7 +103,7 @@ def load_synthetic(dataset_dir: Path | str, n: int | None = None, camera: str | 
         if not ds.mask_path(cam, f).is_file():
             raise SimgenError(f"{ds.mask_path(cam, f)}: missing; style transfer needs the render's masks")
         masks.append(ds.load_mask(cam, f))
-    return SyntheticFrames(frames, images, masks, cam, int(ds.meta.mask_ids.get("animal", 1)))
+    return SyntheticFrames(frames, images, masks, cam, ds.meta.animal_id)
 
 
 def pick_camera(ds, camera: str | None) -> str:

@@ -10,8 +10,7 @@ from __future__ import annotations
 import torch
 
 from simgen.style.losses import lowfreq_luminance_loss, lsgan_loss, mask_band_edge_loss, patchnce_loss
-from simgen.style.networks import (PatchDiscriminator, PatchSampleMLP, ResnetGenerator, encoder_channels,
-                                   init_weights)
+from simgen.style.networks import PatchDiscriminator, PatchSampleMLP, ResnetGenerator, encoder_channels, init_weights
 
 
 class FastCUT:

@@ -16,17 +16,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from simgen.choices import StyleMethod, StyleProfile, names
 from simgen.errors import SimgenError
 
 STYLE_FORMAT = "simgen-style/1"
-Method = Literal["classic", "cyclegan", "fastcut"]
-Profile = Literal["cpu", "gpu"]
-METHODS: tuple[str, ...] = ("classic", "cyclegan", "fastcut")
+Method = StyleMethod
+Profile = StyleProfile
+METHODS: tuple[str, ...] = names(StyleMethod)
 
 
 class LearnedConfig(BaseModel):

@@ -17,7 +17,6 @@ import numpy as np
 
 from simgen.errors import SimgenError
 
-
 CROP = 128  # px, native scale, around the animal
 
 
@@ -82,8 +81,13 @@ def _domain(feats: dict[str, np.ndarray], real: dict[str, np.ndarray], seed: int
 def score_dataset(dataset: Path | str, real: Path | str, reference: Path | str | None = None, n: int = 100,
                   n_real: int = 100, seed: int = 0, camera: str | None = None) -> Score:
     from simgen.dataset import Dataset
-    from simgen.style.data import (animal_centers_from_masks, animal_centers_from_motion, even_indices,
-                                   load_real_frames, pick_camera)
+    from simgen.style.data import (
+        animal_centers_from_masks,
+        animal_centers_from_motion,
+        even_indices,
+        load_real_frames,
+        pick_camera,
+    )
     from simgen.style.metrics import flow_drift, silhouette_iou, ssim
 
     ds = Dataset(dataset)
@@ -97,7 +101,7 @@ def score_dataset(dataset: Path | str, real: Path | str, reference: Path | str |
         raise SimgenError(f"{real}: {len(real_frames)} frame(s); scoring needs at least 5")
     real_feats = _features(real_frames, crops(real_frames, animal_centers_from_motion(real_frames)))
     images = [ds.load_image(cam, f) for f in frames]
-    animal = int(ds.meta.mask_ids.get("animal", 1))
+    animal = ds.meta.animal_id
     centers = animal_centers_from_masks([ds.load_mask(cam, f) for f in frames], animal)
     score = Score(_domain(_features(images, crops(images, centers)), real_feats, seed), frames=len(frames),
                   real_frames=len(real_frames))
@@ -108,7 +112,7 @@ def score_dataset(dataset: Path | str, real: Path | str, reference: Path | str |
             raise SimgenError(f"{reference}: shares no frame with {dataset}")
         ref_images = [ref.load_image(cam, f) for f in ref_frames]
         ref_masks = [ref.load_mask(cam, f) for f in ref_frames]
-        animal = int(ref.meta.mask_ids.get("animal", 1))
+        animal = ref.meta.animal_id
         ref_centers = animal_centers_from_masks(ref_masks, animal)
         score.reference = _domain(_features(ref_images, crops(ref_images, ref_centers)), real_feats, seed)
         drift, ious, ssims = [], [], []

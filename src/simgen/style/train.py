@@ -37,8 +37,13 @@ def train_style(synthetic: Path | str, real: Path | str, out: Path | str, method
     from simgen import __version__
     from simgen.dataset import DatasetMeta
     from simgen.style.classic import fit_classic
-    from simgen.style.data import (animal_centers_from_masks, animal_centers_from_motion, is_mono,
-                                   load_real_frames, load_synthetic)
+    from simgen.style.data import (
+        animal_centers_from_masks,
+        animal_centers_from_motion,
+        is_mono,
+        load_real_frames,
+        load_synthetic,
+    )
 
     if method not in METHODS:
         raise SimgenError(f"unknown method {method!r} (known: {', '.join(METHODS)})")

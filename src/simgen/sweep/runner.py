@@ -70,10 +70,10 @@ def seed_from_donor(store: StageStore, scene_sha: str, frames: int, data: Path) 
         if dst.annotation(f).exists():
             continue
         for cam in donor.meta.camera_names:
-            for kind in ("image", "mask", "depth"):
-                src = getattr(donor.layout, kind)(cam, f)
+            targets = dst.frame_files(cam, f)
+            for kind, src in donor.layout.frame_files(cam, f).items():
                 if src.is_file():
-                    _link_or_copy(src, getattr(dst, kind)(cam, f))
+                    _link_or_copy(src, targets[kind])
         _link_or_copy(donor.layout.annotation(f), dst.annotation(f))  # last: marks the frame complete
         n += 1
     return n
@@ -88,8 +88,8 @@ def _dataset_frames(path: Path) -> int:
 def run_arm(sweep: Sweep, arm: Arm, seed: int, store: StageStore, *, log: Log = print, progress: bool = True,
             workers: int = 1, threads: int | None = None, reuse_only: bool = False) -> ArmRun:
     """All stages of one arm and seed; finished stages are reused, not recomputed."""
-    from simgen.render.run import scene_overrides
     from simgen.scene import load_scene
+    from simgen.scene.presets import scene_overrides
 
     out = ArmRun(arm, seed)
     tag = f"{arm.name} seed {seed}"

@@ -20,10 +20,11 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from simgen.choices import StyleMethod
 from simgen.errors import SceneError, SimgenError
 from simgen.scene.compose import display_path
 
-StyleMethod = Literal["none", "classic", "fastcut", "cyclegan"]
+ArmStyle = Literal["none"] | StyleMethod  # "none": the raw renders
 Design = Literal["ofat", "grid"]
 BASELINE = "baseline"
 
@@ -51,7 +52,7 @@ class ArmSpec(_Strict):
     set: dict[str, Any] = Field(default_factory=dict)  # scene overrides: path -> value (YAML data)
     frames: int | None = Field(None, ge=1)
     preset: str | None = None
-    style: StyleMethod | None = None
+    style: ArmStyle | None = None
     style_iters: int | None = Field(None, ge=1)
     train: TrainSpec | None = None
     description: str | None = None
@@ -61,7 +62,7 @@ class Defaults(_Strict):
     set: dict[str, Any] = Field(default_factory=dict)
     frames: int = Field(1000, ge=1)
     preset: str | None = "fast"
-    style: StyleMethod = "none"
+    style: ArmStyle = "none"
     style_iters: int | None = Field(None, ge=1)  # learned style methods only
     train: TrainSpec = Field(default_factory=TrainSpec)
 
@@ -239,8 +240,8 @@ def load_sweep(path: str | Path, *, seeds: list[int] | None = None, scale_frames
     ``extra_set``: ``path=value`` scene overrides for every arm, applied after the arm's own
     (e.g. ``render.resolution=[320, 240]`` for a quick run)."""
     from simgen.scene.messages import format_validation_error, locate
+    from simgen.scene.presets import PRESETS
     from simgen.scene.yamlsrc import format_path, load_yaml
-    from simgen.render.run import PRESETS
 
     path = Path(path)
     shown = display_path(path)
@@ -288,8 +289,8 @@ def load_sweep(path: str | Path, *, seeds: list[int] | None = None, scale_frames
         except SimgenError as err:
             problems.append(((arm.name, "train"), str(err).replace(f"{shown}: arm {arm.name}: ", "")))
     if not problems:  # the arms' scenes, before any work starts (same messages as render --set)
-        from simgen.render.run import scene_overrides
         from simgen.scene import load_scene
+        from simgen.scene.presets import scene_overrides
 
         for arm in arms:
             try:

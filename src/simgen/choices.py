@@ -1,0 +1,50 @@
+"""Every closed choice of simgen, once: the ``Literal`` that schema, sampler, renderer and
+CLI all read.
+
+A registry keyed by one of these names (pose presets, primitives, fur surfaces, render
+engines, light types, exporters of occluded points, style methods, executors) must hold
+exactly the Literal's names; ``tests/test_choices.py`` checks each pair. To add a choice
+(a fur color, a pose preset, a primitive), add it here and to its registry; the test
+says which registry is missing it.
+
+This module imports nothing from simgen, so every layer may import it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+# -- scene: the animal ----------------------------------------------------------------
+Fur = Literal["black", "agouti", "white", "brown"]  # registry: assets.appearance.FUR
+PosePreset = Literal["rest", "walk", "trot", "turn", "rear", "groom", "curl", "sniff"]  # assets.poses.PRESETS
+BundledAnimal = Literal["mouse"]  # animal assets a scene may name without a path
+PoseMode = Literal["presets", "random", "rest"]
+FramesMode = Literal["independent", "sequence"]
+
+# -- scene: rig, cameras, lights, rendering -------------------------------------------
+Primitive = Literal["plane", "box", "cylinder", "arena", "wheel", "head_post"]  # render.primitives.PRIMITIVES
+SensorFit = Literal["auto", "horizontal", "vertical"]
+LightType = Literal["area", "point", "sun", "spot"]  # render.blender_scene.LIGHT_TYPES
+Engine = Literal["cycles", "eevee", "workbench"]  # render.blender_scene.ENGINES
+Device = Literal["cpu", "gpu", "auto"]
+RenderPreset = Literal["preview", "fast", "production"]  # scene.presets.PRESETS
+
+# -- files ----------------------------------------------------------------------------
+RigModelSuffix = Literal[".obj", ".stl", ".ply", ".glb", ".gltf", ".blend"]  # mesh files a rig part may name
+AnimalModelSuffix = Literal[".glb", ".gltf", ".fbx", ".blend"]  # rigged models (bpyutil.import_model)
+
+# -- labels, style, farm --------------------------------------------------------------
+Occluded = Literal["keep", "drop"]  # what an export or the trainer does with occluded points
+StyleMethod = Literal["classic", "cyclegan", "fastcut"]  # style.model.METHODS
+StyleProfile = Literal["cpu", "gpu"]  # style.model.PROFILES
+Executor = Literal["local", "slurm"]  # distributed.executors.make_executor
+
+
+def names(choice) -> tuple[str, ...]:
+    """The names of a Literal, in order (for CLI choices and error messages)."""
+    return tuple(get_args(choice))
+
+
+RIG_MODEL_SUFFIXES = names(RigModelSuffix)
+ANIMAL_MODEL_SUFFIXES = names(AnimalModelSuffix)
+BUNDLED_ANIMALS = names(BundledAnimal)

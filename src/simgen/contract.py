@@ -1,0 +1,30 @@
+"""Constants of the data contracts (shared/DESIGN.md) that several packages must agree on.
+
+Mask ids, the animal-asset format, the bundled mouse's tail length and the per-frame
+file kinds of a dataset live here once; change one here and every reader and writer
+follows. Imports nothing from simgen.
+"""
+
+from __future__ import annotations
+
+# An animal asset directory: <name>.json in this format plus the skinned model it names.
+ANIMAL_FORMAT = "simgen-animal/1"
+
+# Instance ids in the masks: 0 background, 1 the animal, 2.. the rig parts in scene order.
+BACKGROUND_ID = 0
+ANIMAL_ID = 1
+FIRST_RIG_ID = 2
+MAX_MASK_ID = 255  # masks are 8-bit PNGs
+
+# The bundled mouse's tail: bones tail_0 .. tail_{N-1} (phantom.TAIL has N + 1 points).
+N_TAIL_BONES = 12
+
+# Per-camera files of one frame, besides the annotation (dataset.Layout.frame_files).
+FRAME_FILE_KINDS = ("image", "mask", "depth")
+
+
+def mask_ids(rig_names: list[str]) -> dict[str, int]:
+    """The ``dataset.json`` mask-id table for a scene's rig parts (in scene order)."""
+    ids = {"background": BACKGROUND_ID, "animal": ANIMAL_ID}
+    ids.update({name: FIRST_RIG_ID + i for i, name in enumerate(rig_names)})
+    return ids

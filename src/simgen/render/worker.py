@@ -1,0 +1,140 @@
+"""The render worker: one Blender scene per process, then per frame sample, apply, render, label.
+
+Per frame: sample the FrameSpec, apply it, render every camera's RGB and mask, label,
+and write the annotation last. A frame killed half-way has no annotation and is redone
+by the next run; its temporary files are removed when the frame is rendered again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from simgen.errors import SimgenError
+from simgen.render.plan import keypoint_set_for
+
+
+def _remove_stale_tmp(layout, cameras: list[str], frame: int) -> None:
+    """Delete temporary files of ``frame`` left by a killed process (not by a live one)."""
+    for cam in cameras:
+        for path in layout.frame_files(cam, frame).values():
+            folder = path.parent
+            if not folder.is_dir():
+                continue
+            for p in folder.glob(f".{path.name}.*"):
+                try:
+                    pid = int(p.name.split(".")[3])
+                except (IndexError, ValueError):
+                    continue
+                if pid != os.getpid() and _alive(pid):
+                    continue
+                p.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class FrameRenderer:
+    """Renders frames of one scene into one dataset directory (one per worker process)."""
+
+    def __init__(self, scene_path: Path, out: Path, overrides: Sequence[str], meta, *, threads: int | None = None,
+                 sample: Callable | None = None, animal=None):
+        from simgen.dataset import DatasetWriter
+        from simgen.sampling import sample_frame
+        from simgen.scene import load_scene
+
+        self.scene = load_scene(scene_path, list(overrides)).scene
+        self.writer = DatasetWriter(out, meta)
+        self.meta = self.writer.meta
+        self.sample = sample or sample_frame
+        self._threads = threads
+        self._animal = animal
+        self._bscene = None
+        self.ks = None
+        self.src_names: list[str] = []
+
+    def _build(self, spec) -> None:
+        from simgen.assets.animal_asset import load_animal
+        from simgen.render.blender_scene import BlenderScene
+
+        asset = self._animal or load_animal(spec.animal.asset)
+        self._bscene = BlenderScene(spec, threads=self._threads, animal=asset)
+        self.src_names = self._bscene.animal.keypoint_names
+        self.ks = keypoint_set_for(spec.keypoints, self.src_names)
+        if self.ks.names != list(self.meta.keypoints):
+            raise SimgenError("the keypoint set differs from dataset.json's keypoints")
+        if self._bscene.mask_ids != self.meta.mask_ids:
+            raise SimgenError("the rig differs from dataset.json's mask ids")
+
+    def render(self, frame: int) -> None:
+        from simgen.dataset import FrameAnnotation
+        from simgen.render.labels import camera_label
+
+        spec = self.sample(self.scene, frame)
+        if self._bscene is None:
+            self._build(spec)
+        bs, w = self._bscene, self.writer
+        _remove_stale_tmp(w.layout, [c.name for c in spec.cameras], frame)
+        bs.apply(spec)
+        kp_src = bs.keypoints_world()
+        labels = {}
+        pending: list[tuple[Path, Path]] = []
+        try:
+            for cam in spec.cameras:
+                tmp, final = w.image_target(cam.name, frame)
+                pending.append((tmp, final))
+                bs.render_rgb(cam.name, tmp)
+                mtmp, _ = w.mask_target(cam.name, frame)
+                try:
+                    if spec.render.depth:
+                        mask, depth = bs.render_mask(cam.name, mtmp, depth=True)
+                        w.write_depth(cam.name, frame, depth)
+                    else:
+                        mask = bs.render_mask(cam.name, mtmp)
+                finally:
+                    mtmp.unlink(missing_ok=True)
+                w.write_mask(cam.name, frame, mask)
+                labels[cam.name] = camera_label(bs.pinhole(cam.name), kp_src, bs.first_hits, mask=mask,
+                                                src_names=self.src_names, keypoint_set=self.ks)
+            for tmp, final in pending:
+                w.commit(tmp, final)
+        finally:
+            for tmp, _ in pending:
+                tmp.unlink(missing_ok=True)
+        kp3d = self.ks.map_points(self.src_names, kp_src)
+        w.write_annotation(FrameAnnotation(frame=frame, params=spec.to_json(), keypoints_3d=kp3d, cameras=labels))
+
+
+def worker_main(scene_path, out, overrides, meta, frames, threads, queue) -> None:
+    """Entry point of a worker process: render ``frames``, report each to ``queue``."""
+    import re
+    import sys
+
+    # A spawned child inherits the parent's sys.path, which (once bpy was imported)
+    # lists Blender's scripts/modules folder; its `bpy` package would then shadow the
+    # real bpy module. Drop those entries before anything imports bpy.
+    sys.path[:] = [p for p in sys.path if not re.search(r"[\\/]bpy[\\/]\d+\.\d+[\\/]scripts", p)]
+    logging.basicConfig(level=logging.WARNING)
+    try:
+        r = FrameRenderer(scene_path, out, overrides, meta, threads=threads)
+        for f in frames:
+            r.render(f)
+            queue.put(("done", f))
+    except SimgenError as exc:
+        queue.put(("error", str(exc)))
+    except Exception as exc:  # surfaced in the parent with the frame context
+        import traceback
+
+        queue.put(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
+    queue.put(("exit", None))
+
+
