@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 OUT ?= out/demo
 
-.PHONY: demo test test-slurm test-all install clean
+.PHONY: demo test lint test-slurm test-all install clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -24,8 +24,12 @@ demo: $(STAMP)
 	$(BIN)/simgen preview $(OUT) --out $(OUT)/preview.png --n 8
 	@echo "labeled preview: $(OUT)/preview.png"
 
-# The default suite: everything but slow, GPU and Slurm tests (includes Blender renders).
-test: $(STAMP)
+# Lint (pyflakes, pycodestyle errors, import order; settings in pyproject.toml).
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+
+# The default suite: lint, then everything but slow, GPU and Slurm tests (includes Blender renders).
+test: lint
 	$(BIN)/python -m pytest -m "not slow and not gpu and not slurm"
 
 # Slurm integration tests: install (apt) and start a single-node cluster as root.

@@ -83,6 +83,20 @@ def import_model(path: Path | str, collection=None) -> list:
     return new
 
 
+def drop_blender_script_paths() -> None:
+    """Remove Blender's ``scripts/modules`` folders from ``sys.path``.
+
+    Importing bpy adds them; a process spawned by a parent that imported bpy inherits
+    them, and their pure-Python ``bpy`` package then shadows the real module
+    (``No module named '_bpy'``). The CLI's parent no longer imports bpy (the version
+    comes from the package metadata), but a script or test session that did still
+    spawns workers, so render workers call this before anything imports bpy.
+    """
+    import re
+
+    sys.path[:] = [p for p in sys.path if not re.search(r"[\\/]bpy[\\/]\d+\.\d+[\\/]scripts", p)]
+
+
 def blender_version() -> str:
     """bpy's version from the package metadata (no bpy import), or "unknown"."""
     from importlib.metadata import PackageNotFoundError, version

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from simgen.assets import poses
-from simgen.assets.mouse import KEYPOINT_NAMES, default_skeleton, ensure_mouse, load_asset_skeleton
+from simgen.assets.animal_asset import AnimalAsset
+from simgen.assets.mouse import KEYPOINT_NAMES, default_skeleton, ensure_mouse
 from simgen.contract import ANIMAL_FORMAT
 
 pytestmark = pytest.mark.blender
@@ -62,7 +63,7 @@ def test_build_is_fast_and_complete(built):
     # mouse.json carries exactly the pure-numpy skeleton the sampler uses
     assert doc["bones"] == default_skeleton().to_dict()["bones"]
     assert doc["keypoints"] == default_skeleton().to_dict()["keypoints"]
-    skel = load_asset_skeleton(out)
+    skel = AnimalAsset.load(out).skeleton()
     np.testing.assert_array_equal(skel.keypoints_rest(), default_skeleton().keypoints_rest())
 
 
@@ -72,7 +73,7 @@ def test_glb_has_armature_skin_and_materials(imported):
     arm, body = imported.armature, imported.body
     assert arm.name == "mouse_armature" and body.name == "mouse_body"
     assert len(arm.data.bones) == len(default_skeleton().bones)
-    assert body.find_armature() == arm or any(m.type == "ARMATURE" for m in body.modifiers)
+    assert [m.object for m in body.modifiers if m.type == "ARMATURE"] == [arm]  # skinned to this armature
     assert {"mouse_fur", "mouse_skin", "mouse_eye"} <= {m.name for m in body.data.materials if m}
     groups = {g.name for g in body.vertex_groups}
     assert {"head", "tail_11", "foot_l", "paw_r"} <= groups

@@ -238,10 +238,3 @@ def ensure_mouse(cache_dir: str | Path | None = None) -> Path:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target
-
-
-def load_asset_skeleton(asset_dir: str | Path) -> Skeleton:
-    """The skeleton stored in an asset directory's mouse.json (or any simgen-animal json)."""
-    from simgen.assets.animal_asset import AnimalAsset
-
-    return AnimalAsset.load(asset_dir).skeleton()

@@ -116,13 +116,9 @@ class FrameRenderer:
 
 def worker_main(scene_path, out, overrides, meta, frames, threads, queue) -> None:
     """Entry point of a worker process: render ``frames``, report each to ``queue``."""
-    import re
-    import sys
+    from simgen.bpyutil import drop_blender_script_paths
 
-    # A spawned child inherits the parent's sys.path, which (once bpy was imported)
-    # lists Blender's scripts/modules folder; its `bpy` package would then shadow the
-    # real bpy module. Drop those entries before anything imports bpy.
-    sys.path[:] = [p for p in sys.path if not re.search(r"[\\/]bpy[\\/]\d+\.\d+[\\/]scripts", p)]
+    drop_blender_script_paths()
     logging.basicConfig(level=logging.WARNING)
     try:
         r = FrameRenderer(scene_path, out, overrides, meta, threads=threads)

@@ -12,6 +12,6 @@ def skeleton_for(asset: str):
         from simgen.assets.mouse import default_skeleton
 
         return default_skeleton()
-    from simgen.assets.mouse import load_asset_skeleton
+    from simgen.assets.animal_asset import AnimalAsset
 
-    return load_asset_skeleton(asset)
+    return AnimalAsset.load(asset).skeleton()
