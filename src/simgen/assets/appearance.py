@@ -37,7 +37,7 @@ FUR: dict[str, Surface] = {
     "white": Surface((0.78, 0.76, 0.72), roughness=0.75, sheen=0.4),
     "brown": Surface((0.09, 0.045, 0.02), roughness=0.65, sheen=0.5, sheen_tint=(0.8, 0.6, 0.45)),
 }
-SKIN = Surface((0.75, 0.36, 0.36), roughness=0.45, specular=0.4)  # ears, nose, paws, tail: pink
+SKIN = Surface((0.75, 0.36, 0.36), roughness=0.45, specular=0.4)  # pink skin: white and brown mice
 # C57BL/6 ear and tail skin is grey-brown and thin: lit from above it reads light grey in
 # video (the DeepLabCut open-field mice have light ears and a grey tail against a black coat)
 PIGMENTED_SKIN = Surface((0.3, 0.26, 0.25), roughness=0.45, specular=0.5)
