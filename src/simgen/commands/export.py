@@ -32,8 +32,13 @@ def export(
         str | None, typer.Option("--camera", help="camera to export (single-view formats; required if several)")
     ] = None,
     occluded: Annotated[
-        OccludedChoice, typer.Option("--occluded", help="keep occluded keypoints as labels, or drop them")
-    ] = OccludedChoice.keep,
+        OccludedChoice | None,
+        typer.Option(
+            "--occluded",
+            help="keep occluded keypoints (with the format's occluded flag) or drop them; "
+            "default: the format's own convention (docs/export.md)",
+        ),
+    ] = None,
 ) -> None:
     """Export DATASET's labels to DeepLabCut, SLEAP, COCO, YOLO, lightning-pose, NWB, Anipose or DANNCE."""
     from simgen.errors import SimgenError
@@ -41,7 +46,7 @@ def export(
 
     try:
         path = run_export(
-            format.value, dataset, out, camera=camera, keypoints=keypoints, occluded=occluded.value
+            format.value, dataset, out, camera=camera, keypoints=keypoints, occluded=occluded.value if occluded else None
         )
     except SimgenError as err:
         typer.echo(f"error: {err}", err=True)

@@ -8,8 +8,8 @@ fails on such multi-file image series (it passes the file list to
 
 Coordinates: ndx-pose documents SLEAP's convention, which is simgen's: the midpoint of
 the top-left pixel is (0, 0). Visibility: ``node_visibility`` per point, as in SLEAP:
-visible and kept-occluded keypoints are True; outside the image, and occluded with
-``--occluded drop``, are False with NaN locations.
+visible and kept-occluded keypoints (the default) are True; outside the image, and
+occluded with ``--occluded drop``, are False with NaN locations.
 """
 
 from __future__ import annotations
@@ -54,5 +54,8 @@ def read_nwb_points(path: Path):
     return np.stack(xy), np.stack(vis), names
 
 
-def export(dataset, out: Path, *, camera=None, keypoint_set=None, occluded="keep") -> Path:
-    return write_nwb(from_dataset(dataset, camera, keypoint_set, occluded), out)
+OCCLUDED_DEFAULT = "keep"
+
+
+def export(dataset, out: Path, *, camera=None, keypoint_set=None, occluded=None) -> Path:
+    return write_nwb(from_dataset(dataset, camera, keypoint_set, occluded or OCCLUDED_DEFAULT), out)
