@@ -33,9 +33,12 @@ OCCLUDED_DEFAULT = "keep"  # kept as SLEAP keeps them: coordinates, visible=Fals
 IMAGES_DIR = "images"
 
 
-def to_sleap(labels: PoseLabels, image_paths: list[Path] | None = None, name: str = "simgen"):
+def to_sleap(
+    labels: PoseLabels, image_paths: list[Path] | None = None, name: str = "simgen", occluded_visible: bool = False
+):
     """A ``sleap_io.Labels``: one image-list video, one user instance per image in
-    which some keypoint is labeled (v > 0); v=1 points are kept, not visible."""
+    which some keypoint is labeled (v > 0); v=1 points keep their coordinates and are
+    not visible (or visible, with ``occluded_visible``)."""
     import sleap_io as sio  # heavy; only exporters need it
 
     skeleton = sio.Skeleton(
@@ -51,7 +54,7 @@ def to_sleap(labels: PoseLabels, image_paths: list[Path] | None = None, name: st
         v = labels.xyv[i, :, 2]
         if not (v > 0).any():
             continue  # the animal is out of view: no instance
-        pts = np.column_stack([labels.xy[i], v == 2])  # x, y, visible; NaN where v == 0
+        pts = np.column_stack([labels.xy[i], v >= (1 if occluded_visible else 2)])  # x, y, visible
         inst = sio.Instance.from_numpy(pts, skeleton=skeleton)
         frames.append(sio.LabeledFrame(video=video, frame_idx=i, instances=[inst]))
     return sio.Labels(frames, videos=[video], skeletons=[skeleton])
