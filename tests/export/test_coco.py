@@ -103,7 +103,7 @@ def test_coco_without_masks_uses_the_shifted_clipped_bbox(edge_dataset, tmp_path
 
 def test_coco_sleap_io_reads_the_coordinates(dataset_dir, tmp_path):
     path = export("coco", dataset_dir, tmp_path / "c", camera="top", keypoints="openfield_dlc")
-    names, exp = expected_labels(dataset_dir, "top", "keep", OPENFIELD)
+    _, exp = expected_labels(dataset_dir, "top", "keep", OPENFIELD)
     labels = sio.load_coco(str(path))  # it folds v 1 and 2 into "visible"
     xy = np.stack([lf.instances[0].numpy() for lf in labels.labeled_frames])
     assert_xy_equal(xy, exp[..., :2])

@@ -42,7 +42,7 @@ def test_sleap_round_trip_with_sleap_io(dataset_dir, tmp_path):
 
 def test_sleap_drop_unlabels_occluded(dataset_dir, tmp_path):
     slp = export("sleap", dataset_dir, tmp_path / "out", camera="side", occluded="drop")
-    names, exp = expected_labels(dataset_dir, "side", "drop")
+    _, exp = expected_labels(dataset_dir, "side", "drop")
     xy, vis = _points(sio.load_slp(str(slp)))
     np.testing.assert_array_equal(vis, exp[..., 2] > 0)
     assert_xy_equal(xy, exp[..., :2])
@@ -64,7 +64,7 @@ def test_sleap_relative_paths_and_no_instance_out_of_view(edge_dataset, tmp_path
     assert all(len(lf.instances) == 1 for lf in labels.labeled_frames)
     ref = np.asarray(Image.open(edge_dataset / "images/top/000003.png"))
     np.testing.assert_array_equal(labels.labeled_frames[2].image, ref)
-    xy, vis = _points(labels)
+    xy, _ = _points(labels)
     assert_xy_equal(xy, exp[[0, 1, 3, 4], :, :2])
 
     monkeypatch.chdir(tmp_path)

@@ -40,6 +40,7 @@ from simgen.export.labels import PoseLabels, from_dataset
 OCCLUDED_DEFAULT = "keep"  # visible=1 without coordinates: lightning-pose's occluded
 VIDEO_DIR = "videos"
 
+
 def _resize_dim(n: int) -> int:
     # lightning-pose asks for resize dims that are multiples of 128.
     return max(128, int(round(n / 128)) * 128)
