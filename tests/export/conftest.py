@@ -17,3 +17,10 @@ def dataset_dir(tmp_path) -> Path:
 @pytest.fixture
 def single_camera_dataset(tmp_path) -> Path:
     return build_dataset(tmp_path / "ds1", cameras=("top",))
+
+
+@pytest.fixture
+def edge_dataset(tmp_path) -> Path:
+    """Camera ``top`` only, five frames: occluded points, ``tail_tip`` outside the image
+    (the mask touches the border there), and frame 2 with the animal out of view."""
+    return build_dataset(tmp_path / "edge", cameras=("top",), frames=5, out_of_view=(2,))

@@ -3,6 +3,10 @@
 Keypoints are the default mouse's names, placed in 3-D and projected through two
 OpenCV cameras, so 2-D labels, K, R and t agree exactly. Per frame: most keypoints
 visible, a few marked occluded, and ``tail_tip`` outside camera ``top``'s image.
+The animal's mask is the rectangle spanning all its projected keypoints, clipped to
+the image (so it touches the border where ``tail_tip`` leaves it); the annotation's
+bbox comes from the mask as ``render`` computes it. Frames in ``out_of_view`` put
+the whole animal outside every camera (no keypoint, empty mask, no bbox).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from simgen.dataset import CameraInfo, CameraLabel, DatasetMeta, DatasetWriter, FrameAnnotation
+from simgen.render.project import mask_bbox
 
 MOUSE_KEYPOINTS = (
     "snout left_eye right_eye left_ear_base left_ear_tip right_ear_base right_ear_tip head neck "
@@ -52,7 +57,16 @@ def project(K, R, t, X):
     return uv[:, :2] / uv[:, 2:3]
 
 
-def build_dataset(root: Path, cameras=("top", "side"), frames: int = FRAMES) -> Path:
+def rect_mask(uv: np.ndarray, width: int, height: int) -> np.ndarray:
+    """uint8 id mask: 1 on the pixels whose centers lie in the box of ``uv``, clipped."""
+    x0, y0 = np.ceil(uv.min(axis=0)).astype(int)
+    x1, y1 = np.floor(uv.max(axis=0)).astype(int)
+    mask = np.zeros((height, width), np.uint8)
+    mask[max(y0, 0): max(min(y1, height - 1) + 1, 0), max(x0, 0): max(min(x1, width - 1) + 1, 0)] = 1
+    return mask
+
+
+def build_dataset(root: Path, cameras=("top", "side"), frames: int = FRAMES, out_of_view=()) -> Path:
     rng = np.random.default_rng(7)
     meta = DatasetMeta(
         scene={"note": "test fixture"},
@@ -70,6 +84,8 @@ def build_dataset(root: Path, cameras=("top", "side"), frames: int = FRAMES) -> 
     for f in range(frames):
         X = rng.uniform(-0.12, 0.12, size=(n, 3)) * (1, 1, 0.3) + (0, 0, 0.03)
         X[tail_tip] = (0.9, 0.1, 0.02)  # far outside the top camera's view
+        if f in out_of_view:
+            X += (5.0, 5.0, 0.0)  # the whole animal far outside every camera's view
         labels = {}
         for c in cameras:
             w, h, fpx, pos = CAMERAS[c]
@@ -77,12 +93,14 @@ def build_dataset(root: Path, cameras=("top", "side"), frames: int = FRAMES) -> 
             R, t = look_at(pos, (0, 0, 0.03))
             uv = project(K, R, t, X)
             inside = (uv[:, 0] >= -0.5) & (uv[:, 0] <= w - 0.5) & (uv[:, 1] >= -0.5) & (uv[:, 1] <= h - 0.5)
+            assert not (f in out_of_view and inside.any()), f"camera {c} sees the out-of-view frame"
             v = np.where(inside, 2, 0)
             occ = (np.arange(n) + f) % 5 == 1  # a known, frame-dependent occlusion pattern
             v[occ & inside] = 1
             kp = np.column_stack([uv, v])
-            seen = kp[v > 0, :2]
-            bbox = np.r_[seen.min(0), seen.max(0)] if len(seen) else None
+            mask = rect_mask(uv, w, h)
+            writer.write_mask(c, f, mask)
+            bbox = mask_bbox(mask, 1)
             labels[c] = CameraLabel(K=K, R=R, t=t, width=w, height=h, keypoints=kp, bbox=bbox)
             img = rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8)
             writer.write_image(c, f, img)

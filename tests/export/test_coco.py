@@ -1,46 +1,120 @@
-"""COCO keypoints export: json and sleap-io's COCO reader."""
+"""COCO keypoints export: read with pycocotools (and sleap-io's COCO reader)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import shutil
 
 import numpy as np
+import pytest
 import sleap_io as sio
 from export_fixtures import OPENFIELD, assert_xy_equal, expected_labels
+from PIL import Image
 
+from simgen.export.coco import rle_encode
 from simgen.export.registry import export
 
+pycocotools = pytest.importorskip("pycocotools")
 
-def test_coco_round_trip(dataset_dir, tmp_path):
-    path = export("coco", dataset_dir, tmp_path / "c", camera="top", keypoints="openfield_dlc")
-    data = json.loads(path.read_text())
-    names, exp = expected_labels(dataset_dir, "top", "keep", OPENFIELD)
-    (cat,) = data["categories"]
+
+def _quiet(fn, *args):
+    with contextlib.redirect_stdout(io.StringIO()):
+        return fn(*args)
+
+
+def test_coco_loads_in_pycocotools_with_mask_boxes_and_areas(edge_dataset, tmp_path):
+    from pycocotools.coco import COCO
+
+    path = export("coco", edge_dataset, tmp_path / "c", keypoints="openfield_dlc")
+    coco = _quiet(COCO, str(path))
+    names, exp = expected_labels(edge_dataset, "top", "keep", OPENFIELD)
+    (cat,) = coco.loadCats(coco.getCatIds())
     assert cat["keypoints"] == names
     assert [1, 2] in cat["skeleton"]  # snout-leftear, 1-based
-    assert len(data["images"]) == len(data["annotations"]) == 4
-    for img, ann in zip(data["images"], data["annotations"]):
+    assert len(coco.getImgIds()) == 5
+    for image_id in coco.getImgIds():
+        img = coco.loadImgs(image_id)[0]
+        frame = image_id - 1
         assert (path.parent / img["file_name"]).is_file()
-        assert (img["width"], img["height"]) == (64, 48)
+        mask = np.asarray(Image.open(edge_dataset / f"masks/top/{frame:06d}.png")) == 1
+        anns = coco.loadAnns(coco.getAnnIds(imgIds=image_id))
+        if frame == 2:  # the animal is out of view: no annotation, the image stays
+            assert anns == [] and not mask.any()
+            continue
+        (ann,) = anns
+        assert ann["iscrowd"] == 0
+        np.testing.assert_array_equal(coco.annToMask(ann).astype(bool), mask)  # exact segmentation
+        assert ann["area"] == mask.sum()
+        ys, xs = np.nonzero(mask)
+        # continuous box over the mask's pixels: [x0, x1 + 1), clipped to the image
+        assert ann["bbox"] == [xs.min(), ys.min(), xs.max() + 1 - xs.min(), ys.max() + 1 - ys.min()]
+        x, y, w, h = ann["bbox"]
+        assert x >= 0 and y >= 0 and x + w <= img["width"] and y + h <= img["height"]
+        assert x + w == img["width"]  # tail_tip is outside: the mask touches the right border
         kp = np.asarray(ann["keypoints"], float).reshape(-1, 3)
-        e = exp[img["id"] - 1]
-        np.testing.assert_array_equal(kp[:, 2], e[:, 2])  # v 0/1/2 preserved
+        e = exp[frame]
+        np.testing.assert_array_equal(kp[:, 2], e[:, 2])  # v 0/1/2: occluded kept as v=1
         assert (kp[e[:, 2] == 0, :2] == 0).all()  # COCO: unlabeled at 0, 0
         lab = e[:, 2] > 0
-        assert np.abs(kp[lab, :2] - e[lab, :2]).max() <= 1e-4
+        assert np.abs(kp[lab, :2] - e[lab, :2]).max() <= 1e-4  # pixel indices, unchanged
         assert ann["num_keypoints"] == int(lab.sum())
-        x, y, w, h = ann["bbox"]
-        assert w > 0 and h > 0
-    # sleap-io's reader (coordinates; it folds v 1 and 2 into "visible")
-    labels = sio.load_coco(str(path))
-    xy = np.stack([lf.instances[0].numpy() for lf in labels.labeled_frames])
-    assert_xy_equal(xy, exp[..., :2])
+    assert (np.array([a["keypoints"][2::3] for a in coco.dataset["annotations"]]) == 1).any()
 
 
-def test_coco_drop(dataset_dir, tmp_path):
+def test_coco_keypoint_eval_of_the_labels_against_themselves_is_perfect(edge_dataset, tmp_path):
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    path = export("coco", edge_dataset, tmp_path / "c", keypoints="openfield_dlc")
+    gt = _quiet(COCO, str(path))
+    dets = [{**a, "score": 1.0} for a in gt.dataset["annotations"]]
+    dt = _quiet(gt.loadRes, dets)
+    ev = COCOeval(gt, dt, "keypoints")
+    ev.params.kpt_oks_sigmas = np.full(4, 0.05)
+    _quiet(ev.evaluate)
+    _quiet(ev.accumulate)
+    _quiet(ev.summarize)
+    assert ev.stats[0] == pytest.approx(1.0)  # AP over OKS thresholds
+
+
+def test_coco_drop_overrides(dataset_dir, tmp_path):
     path = export("coco", dataset_dir, tmp_path / "c", camera="side", occluded="drop")
     data = json.loads(path.read_text())
     v = np.array([np.asarray(a["keypoints"]).reshape(-1, 3)[:, 2] for a in data["annotations"]])
     _, exp = expected_labels(dataset_dir, "side", "drop")
     np.testing.assert_array_equal(v, exp[..., 2])
     assert not (v == 1).any()
+
+
+def test_coco_without_masks_uses_the_shifted_clipped_bbox(edge_dataset, tmp_path):
+    shutil.rmtree(edge_dataset / "masks")
+    path = export("coco", edge_dataset, tmp_path / "c")
+    data = json.loads(path.read_text())
+    assert [a["image_id"] for a in data["annotations"]] == [1, 2, 4, 5]  # frame 2 out of view
+    for ann in data["annotations"]:
+        box = json.loads((edge_dataset / f"annotations/{ann['image_id'] - 1:06d}.json").read_text())
+        x0, y0, x1, y1 = np.asarray(box["cameras"]["top"]["bbox"]) + 0.5  # pixel centers -> edges
+        assert ann["bbox"] == pytest.approx([x0, y0, x1 - x0, y1 - y0])
+        assert ann["area"] == pytest.approx((x1 - x0) * (y1 - y0))
+        assert len(ann["segmentation"][0]) == 8  # the box as a polygon
+
+
+def test_coco_sleap_io_reads_the_coordinates(dataset_dir, tmp_path):
+    path = export("coco", dataset_dir, tmp_path / "c", camera="top", keypoints="openfield_dlc")
+    _, exp = expected_labels(dataset_dir, "top", "keep", OPENFIELD)
+    labels = sio.load_coco(str(path))  # it folds v 1 and 2 into "visible"
+    xy = np.stack([lf.instances[0].numpy() for lf in labels.labeled_frames])
+    assert_xy_equal(xy, exp[..., :2])
+
+
+def test_rle_matches_pycocotools():
+    from pycocotools import mask as mask_util
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        h, w = rng.integers(1, 30, 2)
+        m = rng.random((h, w)) < rng.random()
+        ref = mask_util.encode(np.asfortranarray(m.astype(np.uint8)))
+        assert rle_encode(m) == {"size": [int(h), int(w)], "counts": ref["counts"].decode()}

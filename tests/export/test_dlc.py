@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -56,14 +58,45 @@ def test_dlc_project_loads_like_deeplabcut(dataset_dir, tmp_path, occluded):
     assert back.skeleton == [tuple(e) for e in cfg["skeleton"]]
 
 
-def test_dlc_occluded_keep_versus_drop(dataset_dir, tmp_path):
-    keep = read_dlc(export("dlc", dataset_dir, tmp_path / "k", camera="side").parent)
-    drop = read_dlc(export("dlc", dataset_dir, tmp_path / "d", camera="side", occluded="drop").parent)
+def test_dlc_drops_occluded_by_default_and_keep_overrides(dataset_dir, tmp_path):
+    default = read_dlc(export("dlc", dataset_dir, tmp_path / "d", camera="side").parent)
+    keep = read_dlc(export("dlc", dataset_dir, tmp_path / "k", camera="side", occluded="keep").parent)
     _, exp = expected_labels(dataset_dir, "side")
     occ = exp[..., 2] == 1
     assert occ.any()
-    assert np.isfinite(keep.xy[occ]).all() and np.isnan(drop.xy[occ]).all()
-    assert_xy_equal(drop.xy[~occ], keep.xy[~occ], tol=0)
+    assert np.isfinite(keep.xy[occ]).all() and np.isnan(default.xy[occ]).all()
+    assert_xy_equal(default.xy[~occ], keep.xy[~occ], tol=0)
+
+
+def test_dlc_video_sets_name_a_real_video(edge_dataset, tmp_path):
+    import cv2
+
+    out = tmp_path / "proj"
+    cfg = yaml.safe_load(export("dlc", edge_dataset, out).read_text())
+    (video,) = cfg["video_sets"]
+    # what DeepLabCut's VideoReader does: open with OpenCV, read size and frame count
+    cap = cv2.VideoCapture(video)
+    assert cap.isOpened()
+    w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    assert cfg["video_sets"][video]["crop"] == f"0, {w}, 0, {h}" == "0, 64, 0, 48"
+    frames = []
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        frames.append(frame[..., ::-1].astype(float))
+    assert len(frames) == 5
+    # frame k is image k (lossy codec: compare against every image, nearest must be k)
+    from PIL import Image
+
+    folder = out / "labeled-data" / Path(video).stem  # create_training_dataset's lookup
+    images = [np.asarray(Image.open(p), float) for p in sorted(folder.glob("img*.png"))]
+    for k, frame in enumerate(frames):
+        assert np.argmin([np.abs(frame - im).mean() for im in images]) == k
+    # the out-of-view frame is a row of NaN, as DeepLabCut writes an unlabeled frame
+    df = pd.read_hdf(folder / f"CollectedData_{cfg['scorer']}.h5", "df_with_missing")
+    assert df.loc[("labeled-data", folder.name, "img000002.png")].isna().all()
+    assert df.drop(index=("labeled-data", folder.name, "img000002.png")).notna().any(axis=1).all()
 
 
 def test_set_name_is_safe():

@@ -105,15 +105,19 @@ def test_read_sleap_round_trip(dataset_dir, tmp_path):
 
     labels = from_dataset(dataset_dir, camera="top", keypoint_set="openfield_dlc")
     slp = write_sleap(labels, tmp_path / "sl")
-    back = read_sleap(slp)
+    back = read_sleap(slp, invisible_as_occluded=True)
     assert back.keypoints == labels.keypoints
     assert back.skeleton == labels.skeleton
     assert back.swap_pairs == labels.swap_pairs
     assert_xy_equal(back.xy, labels.xy)
-    # SLEAP has one flag: occluded-but-kept points come back as labeled (2)
-    np.testing.assert_array_equal(back.visibility, np.where(labels.visibility > 0, 2, 0))
-    assert [Path(p) for p in back.images] == [p.resolve() for p in labels.images]
-    pkg = read_sleap(tmp_path / "sl" / "labels.pkg.slp")
+    # occluded points are written with coordinates, marked not visible: they come back as 1
+    np.testing.assert_array_equal(back.visibility, labels.visibility)
+    # by default a not-visible point is unlabeled, as SLEAP trains it
+    plain = read_sleap(slp)
+    np.testing.assert_array_equal(plain.visibility, np.where(labels.visibility == 2, 2, 0))
+    assert back.images == [tmp_path / "sl" / "images" / p.name.replace("0000", "img0000", 1) for p in labels.images]
+    np.testing.assert_array_equal(back.load_image(1), labels.load_image(1))
+    pkg = read_sleap(tmp_path / "sl" / "labels.pkg.slp", invisible_as_occluded=True)
     assert_xy_equal(pkg.xy, labels.xy)
     np.testing.assert_array_equal(pkg.load_image(2), labels.load_image(2))
 

@@ -79,3 +79,25 @@ def test_keypoint_set_from_a_yaml_path(dataset_dir, tmp_path):
     v = np.array([a["keypoints"][2::3] for a in data["annotations"]])
     assert (v[:, 1] == 0).all()  # tail_tip is outside the top image, so the mean is unlabeled
     assert (v[:, 0] > 0).all()
+
+
+def test_each_format_declares_its_occluded_default():
+    import importlib
+
+    from simgen.export.labels import OCCLUDED_CHOICES
+
+    defaults = {n: importlib.import_module(f.module).OCCLUDED_DEFAULT for n, f in FORMATS.items()}
+    assert set(defaults.values()) <= set(OCCLUDED_CHOICES)
+    assert defaults["dlc"] == "drop"  # DeepLabCut: occluded points stay unlabeled
+    assert defaults["coco"] == defaults["sleap"] == defaults["lightning-pose"] == "keep"  # with their flags
+
+
+def test_cli_occluded_overrides_the_format_default(dataset_dir, tmp_path):
+    from simgen.export.labels import read_dlc
+
+    runner = CliRunner()
+    for flag, out in (([], tmp_path / "d"), (["--occluded", "keep"], tmp_path / "k")):
+        res = runner.invoke(_app(), ["export", str(dataset_dir), "-f", "dlc", "-o", str(out), "--camera", "side", *flag])
+        assert res.exit_code == 0, res.output
+    n_default, n_keep = ((read_dlc(o).visibility > 0).sum() for o in (tmp_path / "d", tmp_path / "k"))
+    assert n_keep > n_default

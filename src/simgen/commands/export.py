@@ -8,16 +8,12 @@ from typing import Annotated
 
 import typer
 
+from simgen.choices import Occluded
 from simgen.commands.options import DatasetArg
 from simgen.export.registry import FORMAT_NAMES
 
 # The choices come from the registry, so a new format needs no CLI edit.
 ExportFormatName = enum.Enum("ExportFormatName", {n.replace("-", "_"): n for n in FORMAT_NAMES}, type=str)
-
-
-class OccludedChoice(str, enum.Enum):
-    keep = "keep"
-    drop = "drop"
 
 
 def export(
@@ -32,8 +28,13 @@ def export(
         str | None, typer.Option("--camera", help="camera to export (single-view formats; required if several)")
     ] = None,
     occluded: Annotated[
-        OccludedChoice, typer.Option("--occluded", help="keep occluded keypoints as labels, or drop them")
-    ] = OccludedChoice.keep,
+        Occluded | None,
+        typer.Option(
+            "--occluded",
+            help="keep occluded keypoints (with the format's occluded flag) or drop them; "
+            "default: the format's own convention (docs/export.md)",
+        ),
+    ] = None,
 ) -> None:
     """Export DATASET's labels to DeepLabCut, SLEAP, COCO, YOLO, lightning-pose, NWB, Anipose or DANNCE."""
     from simgen.errors import SimgenError
@@ -41,7 +42,7 @@ def export(
 
     try:
         path = run_export(
-            format.value, dataset, out, camera=camera, keypoints=keypoints, occluded=occluded.value
+            format.value, dataset, out, camera=camera, keypoints=keypoints, occluded=occluded
         )
     except SimgenError as err:
         typer.echo(f"error: {err}", err=True)

@@ -16,7 +16,7 @@ world -> camera (OpenCV, ``x_cam = R X + t``) in millimeters, the unit Anipose
 calibration boards use. 2-D coordinates: OpenCV/simgen (pixel centers at integer
 coordinates, origin at the center of the top-left pixel). Per-view files have coords
 x, y, likelihood: 1 for labeled points, 0 with NaN for points outside the image or
-occluded with ``--occluded drop``; kept occluded points have likelihood 1.
+occluded with ``--occluded drop``; kept occluded points (the default) have likelihood 1.
 
 DANNCE (``OUT/<name>_Label3D_dannce.mat``): ``camnames``, and per camera ``params``
 (K, r, t, RDistort, TDistort) and ``labelData`` (data_2d, data_3d, data_frame,
@@ -36,6 +36,10 @@ import numpy as np
 
 from simgen.errors import SimgenError
 from simgen.export.labels import apply_occluded, resolve_keypoint_set
+
+# Anipose and DANNCE triangulate labeled points; an occluded point's true position
+# is still the right target, so both keep it unless --occluded drop.
+OCCLUDED_DEFAULT = "keep"
 
 MM_PER_M = 1000.0
 MATLAB_PIXEL_OFFSET = 1.0
@@ -97,11 +101,11 @@ def calibration_dict(cams: dict) -> dict:
     return out
 
 
-def write_anipose(dataset, out: Path, *, camera=None, keypoint_set=None, occluded="keep") -> Path:
+def write_anipose(dataset, out: Path, *, camera=None, keypoint_set=None, occluded=None) -> Path:
     import pandas as pd
     import tomli_w
 
-    ds, kset, frames, cams, xyv, X = _load(dataset, camera, keypoint_set, occluded)
+    ds, kset, frames, cams, xyv, X = _load(dataset, camera, keypoint_set, occluded or OCCLUDED_DEFAULT)
     bad = [c for c in cams if "-" in c]
     if bad:
         raise SimgenError(f"camera names {bad} contain '-', which Anipose's file-name regex splits on")
@@ -138,10 +142,10 @@ def write_anipose(dataset, out: Path, *, camera=None, keypoint_set=None, occlude
     return calib
 
 
-def write_dannce(dataset, out: Path, *, camera=None, keypoint_set=None, occluded="keep") -> Path:
+def write_dannce(dataset, out: Path, *, camera=None, keypoint_set=None, occluded=None) -> Path:
     from scipy.io import savemat
 
-    ds, kset, frames, cams, xyv, X = _load(dataset, camera, keypoint_set, occluded)
+    ds, kset, frames, cams, xyv, X = _load(dataset, camera, keypoint_set, occluded or OCCLUDED_DEFAULT)
     n, k = X.shape[:2]
     frame_col = np.asarray(frames, dtype=float)[:, None]
     params, label_data = [], []

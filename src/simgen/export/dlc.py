@@ -9,16 +9,24 @@ Layout::
     OUT/labeled-data/<set>/img<frame:06d>.png             copies of the dataset's images
     OUT/labeled-data/<set>/CollectedData_<scorer>.h5      key 'df_with_missing'
     OUT/labeled-data/<set>/CollectedData_<scorer>.csv
+    OUT/videos/<set>.mp4                                  the same images as a video
 
 The tables have pandas MultiIndex columns ``scorer / bodyparts / coords`` (x, y) and
 the tuple row index ``('labeled-data', set, image)`` DeepLabCut >= 2.2 writes.
-``video_sets`` lists ``OUT/videos/<set>.mp4`` (the file need not exist; DeepLabCut
-takes the labeled-data folder from the stem).
+``video_sets`` names ``OUT/videos/<set>.mp4`` (absolute, as ``create_new_project``
+writes it) with crop ``0, w, 0, h``: a real MPEG-4 file (OpenCV ``mp4v``) whose frame
+k is the k-th exported image, so DeepLabCut's video functions (``VideoReader``,
+frame extraction, ``analyze_videos``) open it, and ``create_training_dataset`` finds
+``labeled-data/<set>`` from its stem. Image numbers are the dataset's frame numbers,
+which equal the video frame index when the dataset's frames run 0..N-1 (the usual case).
 
 Coordinates: DeepLabCut's, which are simgen's: pixel centers at integer coordinates,
-origin at the center of the top-left pixel. A keypoint outside the image is NaN; an
-occluded one keeps its coordinates (``--occluded keep``) or is NaN (``drop``):
-DeepLabCut has no visibility flag.
+origin at the center of the top-left pixel. DeepLabCut has no visibility flag: every
+labeled point is trained as visible. So, following DeepLabCut's labeling guide
+(occluded points are left unlabeled), the default drops occluded points to NaN
+(``OCCLUDED_DEFAULT = "drop"``); ``--occluded keep`` writes their coordinates, which
+DeepLabCut then trains as visible. A keypoint outside the image is NaN; a frame with
+the animal out of view is a row of NaN, as DeepLabCut writes a frame left unlabeled.
 """
 
 from __future__ import annotations
@@ -28,10 +36,14 @@ import shutil
 from datetime import date as _date
 from pathlib import Path
 
+import numpy as np
+
 from simgen.errors import SimgenError
 from simgen.export.labels import PoseLabels, from_dataset
 
 DLC_H5_KEY = "df_with_missing"
+OCCLUDED_DEFAULT = "drop"  # DeepLabCut's guide: occluded points stay unlabeled
+VIDEO_FPS = 30
 
 
 def set_name_for(text: str) -> str:
@@ -40,17 +52,22 @@ def set_name_for(text: str) -> str:
     return name or "simgen"
 
 
-def label_table(labels: PoseLabels, scorer: str, index, visible_column: bool = False):
-    """The DeepLabCut label DataFrame (coords x, y[, visible]) for ``labels``."""
+def coords_table(data, keypoints: list[str], scorer: str, index, coords: tuple[str, ...] = ("x", "y")):
+    """A DeepLabCut-style DataFrame: columns scorer / bodyparts / coords, ``data`` (N, K, len(coords))."""
     import pandas as pd
 
-    coords = ("x", "y", "visible") if visible_column else ("x", "y")
     columns = pd.MultiIndex.from_tuples(
-        [(scorer, bp, c) for bp in labels.keypoints for c in coords],
+        [(scorer, bp, c) for bp in keypoints for c in coords],
         names=["scorer", "bodyparts", "coords"],
     )
-    data = labels.xyv if visible_column else labels.xy
-    return pd.DataFrame(data.reshape(len(labels), -1), index=index, columns=columns, dtype=float)
+    return pd.DataFrame(np.asarray(data).reshape(len(index), -1), index=index, columns=columns, dtype=float)
+
+
+def label_table(labels: PoseLabels, scorer: str, index, visible_column: bool = False):
+    """The DeepLabCut label DataFrame (coords x, y[, visible]) for ``labels``."""
+    if visible_column:
+        return coords_table(labels.xyv, labels.keypoints, scorer, index, ("x", "y", "visible"))
+    return coords_table(labels.xy, labels.keypoints, scorer, index)
 
 
 def copy_images(labels: PoseLabels, folder: Path, names: list[str]) -> None:
@@ -65,14 +82,40 @@ def copy_images(labels: PoseLabels, folder: Path, names: list[str]) -> None:
             Image.fromarray(labels.load_image(i)).save(folder / name)
 
 
+def max_size(labels: PoseLabels) -> tuple[int, int]:
+    """(width, height) big enough for every image."""
+    sizes = np.array([labels.size(i) for i in range(len(labels))])
+    return int(sizes[:, 0].max()), int(sizes[:, 1].max())
+
+
 def image_names(labels: PoseLabels) -> list[str]:
     if labels.frames is not None:
         return [f"img{f:06d}.png" for f in labels.frames]
     return [f"img{i:06d}.png" for i in range(len(labels))]
 
 
+def write_video(labels: PoseLabels, path: Path, size: tuple[int, int], fps: int = VIDEO_FPS) -> Path:
+    """The images as an MPEG-4 video (OpenCV ``mp4v``); smaller frames are padded black."""
+    import cv2  # heavy; only this exporter needs it
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    w, h = size
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    if not writer.isOpened():
+        raise SimgenError(f"{path}: OpenCV cannot write an mp4v video here")
+    try:
+        for i in range(len(labels)):
+            img = labels.load_image(i)
+            frame = np.zeros((h, w, 3), np.uint8)
+            frame[: img.shape[0], : img.shape[1]] = img[:h, :w]
+            writer.write(np.ascontiguousarray(frame[..., ::-1]))  # OpenCV wants BGR
+    finally:
+        writer.release()
+    return path
+
+
 def _config_yaml(
-    project: Path, task: str, scorer: str, day: str, set_name: str, labels: PoseLabels, size: tuple[int, int]
+    project: Path, task: str, scorer: str, day: str, video: Path, labels: PoseLabels, size: tuple[int, int]
 ) -> str:
     import yaml
 
@@ -85,7 +128,7 @@ def _config_yaml(
         "identity": None,
         "project_path": str(project.resolve()),
         "engine": "pytorch",
-        "video_sets": {str((project / "videos" / f"{set_name}.mp4").resolve()): {"crop": f"0, {w}, 0, {h}"}},
+        "video_sets": {str(video.resolve()): {"crop": f"0, {w}, 0, {h}"}},
         "bodyparts": list(labels.keypoints),
         "start": 0,
         "stop": 1,
@@ -143,18 +186,18 @@ def write_dlc(
     except ImportError as exc:
         raise SimgenError(f"writing DeepLabCut .h5 needs PyTables: pip install tables ({exc})") from None
     df.to_csv(h5.with_suffix(".csv"))
-    sizes = {labels.size(i) for i in range(len(labels))}
-    size = max(sizes)  # crop box of the (virtual) video: the largest frame
+    size = max_size(labels)  # the video's frame size and crop box
+    video = write_video(labels, out / "videos" / f"{set_name}.mp4", size)
     day = day or _date.today().strftime("%b%d")
     cfg = out / "config.yaml"
-    cfg.write_text(_config_yaml(out, task, scorer, day, set_name, labels, size))
+    cfg.write_text(_config_yaml(out, task, scorer, day, video, labels, size))
     return cfg
 
 
-def export(dataset, out: Path, *, camera=None, keypoint_set=None, occluded="keep") -> Path:
-    labels = from_dataset(dataset, camera, keypoint_set, occluded)
+def export(dataset, out: Path, *, camera=None, keypoint_set=None, occluded=None) -> Path:
+    labels = from_dataset(dataset, camera, keypoint_set, occluded or OCCLUDED_DEFAULT)
     root = Path(labels.source)
     return write_dlc(labels, out, task=set_name_for(root.name), set_name=f"{root.name}_{labels.camera}")
 
 
-__all__ = ["DLC_H5_KEY", "export", "label_table", "write_dlc"]
+__all__ = ["DLC_H5_KEY", "OCCLUDED_DEFAULT", "export", "label_table", "write_dlc", "write_video"]

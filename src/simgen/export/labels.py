@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from simgen.choices import Occluded
+from simgen.choices import Occluded, names
 from simgen.errors import SimgenError
 from simgen.keypoints import KeypointSet
 
-OCCLUDED_CHOICES: tuple[str, ...] = ("keep", "drop")
+OCCLUDED_CHOICES: tuple[str, ...] = names(Occluded)
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,8 @@ class PoseLabels:
     frames: list[int] | None = None  # simgen frame indices, when from a dataset
     camera: str | None = None
     source: str = ""
+    masks: list[Path] | None = None  # id masks (dataset layout), when every frame has one
+    mask_id: int = 1  # the animal's id in ``masks``
 
     def __post_init__(self) -> None:
         self.xyv = np.asarray(self.xyv, dtype=float).reshape(len(self.images), len(self.keypoints), 3)
@@ -108,6 +110,15 @@ class PoseLabels:
 
         with Image.open(src) as im:
             return im.size
+
+    def load_mask(self, i: int) -> np.ndarray | None:
+        """Boolean (H, W) mask of the animal in image i, or None without masks."""
+        if self.masks is None:
+            return None
+        from PIL import Image
+
+        with Image.open(self.masks[i]) as im:
+            return np.asarray(im) == self.mask_id
 
     def keypoint_bboxes(self) -> np.ndarray:
         """(N, 4) box around each image's labeled keypoints; NaN where none is labeled."""
@@ -168,6 +179,7 @@ def from_dataset(
     if not frames:
         raise SimgenError(f"{ds.root}: no complete frames to export")
     raw, sizes, boxes = [], [], []
+    masks = [ds.mask_path(cam, f) for f in frames]
     for f in frames:
         label = ds.annotation(f).cameras[cam]
         raw.append(label.keypoints)
@@ -186,6 +198,8 @@ def from_dataset(
         frames=frames,
         camera=cam,
         source=str(ds.root),
+        masks=masks if all(m.is_file() for m in masks) else None,
+        mask_id=ds.meta.animal_id,
     )
 
 
@@ -298,11 +312,14 @@ def read_dlc(project_or_folder: str | Path) -> PoseLabels:
 
 
 # -- SLEAP -------------------------------------------------------------------------------
-def read_sleap(path: str | Path) -> PoseLabels:
+def read_sleap(path: str | Path, invisible_as_occluded: bool = False) -> PoseLabels:
     """User-labeled instances of a SLEAP file, one row per instance.
 
-    SLEAP marks each point visible or not; a visible point becomes v=2, any other v=0.
-    Images are file paths for image-list videos, else ``VideoFrame``s.
+    SLEAP marks each point visible or not; a visible point becomes v=2. A point marked
+    not visible becomes v=0 (SLEAP does not train on it), or, with
+    ``invisible_as_occluded``, v=1 when it still has coordinates (how SLEAP's GUI and
+    simgen's export store an occluded point). Images are file paths for image-list
+    videos (relative ones taken relative to the file's folder), else ``VideoFrame``s.
     """
     import sleap_io as sio
 
@@ -325,11 +342,13 @@ def read_sleap(path: str | Path) -> PoseLabels:
         for inst in insts:
             pts = inst.points
             xy = np.asarray(pts["xy"], dtype=float)
-            vis = np.asarray(pts["visible"], dtype=bool) & np.isfinite(xy).all(axis=1)
-            rows.append(np.concatenate([xy, np.where(vis, 2.0, 0.0)[:, None]], axis=1))
+            has_xy = np.isfinite(xy).all(axis=1)
+            vis = np.asarray(pts["visible"], dtype=bool) & has_xy
+            occ = ~vis & has_xy if invisible_as_occluded else np.zeros_like(vis)
+            rows.append(np.concatenate([xy, np.where(vis, 2.0, np.where(occ, 1.0, 0.0))[:, None]], axis=1))
             video = lf.video
             if isinstance(video.filename, list):
-                images.append(Path(video.filename[lf.frame_idx]))
+                images.append(path.parent / video.filename[lf.frame_idx])  # absolute ones stay as they are
             else:
                 images.append(VideoFrame(video, lf.frame_idx, f"{Path(str(video.filename)).stem}_{lf.frame_idx:06d}"))
             shape = video.shape

@@ -7,9 +7,11 @@ fails on such multi-file image series (it passes the file list to
 ``Video.from_filename`` as one name), so we do not use it for the round trip.
 
 Coordinates: ndx-pose documents SLEAP's convention, which is simgen's: the midpoint of
-the top-left pixel is (0, 0). Visibility: ``node_visibility`` per point, as in SLEAP:
-visible and kept-occluded keypoints are True; outside the image, and occluded with
-``--occluded drop``, are False with NaN locations.
+the top-left pixel is (0, 0). Visibility: ``node_visibility`` per point. sleap-io's
+NWB writer turns every not-visible point into NaN, so a kept occluded keypoint (the
+default, ``keep``) is written with its location and True; with ``--occluded drop``
+it is NaN and False, like keypoints outside the image. A frame with no labeled
+keypoint (the animal out of view) has no training frame.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ def write_nwb(labels: PoseLabels, out: Path, stem: str = "labels") -> Path:
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{stem}.nwb"
     try:
-        sio.save_nwb(to_sleap(labels), str(path), nwb_format="annotations")
+        sio.save_nwb(to_sleap(labels, occluded_visible=True), str(path), nwb_format="annotations")
     except ImportError as exc:
         raise SimgenError(f"NWB export needs pynwb and ndx-pose ({exc})") from None
     return path
@@ -54,5 +56,8 @@ def read_nwb_points(path: Path):
     return np.stack(xy), np.stack(vis), names
 
 
-def export(dataset, out: Path, *, camera=None, keypoint_set=None, occluded="keep") -> Path:
-    return write_nwb(from_dataset(dataset, camera, keypoint_set, occluded), out)
+OCCLUDED_DEFAULT = "keep"
+
+
+def export(dataset, out: Path, *, camera=None, keypoint_set=None, occluded=None) -> Path:
+    return write_nwb(from_dataset(dataset, camera, keypoint_set, occluded or OCCLUDED_DEFAULT), out)

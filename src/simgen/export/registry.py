@@ -2,8 +2,10 @@
 
 Importing this module imports no exporter (sleap-io, pandas and pynwb load lazily),
 so ``simgen --help`` stays fast. To add a format: write ``simgen/export/<fmt>.py``
-with ``export(dataset, out, *, camera, keypoint_set, occluded) -> Path`` and a
-docstring stating its coordinate and visibility conventions, add one line to
+with ``export(dataset, out, *, camera, keypoint_set, occluded) -> Path``, an
+``OCCLUDED_DEFAULT`` (what the tool's own users do with occluded keypoints; used when
+``occluded`` is None) and a docstring stating its coordinate and visibility
+conventions, add one line to
 ``FORMATS`` below, round-trip it in ``tests/export/``, and describe it in
 ``docs/export.md``.
 """
@@ -69,18 +71,19 @@ def export(
     *,
     camera: str | None = None,
     keypoints: str | Path | None = None,
-    occluded: str = "keep",
+    occluded: str | None = None,
 ) -> Path:
     """Export a simgen dataset directory to ``out`` (created; must be empty if it exists).
 
     ``keypoints`` is a keypoint set (bundled name or YAML path) mapping the dataset's
-    keypoints to the format's names; None keeps the dataset's own.
+    keypoints to the format's names; None keeps the dataset's own. ``occluded``
+    (keep/drop) overrides the format's ``OCCLUDED_DEFAULT``.
     """
     from simgen.dataset import Dataset
     from simgen.export.labels import OCCLUDED_CHOICES
 
     fmt = get_format(format)
-    if occluded not in OCCLUDED_CHOICES:
+    if occluded is not None and occluded not in OCCLUDED_CHOICES:
         raise SimgenError(f"--occluded must be one of {', '.join(OCCLUDED_CHOICES)}, not {occluded!r}")
     ds = Dataset(dataset)
     if fmt.multi_camera and camera is not None:

@@ -1,11 +1,23 @@
-"""SLEAP: ``OUT/labels.slp`` (images referenced in place) and ``OUT/labels.pkg.slp``
-(images embedded, portable). Written through sleap-io.
+"""SLEAP: ``OUT/labels.pkg.slp`` (images embedded: the self-contained file to train
+from) and ``OUT/labels.slp`` with ``OUT/images/<image>.png`` (images referenced).
+Written through sleap-io.
+
+Image paths in ``labels.slp`` are relative to its folder (``images/img000017.png``),
+so OUT can move as a whole. sleap-io (0.9.5) opens an image list relative to the
+working directory, not to the file: load it from OUT, or after loading call
+``labels.replace_filenames(prefix_map={"images": f"{OUT}/images"})``;
+``simgen.export.read_sleap`` resolves them against the file's folder itself. The
+``.pkg.slp`` has no such dependency.
 
 Coordinates: SLEAP's since format 1.1 are simgen's (pixel centers at integer
 coordinates, origin at the center of the top-left pixel), so they pass unchanged.
-Visibility: SLEAP has one flag per point. Visible and kept-occluded keypoints are
-labeled (``visible=True``); keypoints outside the image, and occluded ones with
-``--occluded drop``, are unlabeled (``visible=False``, NaN).
+Visibility: SLEAP has one flag per point and trains only on visible ones. Visible
+keypoints are ``visible=True``. Occluded ones keep their coordinates and are marked
+``visible=False`` (``OCCLUDED_DEFAULT = "keep"``), as SLEAP's GUI stores a point its
+labeler marks not visible; with ``--occluded drop`` they are NaN. Keypoints outside
+the image are NaN, not visible. A frame with no labeled keypoint (the animal out of
+view) gets no instance and no labeled frame (its image stays in ``labels.slp``'s
+image list): SLEAP would otherwise keep an empty user instance.
 """
 
 from __future__ import annotations
@@ -14,11 +26,19 @@ from pathlib import Path
 
 import numpy as np
 
+from simgen.export.dlc import copy_images, image_names
 from simgen.export.labels import PoseLabels, from_dataset
 
+OCCLUDED_DEFAULT = "keep"  # kept as SLEAP keeps them: coordinates, visible=False
+IMAGES_DIR = "images"
 
-def to_sleap(labels: PoseLabels, name: str = "simgen"):
-    """A ``sleap_io.Labels`` with one image-list video and one user instance per image."""
+
+def to_sleap(
+    labels: PoseLabels, image_paths: list[Path] | None = None, name: str = "simgen", occluded_visible: bool = False
+):
+    """A ``sleap_io.Labels``: one image-list video, one user instance per image in
+    which some keypoint is labeled (v > 0); v=1 points keep their coordinates and are
+    not visible (or visible, with ``occluded_visible``)."""
     import sleap_io as sio  # heavy; only exporters need it
 
     skeleton = sio.Skeleton(
@@ -27,27 +47,54 @@ def to_sleap(labels: PoseLabels, name: str = "simgen"):
         symmetries=[list(p) for p in labels.swap_pairs],
         name=name,
     )
-    paths = [str(Path(p).resolve()) for p in labels.images]
+    paths = [str(Path(p).resolve()) for p in (image_paths or labels.images)]
     video = sio.Video.from_filename(paths)
     frames = []
     for i in range(len(labels)):
-        xy = labels.xy[i].copy()
-        xy[labels.xyv[i, :, 2] == 0] = np.nan  # Instance.from_numpy: NaN means not visible
-        inst = sio.Instance.from_numpy(xy, skeleton=skeleton)
+        v = labels.xyv[i, :, 2]
+        if not (v > 0).any():
+            continue  # the animal is out of view: no instance
+        pts = np.column_stack([labels.xy[i], v >= (1 if occluded_visible else 2)])  # x, y, visible
+        inst = sio.Instance.from_numpy(pts, skeleton=skeleton)
         frames.append(sio.LabeledFrame(video=video, frame_idx=i, instances=[inst]))
-    return sio.Labels(frames)
+    return sio.Labels(frames, videos=[video], skeletons=[skeleton])
 
 
 def write_sleap(labels: PoseLabels, out: Path, stem: str = "labels") -> Path:
-    """Write ``stem.slp`` and ``stem.pkg.slp`` in ``out``; returns the .slp path."""
+    """Write ``stem.pkg.slp``, ``stem.slp`` and ``images/`` in ``out``; returns the .slp path."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    sl = to_sleap(labels)
+    names = image_names(labels)
+    copy_images(labels, out / IMAGES_DIR, names)
+    sl = to_sleap(labels, [out / IMAGES_DIR / n for n in names])
+    sl.save(str(out / f"{stem}.pkg.slp"), embed="user", verbose=False)
+    _relink_relative(sl.videos[0], [f"{IMAGES_DIR}/{n}" for n in names])
     slp = out / f"{stem}.slp"
     sl.save(str(slp), verbose=False)
-    sl.save(str(out / f"{stem}.pkg.slp"), embed="user", verbose=False)
     return slp
 
 
-def export(dataset, out: Path, *, camera=None, keypoint_set=None, occluded="keep") -> Path:
-    return write_sleap(from_dataset(dataset, camera, keypoint_set, occluded), out)
+def _relink_relative(video, names: list[str]) -> None:
+    """Point an image-list video at relative names without opening them.
+
+    sleap-io serializes an open image list from its backend's (absolute) names; a
+    closed video is serialized from ``backend_metadata``, so close it and write the
+    ImageVideo record sleap-io would write, with the relative names.
+    """
+    shape = list(video.shape)
+    video.close()
+    video.filename = names
+    video.backend_metadata = {
+        "type": "ImageVideo",
+        "shape": shape,
+        "filename": names[0],
+        "filenames": names,
+        "height_": shape[1],
+        "width_": shape[2],
+        "channels_": shape[3],
+        "grayscale": shape[3] == 1,
+        "fps": None,
+    }
+
+
+def export(dataset, out: Path, *, camera=None, keypoint_set=None, occluded=None) -> Path:
+    return write_sleap(from_dataset(dataset, camera, keypoint_set, occluded or OCCLUDED_DEFAULT), out)

@@ -9,7 +9,7 @@ points at the same folder; export a second dataset for a real validation split).
 Coordinates: Ultralytics normalizes continuous image coordinates whose origin is the
 top-left *corner* of the image (it flips with ``w - x``), so a simgen pixel-center
 coordinate x is written as ``(x + 0.5) / width`` (same for y with height).
-Each line: ``0 xc yc w h x1 y1 v1 ...``; v 2 visible, 1 occluded, 0 not labeled
+Each line: ``0 xc yc w h x1 y1 v1 ...``; v 2 visible, 1 occluded (kept by default), 0 not labeled
 with x=y=0 (outside the image, or occluded with ``--occluded drop``). An image with
 no labeled keypoint gets an empty label file (a background image).
 """
@@ -90,5 +90,8 @@ def read_yolo_labels(path: Path, width: int, height: int, num_keypoints: int) ->
     return out
 
 
-def export(dataset, out: Path, *, camera=None, keypoint_set=None, occluded="keep") -> Path:
-    return write_yolo(from_dataset(dataset, camera, keypoint_set, occluded), out)
+OCCLUDED_DEFAULT = "keep"
+
+
+def export(dataset, out: Path, *, camera=None, keypoint_set=None, occluded=None) -> Path:
+    return write_yolo(from_dataset(dataset, camera, keypoint_set, occluded or OCCLUDED_DEFAULT), out)
