@@ -15,6 +15,7 @@ schema's, so this module keeps no defaults of its own. Mask ids: ``contract``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from pathlib import Path
@@ -170,12 +171,22 @@ class BlenderScene:
         self.scene.render.resolution_x = pin.width
         self.scene.render.resolution_y = pin.height
 
-    def render_rgb(self, camera: str, path: Path) -> None:
-        """Render the color image of ``camera`` to the PNG ``path``."""
+    def render_rgb(self, camera: str, path: Path, *, border: tuple[int, int, int, int] | None = None) -> None:
+        """Render the color image of ``camera`` to the PNG ``path``.
+
+        ``border``: only the pixel box ``(x0, y0, x1, y1)`` (x1, y1 exclusive; rows from
+        the top), written as an image of that box's size (Cycles border render, cropped).
+        """
         import bpy
 
         s = self.scene
         self._use_camera(camera)
+        s.render.use_border = s.render.use_crop_to_border = border is not None
+        if border is not None:
+            x0, y0, x1, y1 = border
+            w, h = s.render.resolution_x, s.render.resolution_y
+            s.render.border_min_x, s.render.border_max_x = x0 / w, x1 / w
+            s.render.border_min_y, s.render.border_max_y = 1.0 - y1 / h, 1.0 - y0 / h  # Blender's rows run up
         s.render.engine = self._engine
         s.render.film_transparent = False
         s.view_settings.view_transform = "Standard"
@@ -189,8 +200,23 @@ class BlenderScene:
         st = s.render.image_settings
         st.file_format, st.color_mode, st.color_depth = "PNG", "RGB", "8"
         s.render.filepath = str(Path(path).resolve())
-        with quiet_stdout():
-            bpy.ops.render.render(write_still=True)
+        try:
+            with quiet_stdout():
+                bpy.ops.render.render(write_still=True)
+        finally:
+            s.render.use_border = s.render.use_crop_to_border = False
+
+    @contextlib.contextmanager
+    def animal_hidden(self):
+        """Render without the animal (its meshes hidden from renders and ray casts)."""
+        meshes = self.animal.meshes if self.animal is not None else []
+        for o in meshes:
+            o.hide_render = True
+        try:
+            yield
+        finally:
+            for o in meshes:
+                o.hide_render = False
 
     def render_mask(self, camera: str, path: Path, *, depth: bool = False):
         """Render instance ids of ``camera``; returns the (H, W) uint8 mask, or

@@ -61,6 +61,11 @@ class FrameRenderer:
         self._bscene = None
         self.ks = None
         self.src_names: list[str] = []
+        self.region = None  # RegionRenderer with render.reuse_background
+        if self.scene.render.reuse_background:
+            from simgen.render.region import RegionRenderer
+
+            self.region = RegionRenderer(self.scene.render.region_margin)
 
     def _build(self, spec) -> None:
         from simgen.assets.animal_asset import load_animal
@@ -82,6 +87,12 @@ class FrameRenderer:
         spec = self.sample(self.scene, frame)
         if self._bscene is None:
             self._build(spec)
+            if self.region is not None:  # can anything be reused? compare with a neighbour in the same clip
+                other = frame + 1
+                if spec.clip is not None and spec.clip.length > 1 and spec.clip.frame == spec.clip.length - 1:
+                    other = frame - 1
+                self.region.check([spec, self.sample(self.scene, other)])
+        region = self.region if self.region is not None and self.region.enabled else None
         bs, w = self._bscene, self.writer
         _remove_stale_tmp(w.layout, [c.name for c in spec.cameras], frame)
         bs.apply(spec)
@@ -92,7 +103,8 @@ class FrameRenderer:
             for cam in spec.cameras:
                 tmp, final = w.image_target(cam.name, frame)
                 pending.append((tmp, final))
-                bs.render_rgb(cam.name, tmp)
+                if region is None:
+                    bs.render_rgb(cam.name, tmp)
                 mtmp, _ = w.mask_target(cam.name, frame)
                 try:
                     if spec.render.depth:
@@ -102,6 +114,8 @@ class FrameRenderer:
                         mask = bs.render_mask(cam.name, mtmp)
                 finally:
                     mtmp.unlink(missing_ok=True)
+                if region is not None:  # the mask says where the animal is
+                    region.render(bs, cam.name, spec, mask, tmp)
                 w.write_mask(cam.name, frame, mask)
                 labels[cam.name] = camera_label(bs.pinhole(cam.name), kp_src, bs.first_hits, mask=mask,
                                                 src_names=self.src_names, keypoint_set=self.ks)

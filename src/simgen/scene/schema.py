@@ -40,6 +40,14 @@ class RenderSettings(Model):
     denoise: bool = Field(True, description="OpenImageDenoise on the Cycles result")
     resolution: tuple[PosInt, PosInt] = Field((640, 480), description="[width, height] in pixels")
     depth: bool = Field(False, description="also write depth maps (meters along the camera axis)")
+    reuse_background: bool = Field(
+        False, description="render the background (everything but the animal) once per camera and, per frame, "
+        "only the animal's region with a margin for its shadow (Cycles border render), pasted onto it. Pays "
+        "when cameras, lights, world and rig stay the same between frames (within a clip in sequence mode); "
+        "when they change every frame, simgen says so and renders full frames")
+    region_margin: Annotated[float, Strict(), Field(ge=0)] = Field(
+        0.5, description="reuse_background: margin around the animal's box on each side, as a fraction of the "
+        "box's longer side (plus 8 px), for its shadow and contact shading")
 
 
 class Placement(Model):

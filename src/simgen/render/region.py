@@ -1,0 +1,147 @@
+"""Render only what changes: a cached background per camera, the animal's region per frame.
+
+With ``render.reuse_background``, a worker renders each camera's background (the frame
+with the animal hidden) once, and per frame only the box around the animal's mask
+pixels, grown by ``render.region_margin`` for its shadow and contact shading (a Cycles
+border render of the same samples and seed), pasted onto the background. Labels, masks
+and depth do not change (they come from their own passes); inside the box the image is
+the full render's up to the denoiser's view of the box edge, outside it the background
+lacks only the animal's light influence beyond the margin (measured in
+docs/benchmarks.md).
+
+The background is reused while everything but the animal stays the same: the
+``background_key`` of a FrameSpec (cameras, lights, world, rig, render settings; not the
+animal, the frame index or the Cycles seed). A scene whose background changes every
+frame (camera jitter, random light energy, ...) gains nothing: ``RegionRenderer.check``
+says which field changes and the worker renders full frames.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from simgen.contract import ANIMAL_ID
+from simgen.sampling.spec import FrameSpec
+
+log = logging.getLogger(__name__)
+
+_FIXED_MARGIN_PX = 8
+_KEEP_BACKGROUNDS = 2  # per camera: the current clip's and the one before
+
+
+def background_fields(spec: FrameSpec) -> dict:
+    """What a frame's background depends on (everything but the animal and the noise seed)."""
+    d = spec.model_dump(mode="json", exclude={"frame", "seed", "animal", "clip", "keypoints"})
+    d["render"].pop("cycles_seed", None)
+    return d
+
+
+def background_key(spec: FrameSpec) -> str:
+    return hashlib.sha256(json.dumps(background_fields(spec), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def first_difference(a: object, b: object, path: str = "") -> str | None:
+    """The first field path where two JSON-like values differ (for the message)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b)):
+            found = first_difference(a.get(k), b.get(k), f"{path}.{k}" if path else k)
+            if found:
+                return found
+        return None
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            name = x.get("name") if isinstance(x, dict) else None
+            found = first_difference(x, y, f"{path}.{name}" if name else f"{path}[{i}]")
+            if found:
+                return found
+        return None
+    return None if a == b else path
+
+
+def region_box(mask: np.ndarray, margin: float, animal_id: int = ANIMAL_ID) -> tuple[int, int, int, int] | None:
+    """``(x0, y0, x1, y1)`` (exclusive ends) around the animal's pixels plus the margin,
+    clipped to the image; None when the animal has no pixel in view."""
+    ys, xs = np.nonzero(mask == animal_id)
+    if not len(xs):
+        return None
+    x0, x1, y0, y1 = int(xs.min()), int(xs.max()) + 1, int(ys.min()), int(ys.max()) + 1
+    m = int(np.ceil(margin * max(x1 - x0, y1 - y0))) + _FIXED_MARGIN_PX
+    h, w = mask.shape
+    return max(0, x0 - m), max(0, y0 - m), min(w, x1 + m), min(h, y1 + m)
+
+
+def paste(background: np.ndarray, patch: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    x0, y0, x1, y1 = box
+    if patch.shape[:2] != (y1 - y0, x1 - x0):
+        raise ValueError(f"region render is {patch.shape[1]}x{patch.shape[0]}, expected {x1 - x0}x{y1 - y0}")
+    out = background.copy()
+    out[y0:y1, x0:x1] = patch[..., : out.shape[2]]
+    return out
+
+
+class RegionRenderer:
+    """Per worker: the cached backgrounds and the region renders of one scene."""
+
+    def __init__(self, margin: float):
+        self.margin = margin
+        self.enabled = True
+        self._backgrounds: dict[str, dict[str, np.ndarray]] = {}  # camera -> key -> RGB
+        self.stats = {"region": 0, "background": 0, "empty": 0}
+
+    def check(self, specs: list[FrameSpec]) -> bool:
+        """Turn region rendering off (with one warning) when the backgrounds of these
+        consecutive frames differ: nothing could be reused."""
+        if len(specs) < 2 or not self.enabled:
+            return self.enabled
+        keys = {background_key(s) for s in specs}
+        if len(keys) > 1:
+            field = first_difference(background_fields(specs[0]), background_fields(specs[1]))
+            log.warning("render.reuse_background: the background changes between frames %d and %d (%s differs); "
+                        "nothing can be reused, rendering full frames", specs[0].frame, specs[1].frame,
+                        field or "a field")
+            self.enabled = False
+        return self.enabled
+
+    def render(self, bscene, camera: str, spec: FrameSpec, mask: np.ndarray, path: Path) -> None:
+        """Write the frame's RGB for ``camera`` to ``path`` (background + animal region)."""
+        from PIL import Image
+
+        bg = self._background(bscene, camera, spec, path)
+        box = region_box(mask, self.margin)
+        if box is None:
+            self.stats["empty"] += 1
+            Image.fromarray(bg).save(path, format="PNG")
+            return
+        part = path.with_name(path.name + ".region.png")
+        try:
+            bscene.render_rgb(camera, part, border=box)
+            with Image.open(part) as im:
+                patch = np.asarray(im.convert("RGB"))
+        finally:
+            part.unlink(missing_ok=True)
+        self.stats["region"] += 1
+        Image.fromarray(paste(bg, patch, box)).save(path, format="PNG")
+
+    def _background(self, bscene, camera: str, spec: FrameSpec, path: Path) -> np.ndarray:
+        from PIL import Image
+
+        key = background_key(spec)
+        cache = self._backgrounds.setdefault(camera, {})
+        if key not in cache:
+            tmp = path.with_name(path.name + ".background.png")
+            try:
+                with bscene.animal_hidden():
+                    bscene.render_rgb(camera, tmp)
+                with Image.open(tmp) as im:
+                    cache[key] = np.asarray(im.convert("RGB"))
+            finally:
+                tmp.unlink(missing_ok=True)
+            self.stats["background"] += 1
+            while len(cache) > _KEEP_BACKGROUNDS:
+                cache.pop(next(iter(cache)))
+        return cache[key]
