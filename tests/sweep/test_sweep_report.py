@@ -91,8 +91,8 @@ def test_trained_run_leads_with_the_ranking(tmp_path):
     assert page.count('class="ci"') == 3 and page.count('class="seed"') == 9  # intervals and seeds drawn
     assert "one seed" not in page
     # configuration as a diff: only what differs from the baseline
-    assert "<td>scene.animal.fur</td><td>&quot;-&quot;</td><td>&quot;black&quot;</td>" in page
-    assert "<td>frames</td><td>20</td><td>40</td>" in page
+    assert '<td>scene.animal.fur</td><td class="l">&quot;-&quot;</td><td class="l">&quot;black&quot;</td>' in page
+    assert '<td>frames</td><td class="l">20</td><td class="l">40</td>' in page
     assert page.count("<td>train.steps</td>") == 0  # the same in every arm: not repeated
 
 

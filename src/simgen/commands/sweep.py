@@ -32,24 +32,24 @@ def _seeds(text: str | None) -> list[int] | None:
 
 
 def _command_line(ctx: typer.Context) -> list[str]:
-    """The command as the user typed it, rebuilt from the options they gave (for the report)."""
-    import click
-
-    words = ctx.command_path.split()
+    """The command as the user typed it, rebuilt from the options that differ from their
+    defaults (for the report and sweep.json)."""
+    words = ["simgen", ctx.info_name or "sweep"]
     for p in ctx.command.params:
-        if ctx.get_parameter_source(p.name) in (click.core.ParameterSource.DEFAULT, None):
-            continue
         value = ctx.params.get(p.name)
-        if isinstance(p, click.Argument):
+        if p.param_type_name == "argument":
             words.append(str(value))
+            continue
+        default = p.default
+        norm = lambda v: v.value if isinstance(v, enum.Enum) else v  # noqa: E731
+        if value is None or norm(value) == norm(default) or value in ((), []):
             continue
         flag = max(p.opts, key=len)
         if getattr(p, "is_flag", False):
-            if value:
-                words.append(flag)
+            words.append(flag)
             continue
         for v in value if isinstance(value, (list, tuple)) else [value]:
-            words += [flag, str(v.value if isinstance(v, enum.Enum) else v)]
+            words += [flag, str(norm(v))]
     return words
 
 

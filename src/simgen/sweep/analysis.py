@@ -392,7 +392,7 @@ def analyze(arms: list[ArmData], gt: np.ndarray, *, metric_name: str = "mean_err
         names = ", ".join(r.name for r in bad)
         if len(bad) == len(results):
             headline = ("No answer: every model is degenerate, so this run cannot tell which arm is better. "
-                        "Train longer or on more frames (see the reductions below) before reading any ranking.")
+                        "Train longer or on more frames before reading any ranking.")
         elif base_res is not None and base_res.flags:
             headline = (f"No answer: the baseline model is degenerate, so no arm can be compared with it "
                         f"(degenerate: {names}).")

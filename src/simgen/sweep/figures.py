@@ -73,9 +73,11 @@ def interval_chart(rows: list[dict], label: str, ref: float | None = None, ref_l
         cls, fill = ("bar degenerate", MUTED) if bad else ("bar", BAR)
         out.append(f'<rect class="{cls}" x="{left}" y="{y + 5}" width="{max(sx(v) - left, 1):.1f}" '
                    f'height="{row_h - 10}" fill="{fill}"><title>{_e(tip)}</title></rect>')
-        if r.get("degenerate"):
-            out.append(f'<text x="{sx(v) + 6:.1f}" y="{cy + 4}" fill="#a00" font-weight="bold">degenerate</text>')
         lo, hi = r.get("lo"), r.get("hi")
+        if bad:
+            right = max([v] + [x for x in (hi, *r["seeds"]) if x is not None and np.isfinite(x)])
+            out.append(f'<text x="{sx(right) + 10:.1f}" y="{cy + 4}" fill="#a33c00" font-weight="bold">'
+                       "degenerate</text>")
         if lo is not None and hi is not None and np.isfinite(lo) and np.isfinite(hi) and hi > lo:
             a, b = sx(lo), sx(hi)
             out.append(f'<line class="ci" x1="{a:.1f}" y1="{cy}" x2="{b:.1f}" y2="{cy}" stroke="#222" stroke-width="1.5"/>'
@@ -161,7 +163,7 @@ def frame_panel(img: np.ndarray, path: Path, labels: np.ndarray | None = None, p
     out_w, out_h = int(round(bw * k)), int(round(bh * k))
     im = Image.fromarray(img).convert("RGB").transform((out_w, out_h), Image.EXTENT, box, Image.BILINEAR,
                                                       fillcolor=(40, 40, 40))
-    title_h = 20 if title else 0
+    title_h = 18 if title else 0
     canvas = Image.new("RGB", (out_w, out_h + title_h), "white")
     canvas.paste(im, (0, title_h))
     draw = ImageDraw.Draw(canvas)
@@ -191,7 +193,7 @@ def frame_panel(img: np.ndarray, path: Path, labels: np.ndarray | None = None, p
                        (ex + r * math.cos(ang - 2.4), ey + r * math.sin(ang - 2.4))]
                 draw.polygon(pts, fill=c, outline="#000000")
     if title:
-        draw.text((4, 3), title, fill="#111111", font=_font(13))
+        draw.text((3, 2), title, fill="#111111", font=_font(12))
     path.parent.mkdir(parents=True, exist_ok=True)
     canvas.save(path, optimize=True)
     return path

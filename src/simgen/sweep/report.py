@@ -32,8 +32,8 @@ from simgen.sweep.runner import ArmRun
 from simgen.sweep.spec import Sweep, pose_config
 
 FILES = "report_files"
-PANEL = 200  # px, frame panels
-N_RENDERED = 8  # rendered frames shown per arm
+PANEL = 168  # px, frame panels (six to a row)
+N_RENDERED = 6  # rendered frames shown per arm
 
 CSS = """
 body{font-family:system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#222;padding:0 12px;line-height:1.4}
@@ -49,7 +49,7 @@ td:first-child,th:first-child{text-align:left}pre{background:#f6f6f6;padding:8px
 .answer h2{border:0;margin:0}.sentences li{margin:3px 0}.kp{margin-right:14px;font-size:13px;white-space:nowrap}
 .sw{display:inline-block;width:12px;height:12px;border:1px solid #000;margin-right:4px;vertical-align:-1px}
 .hists td{vertical-align:middle}tr.bad td{color:#888}.flag{color:#a33c00;font-weight:600}
-code{font-size:12px;background:#f3f3f3;padding:1px 3px}
+td.l{text-align:left}code{font-size:12px;background:#f3f3f3;padding:1px 3px}
 """
 
 SCRIPT = """
@@ -192,7 +192,7 @@ def _per_keypoint(an: Analysis, data: dict[str, ArmData], keypoints: list[str]) 
         vals = [np.mean([metric(d[s, :, j], name) for s in range(len(d))]) if len(d) else None
                 for j in range(len(keypoints))]
         trs.append(f"<tr><td>{_e(r.name)}</td>" + "".join(f"<td>{fmt(v, name)}</td>" for v in vals) + "</tr>")
-    return f"<h2>{_e(METRICS[name][0])} per keypoint (mean over seeds)</h2><table>{''.join(trs)}</table>"
+    return f"<h2>{_e(METRICS[name][0].capitalize())} per keypoint (mean over seeds)</h2><table>{''.join(trs)}</table>"
 
 
 def _histograms(an: Analysis, data: dict[str, ArmData]) -> str:
@@ -244,7 +244,8 @@ def _real_panels(an: Analysis, data: dict[str, ArmData], real, folder: Path, out
                 if j not in cache:
                     cache[j] = real.image(int(j))
                 p = frame_panel(cache[j], folder / f"arm{i:02d}" / f"real_{kind}_{j:04d}.png", gt[j], d.pred[0, j],
-                                tuple(centres[j]), window, PANEL, f"{kind}: {real.names[j]} {per_frame[j]:.1f} px")
+                                tuple(centres[j]), window, PANEL,
+                                f"{kind} {Path(real.names[j]).stem}: {per_frame[j]:.0f} px")
                 imgs.append(f'<img src="{p.relative_to(out).as_posix()}" width="{PANEL}" '
                             f'alt="{_e(r.name)}: {kind} frame {_e(real.names[j])}">')
         parts.append(f'<div class="arm"><b>{_e(r.name)}</b> (seed {d.seeds[0]})<div class="panels">'
@@ -303,11 +304,11 @@ def _rendered_panels(sweep: Sweep, an: Analysis, by_arm: dict[str, list[ArmRun]]
             sets[r.name] = ds
     if not sets:
         return ""
-    common = sorted(set.intersection(*(set(ds.frames()) for ds in sets.values())))
     keys = sorted({k for a in sweep.arms for k in a.set})
     ref = sets.get(BASELINE) or next(iter(sets.values()))
-    params = {f: ref.annotation(f).params for f in common}
-    shown = pick_frames(common, params, keys)
+    frames = ref.frames()
+    params = {f: ref.annotation(f).params for f in frames}
+    shown = pick_frames(frames, params, keys)
     parts = []
     for i, r in enumerate(an.arms):
         ds = sets.get(r.name)
@@ -316,14 +317,21 @@ def _rendered_panels(sweep: Sweep, an: Analysis, by_arm: dict[str, list[ArmRun]]
         cam = sweep.camera if sweep.camera in ds.meta.camera_names else ds.meta.camera_names[0]
         kps = [ds.keypoints.index(k) if k in ds.keypoints else None for k in keypoints]
         imgs = []
+        have = set(ds.frames())
         for f in shown:
+            if f not in have:  # dropped by the style gate (or not rendered): say so in its place
+                p = frame_panel(np.full((90, 120, 3), 235, np.uint8), folder / f"arm{i:02d}" / f"rendered_{f:06d}.png",
+                                size=PANEL, title=f"frame {f}: not trained on")
+                imgs.append(f'<img src="{p.relative_to(out).as_posix()}" width="{PANEL}" '
+                            f'alt="{_e(r.name)}: frame {f} is not in its training set">')
+                continue
             ann = ds.annotation(f)
             lab = np.asarray(ann.cameras[cam].keypoints, float)
             xyv = np.array([lab[j] if j is not None else [np.nan, np.nan, 0] for j in kps])
             vals = [str(v) for v in (_params_value(ann.params, k) for k in keys) if isinstance(v, str)]
-            title = f"frame {f}" + (f" {', '.join(vals)}" if vals else "")
+            title = f"frame {f}" + (f": {', '.join(vals)}" if vals else "")
             p = frame_panel(ds.load_image(cam, f), folder / f"arm{i:02d}" / f"rendered_{f:06d}.png", xyv, None,
-                            size=PANEL, title=title[:34])
+                            size=PANEL, title=title[:26])
             imgs.append(f'<img src="{p.relative_to(out).as_posix()}" width="{PANEL}" '
                         f'alt="{_e(r.name)}: rendered frame {f}">')
         what = "after style transfer" if by_arm[r.name][0].stages.get("style") else "rendered"
@@ -332,7 +340,7 @@ def _rendered_panels(sweep: Sweep, an: Analysis, by_arm: dict[str, list[ArmRun]]
     return ("<h2>Training frames: the same frame indices in every arm</h2>"
             f'<p class="muted">Frames {", ".join(map(str, shown))}, chosen to show every level of the arms\' '
             "categorical settings that the baseline draws (e.g. each fur color), then spread over the set; "
-            "labels drawn as circles.</p>" + "".join(parts))
+            "labels drawn as circles; \"not trained on\": the style gate dropped that frame.</p>" + "".join(parts))
 
 
 # -- configuration ---------------------------------------------------------------------------
@@ -350,10 +358,12 @@ def _flat(d: Any, prefix: str = "") -> dict[str, Any]:
 def arm_config(sweep: Sweep, arm, seed: int) -> dict[str, Any]:
     """Flat path -> value of everything that defines an arm's training data and training."""
     doc = {k: v for k, v in arm.to_json().items() if k not in ("name", "description", "set", "train")}
-    doc["scene"] = dict(arm.set)
     doc["train"] = pose_config(arm.train, seed).model_dump(mode="json")
     doc["train"].pop("seed", None)
-    return _flat(json.loads(json.dumps(doc, default=str)))
+    flat = _flat(json.loads(json.dumps(doc, default=str)))
+    # scene overrides stay whole: their keys are already paths, their values distributions
+    flat.update({f"scene.{k}": json.loads(json.dumps(v, default=str)) for k, v in arm.set.items()})
+    return flat
 
 
 def config_diff(base: dict[str, Any], other: dict[str, Any]) -> list[tuple[str, Any, Any]]:
@@ -374,8 +384,8 @@ def _config(sweep: Sweep, an: Analysis, by_arm: dict[str, list[ArmRun]], data: d
         diff = config_diff(base, arm_config(sweep, arms[r.name], seed))
         d = data[r.name]
         tf = sorted({x for x in d.train_frames if x is not None})
-        rows = "".join(f"<tr><td>{_e(k)}</td><td>{_e(json.dumps(b))}</td><td>{_e(json.dumps(v))}</td></tr>"
-                       for k, b, v in diff)
+        rows = "".join(f'<tr><td>{_e(k)}</td><td class="l">{_e(json.dumps(b))}</td>'
+                       f'<td class="l">{_e(json.dumps(v))}</td></tr>' for k, b, v in diff)
         desc = arms[r.name].description
         parts.append(f'<div class="arm" id="arm-{_e(r.name)}"><b>{_e(r.name)}</b>'
                      + (f' <span class="muted">({_e(desc)})</span>' if desc else "")
