@@ -40,7 +40,8 @@ def interval_chart(rows: list[dict], label: str, ref: float | None = None, ref_l
     """Horizontal bars per arm. ``rows``: name, value, lo, hi (95 % interval), seeds (values per
     seed), degenerate (bool). Whiskers are the interval, dots the seeds; a dashed line marks ``ref``."""
     vals = [v for r in rows for v in [r["value"], r["hi"], *r["seeds"]] if v is not None and np.isfinite(v)]
-    if ref is not None and np.isfinite(ref):
+    off_chart = ref is not None and np.isfinite(ref) and vals and ref > 2.5 * max(vals)
+    if ref is not None and np.isfinite(ref) and not off_chart:
         vals.append(ref)
     top = max(vals + [1e-9])
     if pct:
@@ -87,7 +88,11 @@ def interval_chart(rows: list[dict], label: str, ref: float | None = None, ref_l
             if s is not None and np.isfinite(s):
                 out.append(f'<circle class="seed" cx="{sx(s):.1f}" cy="{cy}" r="4" fill="{DOT}" stroke="#222" '
                            'stroke-width=".7"/>')
-    if ref is not None and np.isfinite(ref):
+    if off_chart:  # far beyond every arm: a note instead of squashing the bars
+        out.append(f'<text x="{left + width + 36}" y="{height - 4}" text-anchor="end" fill="{REF}">'
+                   f'{_e(ref_label)}: {ref * 100 if pct else ref:.0f}{"%" if pct else " px"} (off the chart) '
+                   "&#8594;</text>")
+    elif ref is not None and np.isfinite(ref):
         x = sx(ref)
         out.append(f'<line x1="{x:.1f}" y1="{pad - 10}" x2="{x:.1f}" y2="{base + 4}" stroke="{REF}" '
                    f'stroke-width="2" stroke-dasharray="6 4"/>'

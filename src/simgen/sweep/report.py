@@ -49,7 +49,7 @@ td:first-child,th:first-child{text-align:left}pre{background:#f6f6f6;padding:8px
 .answer h2{border:0;margin:0}.sentences li{margin:3px 0}.kp{margin-right:14px;font-size:13px;white-space:nowrap}
 .sw{display:inline-block;width:12px;height:12px;border:1px solid #000;margin-right:4px;vertical-align:-1px}
 .hists td{vertical-align:middle}tr.bad td{color:#888}.flag{color:#a33c00;font-weight:600}
-td.l{text-align:left}code{font-size:12px;background:#f3f3f3;padding:1px 3px}
+td{white-space:nowrap}td.wrap{white-space:normal}th{vertical-align:bottom}td.l{text-align:left}code{font-size:12px;background:#f3f3f3;padding:1px 3px}
 """
 
 SCRIPT = """
@@ -144,22 +144,29 @@ def _chart(an: Analysis) -> str:
 
 def _table(an: Analysis, data: dict[str, ArmData], runs: dict[str, list[ArmRun]]) -> str:
     name = an.metric
-    head = ["arm", "seeds", "mean error", "RMSE", "median", "PCK@5", "PCK@10",
-            f"{METRICS[name][0]} vs baseline (95%)", "trained on", "steps", "compute", "status"]
+    head = ["arm", "seeds", "mean error (px)", "RMSE (px)", "median (px)", "PCK@5 (%)", "PCK@10 (%)",
+            f"{METRICS[name][0]} vs baseline, 95% interval ({'points' if METRICS[name][2] == '%' else 'px'})",
+            "trained on (frames)", "steps", "compute", "status"]
     trs = ["<tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr>"]
     for r in an.arms:
         d = data[r.name]
         n = len(r.seeds)
 
+        def num(v: float | None, m: str, signed: bool = False) -> str:
+            if v is None or not np.isfinite(v):
+                return "-"
+            v = v * 100 if METRICS[m][2] == "%" else v
+            return f"{v:+.1f}" if signed else f"{v:.1f}"
+
         def cell(m: str) -> str:
-            v = fmt(r.values[m], m)
+            v = num(r.values[m], m)
             if n > 1:
                 sd = float(np.std(r.per_seed[m], ddof=1))
                 v += f" ± {sd * 100:.1f}" if METRICS[m][2] == "%" else f" ± {sd:.1f}"
             return v
 
-        diff = "-" if r.diff is None else (f"{fmt(r.diff.value, name, True)} ({fmt(r.diff.lo, name, True)} to "
-                                           f"{fmt(r.diff.hi, name, True)})")
+        diff = "-" if r.diff is None else (f"{num(r.diff.value, name, True)} ({num(r.diff.lo, name, True)} to "
+                                           f"{num(r.diff.hi, name, True)})")
         tf = sorted({x for x in d.train_frames if x is not None})
         st = sorted({x for x in d.steps if x is not None})
         status = ("degenerate" if r.flags else "confounded" if r.confounds else
@@ -168,15 +175,16 @@ def _table(an: Analysis, data: dict[str, ArmData], runs: dict[str, list[ArmRun]]
         seeds = ("one seed: no spread" if n == 1 else str(n)) + failed
         cls = ' class="bad"' if r.flags else ""
         cells = [f'<a href="#arm-{_e(r.name)}">{_e(r.name)}</a>', seeds, *(cell(m) for m in METRICS), diff,
-                 f"{'/'.join(map(str, tf)) or '-'} frames", "/".join(map(str, st)) or "-",
+                 "/".join(map(str, tf)) or "-", "/".join(map(str, st)) or "-",
                  _secs(float(np.mean([x.seconds for x in runs[r.name]]))),
                  f'<span class="flag">{status}</span>' if r.flags or r.confounds else status]
         trs.append(f"<tr{cls}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     if an.trivial:
         t = an.trivial
         trs.append('<tr class="bad"><td>trivial: mean training position</td><td>-</td>'
-                   + "".join(f"<td>{fmt(t[m], m)}</td>" for m in METRICS) + '<td colspan="5">the same point '
-                   "(the baseline's mean training label position) in every frame</td></tr>")
+                   + "".join(f"<td>{t[m] * 100 if METRICS[m][2] == '%' else t[m]:.1f}</td>" for m in METRICS)
+                   + '<td colspan="5" class="wrap">the same point (the baseline\'s mean training label position) '
+                   "in every frame</td></tr>")
     return (f"<table>{''.join(trs)}</table><p class=\"muted\">Values: mean over seeds"
             " ± standard deviation over seeds when there are several. Mean error is DeepLabCut's \"RMSE\"; RMSE "
             "is the root of the mean squared error. \"trained on\": frames after the style gate.</p>")
