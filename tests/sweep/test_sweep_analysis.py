@@ -7,7 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simgen.sweep.analysis import ArmData, analyze, animal_scale, distances, metric, trivial_prediction
+from simgen.sweep.analysis import (
+    ArmData,
+    analyze,
+    animal_scale,
+    distances,
+    metric,
+    trivial_prediction,
+)
 
 N, K = 40, 4
 
@@ -80,7 +87,6 @@ def test_one_seed_says_no_spread(gt):
 
 
 def test_degenerate_models_lead_with_a_warning_and_no_ranking(gt):
-    rng = np.random.default_rng(5)
     arms = []
     for name, corner in (("baseline", (5, 5)), ("styled", (630, 470)), ("fur", (5, 470))):
         pred = np.broadcast_to(np.array(corner, float), (1, N, K, 2)).copy()
@@ -124,8 +130,8 @@ def test_confounded_frame_counts_and_steps(gt):
     fewer = _arm("frames_50", gt, 10, rng)
     fewer.frames, fewer.train_frames = 50, [50, 50, 50]  # asked for: the factor itself, not a confound
     a = analyze([base, styled, short, fewer], gt)
-    assert a.arm("styled").confounds == ["trained on 7 frames against 100 for the baseline although both rendered "
-                                         "100; the style gate dropped 93 of 100"]
+    assert a.arm("styled").confounds == [("trained on 7 frames against 100 for the baseline although both rendered "
+                                          "100; the style gate dropped 93 of 100")]
     assert "Confounded: trained on 7 frames" in a.arm("styled").sentence
     assert a.arm("short").confounds == ["trained for 300 steps against 1500 for the baseline"]
     assert a.arm("frames_50").confounds == []

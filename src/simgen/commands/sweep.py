@@ -41,7 +41,7 @@ def _command_line(ctx: typer.Context) -> list[str]:
             words.append(str(value))
             continue
         default = p.default
-        norm = lambda v: v.value if isinstance(v, enum.Enum) else v  # noqa: E731
+        norm = lambda v: v.value if isinstance(v, enum.Enum) else v
         if value is None or norm(value) == norm(default) or value in ((), []):
             continue
         flag = max(p.opts, key=len)

@@ -160,7 +160,7 @@ def trivial_prediction(mean_norm: np.ndarray, sizes: np.ndarray) -> np.ndarray:
 
 def _draws(dist: np.ndarray, metric_name: str, frame_idx: np.ndarray, seed_idx: np.ndarray) -> np.ndarray:
     """(B,) bootstrap values: per draw, the metric over the drawn frames, averaged over the drawn seeds."""
-    s, n, k = dist.shape
+    s = dist.shape[0]
     per_seed = metric_values(dist[:, frame_idx].reshape(s, len(frame_idx), -1), metric_name)  # (S, B)
     with np.errstate(all="ignore"):
         return np.nanmean(per_seed[seed_idx, np.arange(len(frame_idx))[:, None]], axis=1)

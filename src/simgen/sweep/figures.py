@@ -50,9 +50,9 @@ def interval_chart(rows: list[dict], label: str, ref: float | None = None, ref_l
     xmax = step * (int(top / step) + 1)
     left, width, row_h, pad = 230, 560, 28, 30
     height = pad + row_h * len(rows) + 44 + (16 if ref is not None else 0)
-    sx = lambda v: left + width * v / xmax  # noqa: E731
-    out = [f'<svg id="chart" xmlns="http://www.w3.org/2000/svg" width="{left + width + 40}" height="{height}" '
-           f'role="img" aria-label="{_e(label)}" style="font:13px system-ui,sans-serif">']
+    sx = lambda v: left + width * v / xmax
+    out = [(f'<svg id="chart" xmlns="http://www.w3.org/2000/svg" width="{left + width + 40}" height="{height}" '
+            f'role="img" aria-label="{_e(label)}" style="font:13px system-ui,sans-serif">')]
     t, base = 0.0, height - 38 - (16 if ref is not None else 0)
     while t <= xmax + 1e-9:
         x = sx(t)
@@ -110,8 +110,8 @@ def histogram(d: np.ndarray, xmax: float, bins: int = 24, width: int = 260, heig
     pad_b, pad_l = 18, 4
     h = height - pad_b
     bw = (width - pad_l) / bins
-    out = [f'<svg class="hist" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'style="font:11px system-ui,sans-serif">',
+    out = [(f'<svg class="hist" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'style="font:11px system-ui,sans-serif">'),
            f'<line x1="{pad_l}" y1="{h}" x2="{width}" y2="{h}" stroke="#888"/>']
     for i, c in enumerate(counts):
         bh = h * c / top
@@ -165,14 +165,14 @@ def frame_panel(img: np.ndarray, path: Path, labels: np.ndarray | None = None, p
         box = (centre[0] - half, centre[1] - half, centre[0] + half, centre[1] + half)
     bw, bh = box[2] - box[0], box[3] - box[1]
     k = size / max(bw, bh)
-    out_w, out_h = int(round(bw * k)), int(round(bh * k))
+    out_w, out_h = round(bw * k), round(bh * k)
     im = Image.fromarray(img).convert("RGB").transform((out_w, out_h), Image.EXTENT, box, Image.BILINEAR,
                                                       fillcolor=(40, 40, 40))
     title_h = 18 if title else 0
     canvas = Image.new("RGB", (out_w, out_h + title_h), "white")
     canvas.paste(im, (0, title_h))
     draw = ImageDraw.Draw(canvas)
-    to = lambda p: ((p[0] - box[0]) * k, (p[1] - box[1]) * k + title_h)  # noqa: E731
+    to = lambda p: ((p[0] - box[0]) * k, (p[1] - box[1]) * k + title_h)
     r = max(4.0, size / 45)
     n = 0 if labels is None else len(labels)
     n = max(n, 0 if pred is None else len(pred))

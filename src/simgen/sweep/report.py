@@ -26,7 +26,16 @@ from typing import Any
 import numpy as np
 import yaml
 
-from simgen.sweep.analysis import BASELINE, METRICS, Analysis, ArmData, analyze, fmt, trivial_prediction
+from simgen.sweep.analysis import (
+    BASELINE,
+    METRICS,
+    Analysis,
+    ArmData,
+    analyze,
+    fmt,
+    metric,
+    trivial_prediction,
+)
 from simgen.sweep.figures import frame_panel, histogram, interval_chart, legend_html
 from simgen.sweep.runner import ArmRun
 from simgen.sweep.spec import Sweep, pose_config
@@ -142,6 +151,14 @@ def _chart(an: Analysis) -> str:
                else "") + "</p>")
 
 
+def _num(v: float | None, m: str, signed: bool = False) -> str:
+    """A table cell: no unit (the header has it), percentages as numbers of percent."""
+    if v is None or not np.isfinite(v):
+        return "-"
+    v = v * 100 if METRICS[m][2] == "%" else v
+    return f"{v:+.1f}" if signed else f"{v:.1f}"
+
+
 def _table(an: Analysis, data: dict[str, ArmData], runs: dict[str, list[ArmRun]]) -> str:
     name = an.metric
     head = ["arm", "seeds", "mean error (px)", "RMSE (px)", "median (px)", "PCK@5 (%)", "PCK@10 (%)",
@@ -152,21 +169,15 @@ def _table(an: Analysis, data: dict[str, ArmData], runs: dict[str, list[ArmRun]]
         d = data[r.name]
         n = len(r.seeds)
 
-        def num(v: float | None, m: str, signed: bool = False) -> str:
-            if v is None or not np.isfinite(v):
-                return "-"
-            v = v * 100 if METRICS[m][2] == "%" else v
-            return f"{v:+.1f}" if signed else f"{v:.1f}"
-
-        def cell(m: str) -> str:
-            v = num(r.values[m], m)
+        def cell(m: str, r=r, n=n) -> str:
+            v = _num(r.values[m], m)
             if n > 1:
                 sd = float(np.std(r.per_seed[m], ddof=1))
                 v += f" ± {sd * 100:.1f}" if METRICS[m][2] == "%" else f" ± {sd:.1f}"
             return v
 
-        diff = "-" if r.diff is None else (f"{num(r.diff.value, name, True)} ({num(r.diff.lo, name, True)} to "
-                                           f"{num(r.diff.hi, name, True)})")
+        diff = "-" if r.diff is None else (f"{_num(r.diff.value, name, True)} ({_num(r.diff.lo, name, True)} to "
+                                           f"{_num(r.diff.hi, name, True)})")
         tf = sorted({x for x in d.train_frames if x is not None})
         st = sorted({x for x in d.steps if x is not None})
         status = ("degenerate" if r.flags else "confounded" if r.confounds else
@@ -195,8 +206,6 @@ def _per_keypoint(an: Analysis, data: dict[str, ArmData], keypoints: list[str]) 
     trs = ["<tr><th>arm</th>" + "".join(f"<th>{_e(k)}</th>" for k in keypoints) + "</tr>"]
     for r in an.arms:
         d = data[r.name].dist  # (S, N, K)
-        from simgen.sweep.analysis import metric
-
         vals = [np.mean([metric(d[s, :, j], name) for s in range(len(d))]) if len(d) else None
                 for j in range(len(keypoints))]
         trs.append(f"<tr><td>{_e(r.name)}</td>" + "".join(f"<td>{fmt(v, name)}</td>" for v in vals) + "</tr>")

@@ -330,7 +330,8 @@ def load_sweep(path: str | Path, *, seeds: list[int] | None = None, scale_frames
     if steps is not None:
         for a in arms:
             a.train = a.train.model_copy(update={"steps": steps})
-    reductions = {k: v for k, v in (("scale_frames", scale_frames), ("steps", steps), ("seeds", seeds),
+    reductions = {k: v for k, v in (("scale_frames", scale_frames), ("steps", steps),
+                                    ("seeds", seeds if seeds and len(seeds) < len(spec.seeds) else None),
                                     ("arms", only), ("set", extra_set)) if v}
     return Sweep(path=path.resolve(), scene=scene, labeled=labeled, video=video, camera=spec.real.camera,
                  seeds=list(seeds) if seeds else list(spec.seeds), design=spec.design, arms=arms,
