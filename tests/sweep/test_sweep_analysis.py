@@ -157,3 +157,14 @@ def test_animal_scale_and_trivial_prediction():
     assert animal_scale(gt) == pytest.approx(75.0)  # median of 50 and 100
     tp = trivial_prediction(np.array([[0.5, 0.5], [0.25, 1.0], [0, 0]]), np.array([[100, 50], [200, 100]]))
     assert tp[1, 1].tolist() == [50.0, 100.0] and tp[0, 0].tolist() == [50.0, 25.0]
+
+
+def test_failed_baseline_gives_no_answer(gt):
+    rng = np.random.default_rng(9)
+    empty = ArmData("baseline", np.zeros((0, N, K)), [], pred=np.zeros((0, N, K, 2)), failed=3)
+    a = analyze([empty, _arm("good", gt, 5, rng)], gt)
+    assert a.lead == "warning" and a.headline == "No answer: the baseline has no result, so no arm can be compared with it."
+    assert a.arm("baseline").sentence == "baseline: no result (every seed failed)."
+    assert a.arm("good").verdict == "not compared"
+    assert a.arm("good").sentence == "good: not compared, there is no baseline result."
+    assert "baseline: 3 seed(s) failed and are missing from its numbers." in a.warnings

@@ -281,7 +281,10 @@ def _sentence(r: ArmResult, base: ArmResult | None, name: str) -> str:
         if r.flags:
             s += " Degenerate model: " + "; ".join(r.flags) + ". No arm can be compared with it."
     elif r.verdict == "not compared":
-        why = ("the model is degenerate: " + "; ".join(r.flags)) if r.flags else "the baseline is degenerate"
+        if r.flags:
+            why = "the model is degenerate: " + "; ".join(r.flags)
+        else:
+            why = "the baseline is degenerate" if base is not None and base.seeds else "there is no baseline result"
         s = f"{r.name}: not compared, {why}."
     else:
         assert r.diff is not None and base is not None
@@ -409,6 +412,8 @@ def analyze(arms: list[ArmData], gt: np.ndarray, *, metric_name: str = "mean_err
     for r in confounded:
         warnings.append(f"{r.name} is confounded: " + "; ".join(r.confounds) + ".")
     lead: Lead = "warning" if bad or base_data is None or not base_usable else "ranking"
+    if lead == "warning" and not headline:  # no degenerate model, but nothing to compare with
+        headline = f"No answer: the {baseline} has no result, so no arm can be compared with it."
     if lead == "ranking":
         compared = [r for r in results if r.verdict in ("better", "worse", "indistinguishable")]
         better = [r.name for r in compared if r.verdict == "better"]
