@@ -162,7 +162,7 @@ def _num(v: float | None, m: str, signed: bool = False) -> str:
 def _table(an: Analysis, data: dict[str, ArmData], runs: dict[str, list[ArmRun]]) -> str:
     name = an.metric
     head = ["arm", "seeds", "mean error (px)", "RMSE (px)", "median (px)", "PCK@5 (%)", "PCK@10 (%)",
-            f"{METRICS[name][0]} vs baseline, 95% interval ({'points' if METRICS[name][2] == '%' else 'px'})",
+            f"vs baseline, 95% interval ({'points' if METRICS[name][2] == '%' else 'px'})",
             "trained on (frames)", "steps", "compute", "status"]
     trs = ["<tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr>"]
     for r in an.arms:
@@ -472,8 +472,9 @@ def write_report(sweep: Sweep, runs: list[ArmRun], out: Path, run: dict | None =
             + f"; written {time.strftime('%Y-%m-%d %H:%M')}. Numbers: results.csv.</p>",
             _banner(sweep, runs, run, file_seeds)]
     if an is None:
-        body.append('<div class="box warning" id="lead" data-lead="warning"><h2>Warning: no results</h2><p>No arm '
-                    "finished its evaluation; see the errors below.</p></div>")
+        body.append('<div class="box warning" id="lead" data-lead="warning"><h2>Warning: no results</h2><p>No '
+                    "evaluation could be read: no arm finished its evaluation (see the errors below), or the "
+                    "labeled data is no longer where the sweep found it.</p></div>")
         for r in runs:
             if r.error:
                 body.append(f'<p class="err">{_e(r.arm.name)} seed {r.seed} failed: {_e(r.error)}</p>')
