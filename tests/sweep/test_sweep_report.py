@@ -120,3 +120,10 @@ def test_chart_follows_the_sweeps_metric(tmp_path, metric):
     label = {"pck5": "PCK@5 on the real labeled frames (higher is better)",
              "rmse": "RMSE on the real labeled frames (lower is better)"}[metric]
     assert f'aria-label="{label}"' in page
+
+
+def test_no_results_page_says_so(tmp_path):
+    sweep = _sweep(tmp_path, ["baseline"])
+    page = write_report(sweep, [ArmRun(sweep.arms[0], 0, error="render failed: no GPU")], tmp_path / "out").read_text()
+    assert 'data-lead="warning"' in page and "Warning: no results" in page
+    assert "baseline seed 0 failed: render failed: no GPU" in page and "<svg" not in page
