@@ -25,7 +25,7 @@ predictions themselves (for the degenerate-model checks) and what the arm traine
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -41,6 +41,7 @@ METRICS: dict[str, tuple[str, bool, str]] = {
     "pck5": ("PCK@5", False, "%"),
     "pck10": ("PCK@10", False, "%"),
 }
+assert set(get_args(Metric)) == set(METRICS)  # one list of metric names
 BASELINE = "baseline"
 LEVEL = 0.95
 PCK_FLOOR = 0.05  # PCK@10 below this: "near zero"

@@ -501,5 +501,5 @@ def write_report(sweep: Sweep, runs: list[ArmRun], out: Path, run: dict | None =
 def _file_seeds(sweep: Sweep) -> int | None:
     try:
         return len(yaml.safe_load(sweep.path.read_text()).get("seeds", [0]))
-    except Exception:  # noqa: BLE001 - only for the banner's wording
+    except (OSError, yaml.YAMLError, AttributeError):  # only for the banner's wording
         return None

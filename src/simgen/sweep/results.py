@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from simgen.errors import SimgenError
 from simgen.sweep.analysis import ArmData, distances
 from simgen.sweep.runner import ArmRun
 from simgen.sweep.spec import Sweep
@@ -99,7 +100,7 @@ def real_frames(sweep: Sweep, runs: list[ArmRun]) -> RealFrames | None:
     keypoints = list(ev.info.get("keypoints") or done[0].metrics.get("per_keypoint", {}))
     try:
         real = load_real(sweep, keypoints)
-    except Exception:  # noqa: BLE001 - the labeled data moved: numbers from points.npz, no images
+    except (SimgenError, OSError, ValueError):  # the labeled data moved: numbers from points.npz, no images
         real = None
     npz = ev.path / "report" / POINTS
     if npz.is_file():
@@ -118,7 +119,7 @@ def trivial_mean(run: ArmRun, keypoints: list[str]) -> np.ndarray | None:
         return None
     try:
         labels = from_dataset(data.path / "data")
-    except Exception:  # noqa: BLE001 - an unreadable training set: the page says the baseline is unavailable
+    except (SimgenError, OSError, ValueError):  # unreadable training labels: no trivial baseline on the page
         return None
     if any(k not in labels.keypoints for k in keypoints) or labels.sizes is None:
         return None
@@ -152,5 +153,5 @@ def _cfg_steps(arm, seed: int) -> int | None:
 
     try:
         return pose_config(arm.train, seed).steps
-    except Exception:  # noqa: BLE001
+    except SimgenError:  # the pose config no longer loads: what the arm asked for
         return arm.train.steps

@@ -22,10 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from simgen.errors import SceneError, SimgenError
 from simgen.scene.compose import display_path
+from simgen.sweep.analysis import Metric
 
 StyleMethod = Literal["none", "classic", "fastcut", "cyclegan"]
 Design = Literal["ofat", "grid"]
-ReportMetric = Literal["mean_error", "rmse", "median_error", "pck5", "pck10"]
 BASELINE = "baseline"
 
 
@@ -80,7 +80,7 @@ class SweepFile(_Strict):
     defaults: Defaults = Field(default_factory=Defaults)
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     design: Design = "ofat"
-    metric: ReportMetric = "mean_error"  # what the report ranks and charts (mean_error is DeepLabCut's "RMSE")
+    metric: Metric = "mean_error"  # what the report ranks and charts (mean_error is DeepLabCut's "RMSE")
     arms: dict[str, ArmSpec] = Field(default_factory=dict)
     factors: dict[str, dict[str, ArmSpec]] = Field(default_factory=dict)
 
@@ -272,15 +272,15 @@ def load_sweep(path: str | Path, *, seeds: list[int] | None = None, scale_frames
         problems.append((("base_scene",), f"scene file not found: {display_path(scene)}"))
     labeled = _resolve(Path.cwd(), labeled) if labeled else _resolve(folder, spec.real.labeled)
     if not Path(labeled.partition(",")[0]).exists():
-        problems.append((("real", "labeled"), f"not found: {display_path(Path(labeled.partition(',')[0]))} "
-                         "(point --real-labeled at the labeled data)"))
+        where = display_path(Path(labeled.partition(",")[0]))
+        problems.append((("real", "labeled"), f"not found: {where} (point --real-labeled at the labeled data)"))
     if video is not None:
         video = Path(video).expanduser().resolve()
     elif spec.real.video:
         video = Path(_resolve(folder, spec.real.video))
     if video is not None and not video.exists():
-        problems.append((("real", "video"), f"not found: {display_path(video)} (point --real-video at the real "
-                         "video or image folder)"))
+        msg = f"not found: {display_path(video)} (point --real-video at the real video or image folder)"
+        problems.append((("real", "video"), msg))
     arms = expand(spec)
     for text in extra_set or []:
         key, eq, value = text.partition("=")
