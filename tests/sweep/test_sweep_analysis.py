@@ -166,5 +166,13 @@ def test_failed_baseline_gives_no_answer(gt):
     assert a.lead == "warning" and a.headline == "No answer: the baseline has no result, so no arm can be compared with it."
     assert a.arm("baseline").sentence == "baseline: no result (every seed failed)."
     assert a.arm("good").verdict == "not compared"
-    assert a.arm("good").sentence == "good: not compared, there is no baseline result."
+    assert a.arm("good").sentence == "good: not compared, there is no result for the baseline."
     assert "baseline: 3 seed(s) failed and are missing from its numbers." in a.warnings
+
+
+def test_grid_compares_with_its_first_arm(gt):
+    rng = np.random.default_rng(10)
+    a = analyze([_arm("light=random", gt, 10, rng), _arm("light=fixed", gt, 5, rng)], gt, baseline="light=random")
+    assert a.lead == "ranking" and a.arm("light=random").verdict == "baseline"
+    assert a.arm("light=fixed").sentence.startswith("light=fixed is better than the reference arm light=random:")
+    assert a.headline.startswith("Better than the reference arm light=random: light=fixed")

@@ -223,7 +223,7 @@ def _known(xs: list[int | None]) -> list[int]:
     return [x for x in xs if x is not None]
 
 
-def confounds(arm: ArmData, base: ArmData | None) -> list[str]:
+def confounds(arm: ArmData, base: ArmData | None, ref: str = "the baseline") -> list[str]:
     """Differences in what the arm trained on that its definition does not explain."""
     out = []
     tf, st = _known(arm.train_frames), _known(arm.steps)
@@ -243,9 +243,9 @@ def confounds(arm: ArmData, base: ArmData | None) -> list[str]:
         if arm.frames is not None and max(tf) < arm.frames:
             dropped = f"; the style gate dropped {arm.frames - min(tf)} of {arm.frames}"
         if arm.frames == base.frames or dropped:
-            out.append(f"trained on {_count(tf)} frames against {_count(btf)} for the baseline{why}{dropped}")
+            out.append(f"trained on {_count(tf)} frames against {_count(btf)} for {ref}{why}{dropped}")
     if st and bst and set(st) != set(bst) and arm.cfg_steps == base.cfg_steps:
-        out.append(f"trained for {_count(st)} steps against {_count(bst)} for the baseline")
+        out.append(f"trained for {_count(st)} steps against {_count(bst)} for {ref}")
     return out
 
 
@@ -271,7 +271,7 @@ def _seed_note(n: int) -> str:
             if n == 1 else "")
 
 
-def _sentence(r: ArmResult, base: ArmResult | None, name: str) -> str:
+def _sentence(r: ArmResult, base: ArmResult | None, name: str, ref: str = "the baseline") -> str:
     label = METRICS[name][0]
     seeds = _seed_note(len(r.seeds))
     if not r.seeds:
@@ -285,7 +285,7 @@ def _sentence(r: ArmResult, base: ArmResult | None, name: str) -> str:
         if r.flags:
             why = "the model is degenerate: " + "; ".join(r.flags)
         else:
-            why = "the baseline is degenerate" if base is not None and base.seeds else "there is no baseline result"
+            why = f"{ref} is degenerate" if base is not None and base.seeds else f"there is no result for {ref}"
         s = f"{r.name}: not compared, {why}."
     else:
         assert r.diff is not None and base is not None
@@ -293,9 +293,9 @@ def _sentence(r: ArmResult, base: ArmResult | None, name: str) -> str:
              f"{fmt(r.diff.value, name, True)} (95% interval {fmt(r.diff.lo, name, True)} to "
              f"{fmt(r.diff.hi, name, True)}){seeds}")
         if r.verdict == "indistinguishable":
-            s = f"{r.name} is not distinguishable from the baseline at this size: {d}."
+            s = f"{r.name} is not distinguishable from {ref} at this size: {d}."
         else:
-            s = f"{r.name} is {r.verdict} than the baseline: {d}."
+            s = f"{r.name} is {r.verdict} than {ref}: {d}."
     if r.confounds:
         s += " Confounded: " + "; ".join(r.confounds) + "."
     return s
@@ -351,6 +351,7 @@ def analyze(arms: list[ArmData], gt: np.ndarray, *, metric_name: str = "mean_err
         td = distances(np.asarray(trivial_pred, float), gt)
         trivial = {m: metric(td, m) for m in METRICS}
     base_data = next((a for a in arms if a.name == baseline), None)
+    ref = "the baseline" if baseline == BASELINE else f"the reference arm {baseline}"
 
     # per arm: values per seed, bootstrap draws of the chart metric, checks
     draws: dict[str, np.ndarray] = {}
@@ -367,7 +368,7 @@ def analyze(arms: list[ArmData], gt: np.ndarray, *, metric_name: str = "mean_err
         else:
             interval = Interval(float("nan"), float("nan"), float("nan"))
         flags = degenerate_flags(a, gt, scale, trivial, values) if s else []
-        partial.append((a, per_seed, values, interval, flags, confounds(a, base_data)))
+        partial.append((a, per_seed, values, interval, flags, confounds(a, base_data, ref)))
 
     base_usable = base_data is not None and bool(base_data.seeds) and not next(
         p[4] for p in partial if p[0] is base_data)
@@ -385,7 +386,7 @@ def analyze(arms: list[ArmData], gt: np.ndarray, *, metric_name: str = "mean_err
         results.append(ArmResult(a.name, list(a.seeds), values, per_seed, interval, diff, verdict, flags, conf, ""))
     base_res = next((r for r in results if r.name == baseline), None)
     for r in results:
-        r.sentence = _sentence(r, base_res, metric_name)
+        r.sentence = _sentence(r, base_res, metric_name, ref)
 
     # what the page leads with
     bad = [r for r in results if r.flags]
@@ -398,7 +399,7 @@ def analyze(arms: list[ArmData], gt: np.ndarray, *, metric_name: str = "mean_err
             headline = ("No answer: every model is degenerate, so this run cannot tell which arm is better. "
                         "Train longer or on more frames before reading any ranking.")
         elif base_res is not None and base_res.flags:
-            headline = (f"No answer: the baseline model is degenerate, so no arm can be compared with it "
+            headline = (f"No answer: {ref}'s model is degenerate, so no arm can be compared with it "
                         f"(degenerate: {names}).")
         else:
             headline = (f"Partial answer: {len(bad)} of {len(results)} models are degenerate ({names}) and are "
@@ -414,7 +415,7 @@ def analyze(arms: list[ArmData], gt: np.ndarray, *, metric_name: str = "mean_err
         warnings.append(f"{r.name} is confounded: " + "; ".join(r.confounds) + ".")
     lead: Lead = "warning" if bad or base_data is None or not base_usable else "ranking"
     if lead == "warning" and not headline:  # no degenerate model, but nothing to compare with
-        headline = f"No answer: the {baseline} has no result, so no arm can be compared with it."
+        headline = f"No answer: {ref} has no result, so no arm can be compared with it."
     if lead == "ranking":
         compared = [r for r in results if r.verdict in ("better", "worse", "indistinguishable")]
         better = [r.name for r in compared if r.verdict == "better"]
@@ -422,13 +423,13 @@ def analyze(arms: list[ArmData], gt: np.ndarray, *, metric_name: str = "mean_err
         same = [r.name for r in compared if r.verdict == "indistinguishable"]
         parts = []
         if better:
-            parts.append(f"better than the baseline: {', '.join(better)}")
+            parts.append(f"better than {ref}: {', '.join(better)}")
         if worse:
             parts.append(f"worse: {', '.join(worse)}")
         if same:
             parts.append(f"not distinguishable at this size: {', '.join(same)}")
         headline = ("; ".join(parts) + f" (on {METRICS[metric_name][0]}, 95% intervals over test frames and "
-                    "seeds).") if parts else "Only the baseline ran: nothing to compare."
+                    "seeds).") if parts else f"Only {ref} ran: nothing to compare."
         headline = headline[0].upper() + headline[1:]
         if any(len(r.seeds) == 1 for r in results):
             headline += " One seed: no spread over training runs, so a difference may be seed noise."

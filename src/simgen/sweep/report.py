@@ -443,7 +443,9 @@ def build_analysis(sweep: Sweep, runs: list[ArmRun]):
     base_runs = [r for r in runs if r.arm.name == BASELINE and r.metrics] or [r for r in runs if r.metrics]
     mean = trivial_mean(base_runs[0], real.keypoints) if base_runs else None
     trivial = trivial_prediction(mean, real.sizes) if mean is not None else None
-    an = analyze(data, real.gt, metric_name=sweep.metric, trivial_pred=trivial)
+    # a grid has no "baseline" arm: its first arm (every factor's first level) is the reference
+    ref = BASELINE if any(d.name == BASELINE for d in data) else (data[0].name if data else BASELINE)
+    an = analyze(data, real.gt, metric_name=sweep.metric, trivial_pred=trivial, baseline=ref)
     return an, {d.name: d for d in data}, real
 
 
