@@ -51,7 +51,7 @@ def interval_chart(rows: list[dict], label: str, ref: float | None = None, ref_l
     left, width, row_h, pad = 230, 560, 28, 30
     height = pad + row_h * len(rows) + 44 + (16 if ref is not None else 0)
     sx = lambda v: left + width * v / xmax
-    out = [(f'<svg id="chart" xmlns="http://www.w3.org/2000/svg" width="{left + width + 40}" height="{height}" '
+    out = [(f'<svg id="chart" xmlns="http://www.w3.org/2000/svg" width="{left + width + 120}" height="{height}" '
             f'role="img" aria-label="{_e(label)}" style="font:13px system-ui,sans-serif">')]
     t, base = 0.0, height - 38 - (16 if ref is not None else 0)
     while t <= xmax + 1e-9:
@@ -89,7 +89,7 @@ def interval_chart(rows: list[dict], label: str, ref: float | None = None, ref_l
                 out.append(f'<circle class="seed" cx="{sx(s):.1f}" cy="{cy}" r="4" fill="{DOT}" stroke="#222" '
                            'stroke-width=".7"/>')
     if off_chart:  # far beyond every arm: a note instead of squashing the bars
-        out.append(f'<text x="{left + width + 36}" y="{height - 4}" text-anchor="end" fill="{REF}">'
+        out.append(f'<text x="{left + width + 116}" y="{height - 4}" text-anchor="end" fill="{REF}">'
                    f'{_e(ref_label)}: {ref * 100 if pct else ref:.0f}{"%" if pct else " px"} (off the chart) '
                    "&#8594;</text>")
     elif ref is not None and np.isfinite(ref):
