@@ -127,3 +127,15 @@ def test_no_results_page_says_so(tmp_path):
     page = write_report(sweep, [ArmRun(sweep.arms[0], 0, error="render failed: no GPU")], tmp_path / "out").read_text()
     assert 'data-lead="warning"' in page and "Warning: no results" in page
     assert "baseline seed 0 failed: render failed: no GPU" in page and "<svg" not in page
+
+
+def test_predictions_csv_is_read_back(tmp_path):
+    """Evaluate stages from before points.npz: the predictions come back from predictions.csv."""
+    from simgen.pose.predict import dlc_table
+    from simgen.sweep.results import _read_predictions
+
+    xy = np.random.default_rng(3).uniform(0, 100, size=(3, K, 2))
+    dlc_table(xy, np.ones((3, K)), KPS, index=["a.png", "b.png", "c.png"]).to_csv(tmp_path / "p.csv")
+    names, pred = _read_predictions(tmp_path / "p.csv", ["tailbase", "snout"])
+    assert names == ["a.png", "b.png", "c.png"]
+    np.testing.assert_allclose(pred, xy[:, [3, 0]])
