@@ -103,6 +103,7 @@ def test_degenerate_models_lead_with_a_warning_and_no_ranking(gt):
         assert "PCK@10 near zero" in text and "no better than always predicting the mean" in text
     assert a.arm("styled").sentence.startswith("styled: not compared, the model is degenerate")
     assert "than the baseline:" not in a.headline  # no ranking
+    assert a.answer == ""
     assert len(a.warnings) == 3
     # the trivial baseline and the scale are on the page
     assert a.trivial["mean_error"] < a.arm("baseline").values["mean_error"]
@@ -118,6 +119,7 @@ def test_one_degenerate_arm_is_left_out(gt):
     a = analyze(arms, gt)
     assert a.lead == "warning" and a.headline.startswith("Partial answer: 1 of 3 models are degenerate (broken)")
     assert a.arm("good").verdict == "better" and a.arm("broken").verdict == "not compared"
+    assert a.answer.startswith("Better than the baseline: good (on mean error")  # the rest is still ranked
 
 
 def test_confounded_frame_counts_and_steps(gt):

@@ -62,6 +62,7 @@ def test_degenerate_run_leads_with_the_warning(tmp_path):
     assert "simgen sweep sweep.yaml --out o --steps 20" in page and "simgen 0.1.0" in page
     assert "one seed: no spread" in page and "± 0.00" not in page
     assert page.count('class="bar degenerate"') == 3
+    assert 'id="answer"' not in page  # every model is degenerate: no ranking at all
     assert "trained on 7 frames against 20 for the baseline" in page  # the confound is named
     assert "always predicting the mean training position" in page  # the trivial reference line
 

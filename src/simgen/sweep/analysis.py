@@ -100,6 +100,7 @@ class Analysis:
     notes: list[str]  # scale, metric disagreement, seeds
     n_frames: int
     n_boot: int
+    answer: str = ""  # the ranking of the comparable arms ("" when none can be compared)
 
     def arm(self, name: str) -> ArmResult:
         return next(a for a in self.arms if a.name == name)
@@ -416,7 +417,8 @@ def analyze(arms: list[ArmData], gt: np.ndarray, *, metric_name: str = "mean_err
     lead: Lead = "warning" if bad or base_data is None or not base_usable else "ranking"
     if lead == "warning" and not headline:  # no degenerate model, but nothing to compare with
         headline = f"No answer: {ref} has no result, so no arm can be compared with it."
-    if lead == "ranking":
+    answer = ""  # the ranking of the arms that can be compared, also under a warning
+    if base_usable:
         compared = [r for r in results if r.verdict in ("better", "worse", "indistinguishable")]
         better = [r.name for r in compared if r.verdict == "better"]
         worse = [r.name for r in compared if r.verdict == "worse"]
@@ -428,11 +430,17 @@ def analyze(arms: list[ArmData], gt: np.ndarray, *, metric_name: str = "mean_err
             parts.append(f"worse: {', '.join(worse)}")
         if same:
             parts.append(f"not distinguishable at this size: {', '.join(same)}")
-        headline = ("; ".join(parts) + f" (on {METRICS[metric_name][0]}, 95% intervals over test frames and "
-                    "seeds).") if parts else f"Only {ref} ran: nothing to compare."
-        headline = headline[0].upper() + headline[1:]
-        if any(len(r.seeds) == 1 for r in results):
-            headline += " One seed: no spread over training runs, so a difference may be seed noise."
+        if parts:
+            answer = "; ".join(parts) + (f" (on {METRICS[metric_name][0]}, 95% intervals over test frames and "
+                                         "seeds).")
+        elif lead == "ranking":
+            answer = f"Only {ref} ran: nothing to compare."
+        if answer:
+            answer = answer[0].upper() + answer[1:]
+            if any(len(r.seeds) == 1 for r in results if r.usable):
+                answer += " One seed: no spread over training runs, so a difference may be seed noise."
+    if lead == "ranking":
+        headline = answer
     notes = []
     if scale is not None:
         t = (f"; always predicting the mean training label position gives a mean error of "
@@ -440,5 +448,5 @@ def analyze(arms: list[ArmData], gt: np.ndarray, *, metric_name: str = "mean_err
         notes.append(f"For scale: the animal is about {scale:.0f} px long in the real frames (largest distance "
                      f"between two labeled keypoints, median over {n} frames){t}.")
     notes.extend(_order_notes(results))
-    return Analysis(metric_name, results, scale, trivial, lead, headline, warnings, notes, n, n_boot)
+    return Analysis(metric_name, results, scale, trivial, lead, headline, warnings, notes, n, n_boot, answer)
 

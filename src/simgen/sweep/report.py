@@ -47,7 +47,7 @@ N_RENDERED = 6  # rendered frames shown per arm
 CSS = """
 body{font-family:system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#222;padding:0 12px;line-height:1.4}
 h1{font-size:22px;margin-bottom:4px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;font-size:13px}td,th{padding:3px 8px;border-bottom:1px solid #eee;text-align:right}
+table{border-collapse:collapse;font-size:13px}td,th{padding:3px 5px;border-bottom:1px solid #eee;text-align:right}
 td:first-child,th:first-child{text-align:left}pre{background:#f6f6f6;padding:8px;font-size:12px;overflow:auto}
 .panels img{margin:2px;border:1px solid #ccc;vertical-align:top}.arm{margin-bottom:22px}
 .muted{color:#666;font-size:13px}.err{color:#b00}#chart{display:block;margin-bottom:12px}
@@ -124,9 +124,12 @@ def _lead(an: Analysis) -> str:
     notes = "".join(f"<p>{_e(n)}</p>" for n in an.notes)
     if an.lead == "warning":
         warn = "".join(f"<li>{_e(w)}</li>" for w in an.warnings)
-        return (f'<div class="box warning" id="lead" data-lead="warning"><h2>Warning: {_e(an.headline)}</h2>'
-                f"<ul>{warn}</ul></div>"
-                f'<h2>Per arm</h2><ul class="sentences">{sentences}</ul>{notes}')
+        box = (f'<div class="box warning" id="lead" data-lead="warning"><h2>Warning: {_e(an.headline)}</h2>'
+               f"<ul>{warn}</ul></div>")
+        if an.answer:  # some arms can still be compared: their ranking, under the warning
+            return (box + f'<div class="box answer" id="answer"><h2>Among the other arms: {_e(an.answer)}</h2>'
+                    f'<ul class="sentences">{sentences}</ul></div>{notes}')
+        return box + f'<h2>Per arm</h2><ul class="sentences">{sentences}</ul>{notes}'
     warn = ("<div class=\"box warning\" id=\"caveats\"><p><b>Caveats</b></p><ul>"
             + "".join(f"<li>{_e(w)}</li>" for w in an.warnings) + "</ul></div>") if an.warnings else ""
     return (f'<div class="box answer" id="lead" data-lead="ranking"><h2>{_e(an.headline)}</h2>'
