@@ -53,11 +53,20 @@ def test_results_and_report(first_run):
     page = (out / "report.html").read_text()
     for arm in ("baseline", "styled"):
         assert f'id="arm-{arm}"' in page and f">{arm}</text>" in page  # section and chart label
-    assert '<svg id="chart"' in page and page.count('class="bar"') == 2
-    assert "style: classic" in page and "resolved_scene" in page  # the exact configuration
+    assert '<svg id="chart"' in page and len(re.findall(r'class="bar[ "]', page)) == 2
+    assert re.search(r'id="lead" data-lead="(warning|ranking)"', page)  # the page leads with one or the other
+    assert page.index('id="lead"') < page.index('<svg id="chart"')
+    assert "one seed: no spread" in page and "± 0.00" not in page
+    # configuration as a diff against the baseline, and the baseline in full once
+    assert '<td>style</td><td class="l">&quot;none&quot;</td><td class="l">&quot;classic&quot;</td>' in page and "resolved_scene" in page
+    assert "6 frames rendered" in page  # the real frame count
     for src in re.findall(r'<img src="([^"]+)"', page):
         assert not src.startswith(("/", "http")) and (out / src).is_file(), src
-    assert (out / "report_files" / "arm01").glob("styled_*.png")
+    # the same rendered frame indices for both arms, and real frames with predictions
+    shown = [sorted(p.name for p in (out / "report_files" / f"arm{i:02d}").glob("rendered_*.png")) for i in (0, 1)]
+    assert shown[0] and shown[0] == shown[1]
+    assert list((out / "report_files" / "arm01").glob("real_worst_*.png"))
+    assert len(list((out / "stages" / "evaluate").glob("*/report/points.npz"))) == 2
     assert json.loads((out / "sweep.json").read_text())["arms"][1]["style"] == "classic"
 
 
@@ -82,6 +91,8 @@ def test_rerun_with_a_new_arm_renders_only_it(first_run, run_cli):
     rows = list(csv.DictReader((out / "results.csv").open()))
     assert [r["arm"] for r in rows] == ["baseline", "styled", "const_light"]
     assert 'id="arm-const_light"' in (out / "report.html").read_text()
+    inv = json.loads((out / "sweep.json").read_text())["invocation"]
+    assert inv["command"][:2] == ["simgen", "sweep"] and "--resume" in inv["command"] and inv["seconds"] > 0
 
 
 def _chromium() -> str | None:
@@ -105,10 +116,11 @@ def test_report_in_headless_chromium(first_run, tmp_path):
                    capture_output=True)
     img = np.asarray(Image.open(shot).convert("RGB")).astype(int)
     assert img.shape[:2] == (900, 1200)
-    # the chart's bars (#4c78a8) are drawn, and so are the seed dots (#f58518)
-    bar = (np.abs(img - [76, 120, 168]).sum(axis=2) < 30).sum()
-    dot = (np.abs(img - [245, 133, 24]).sum(axis=2) < 40).sum()
-    assert bar > 2000 and dot > 10, (bar, dot)
+    # the lead box is on the first screen: its left border is vermillion (warning) or blue (answer)
+    page = (root / "out" / "report.html").read_text()
+    rgb = [213, 94, 0] if 'data-lead="warning"' in page else [0, 114, 178]
+    border = (np.abs(img[:600] - rgb).sum(axis=2) < 30).sum()
+    assert border > 200, border
     # the page's own script counts images that failed to load
     dom = subprocess.run([*flags, "--virtual-time-budget=5000", "--dump-dom", url], check=True, timeout=120,
                          capture_output=True, text=True).stdout

@@ -130,6 +130,24 @@ def test_stage_store_reuses_and_redoes_crashed_stages(tmp_path):
         store.run("train", {"k": 1}, work, reuse_only=True)
 
 
+def test_real_data_overrides_and_reductions_are_recorded(files, tmp_path, monkeypatch):
+    path = files("seeds: [0, 1, 2]\nmetric: pck5\narms: {s: {style: classic}}\n")
+    sw = load_sweep(path)
+    assert sw.reductions == {} and sw.metric == "pck5"
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "dev").mkdir(parents=True)
+    (elsewhere / "v.mp4").write_bytes(b"")
+    monkeypatch.chdir(elsewhere)  # command-line paths are relative to the working directory
+    sw = load_sweep(path, labeled="dev,frames=0:10", video="v.mp4", seeds=[0], steps=5)
+    assert sw.labeled == f"{(elsewhere / 'dev').resolve()},frames=0:10" and sw.video == (elsewhere / "v.mp4").resolve()
+    assert sw.reductions == {"steps": 5, "seeds": [0]}
+    assert load_sweep(path, seeds=[3, 4, 5]).reductions == {}  # other seeds, not fewer: not a reduction
+    with pytest.raises(SweepError, match=r"real.labeled: not found: .*nope \(point --real-labeled at"):
+        load_sweep(path, labeled="nope")
+    with pytest.raises(SweepError, match=r"real.video: not found: .*nope.mp4 \(point --real-video at"):
+        load_sweep(path, video="nope.mp4")
+
+
 def test_shipped_openfield_sweep_is_valid(tmp_path):
     """Every arm of configs/sweeps/openfield_factors.yaml gives a valid open-field scene
     (the real data is swapped for empty folders: tests never need ../shared)."""

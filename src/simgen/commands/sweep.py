@@ -27,7 +27,30 @@ def _seeds(text: str | None) -> list[int] | None:
     return seeds
 
 
+def _command_line(ctx: typer.Context) -> list[str]:
+    """The command as the user typed it, rebuilt from the options that differ from their
+    defaults (for the report and sweep.json)."""
+    words = ["simgen", ctx.info_name or "sweep"]
+    for p in ctx.command.params:
+        value = ctx.params.get(p.name)
+        if p.param_type_name == "argument":
+            words.append(str(value))
+            continue
+        default = p.default
+        norm = lambda v: v.value if isinstance(v, enum.Enum) else v
+        if value is None or norm(value) == norm(default) or value in ((), []):
+            continue
+        flag = max(p.opts, key=len)
+        if getattr(p, "is_flag", False):
+            words.append(flag)
+            continue
+        for v in value if isinstance(value, (list, tuple)) else [value]:
+            words += [flag, str(norm(v))]
+    return words
+
+
 def sweep(
+    ctx: typer.Context,
     sweep_file: Annotated[Path, typer.Argument(help="Sweep YAML file (see docs/sweeps.md).", show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for stages/, results.csv and report.html.",
                                       show_default=False)],
@@ -54,6 +77,12 @@ def sweep(
     cpus: Annotated[int, typer.Option(help="Slurm CPUs per job.")] = 4,
     gpus: Annotated[int, typer.Option(help="Slurm GPUs per job.")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    real_labeled: Annotated[str | None, typer.Option("--real-labeled", help="Real labeled frames instead of the "
+                                                     "file's real.labeled: PATH[,frames=A:B] (DeepLabCut project, "
+                                                     "SLEAP file or simgen dataset).", show_default=False)] = None,
+    real_video: Annotated[Path | None, typer.Option("--real-video", help="Real video or image folder instead of "
+                                                    "the file's real.video (style transfer arms).",
+                                                    show_default=False)] = None,
 ) -> None:
     """Run every arm x seed of SWEEP_FILE (render -> style -> train -> evaluate), reusing finished stages;
     write OUT/results.csv and OUT/report.html."""
@@ -65,12 +94,14 @@ def sweep(
 
     console = Console(stderr=True, highlight=False)
     spec = load_sweep(sweep_file, seeds=_seeds(seeds), scale_frames=scale_frames, steps=steps,
-                      only=[a.strip() for a in arms.split(",") if a.strip()] if arms else None, extra_set=set_)
+                      only=[a.strip() for a in arms.split(",") if a.strip()] if arms else None, extra_set=set_,
+                      labeled=real_labeled, video=real_video)
     console.print(f"sweep {sweep_file}: {len(spec.arms)} arm(s) x {len(spec.seeds)} seed(s) "
                   f"({', '.join(a.name for a in spec.arms)})")
     res = run_sweep(spec, out, executor=executor, resume=resume, workers=workers, progress=not quiet,
                     log=lambda m: console.print(m, markup=False, soft_wrap=True),
-                    resources=Resources(partition=partition, time_min=time_min, mem_gb=mem, cpus=cpus, gpus=gpus))
+                    resources=Resources(partition=partition, time_min=time_min, mem_gb=mem, cpus=cpus, gpus=gpus),
+                    command=_command_line(ctx))
     kinds = ("render", "style", "train", "evaluate")
     typer.echo("stages computed: " + ", ".join(f"{k} {res.computed[k]}" for k in kinds)
                + "; reused: " + ", ".join(f"{k} {res.reused[k]}" for k in kinds))

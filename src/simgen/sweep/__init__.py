@@ -4,7 +4,9 @@ and reports accuracy on real labeled frames.
 
 Modules: ``spec`` (the sweep file and its arms), ``stages`` (the content-addressed
 stage store), ``runner`` (one arm x seed, results.csv rows), ``execute`` (all arms,
-locally or as Slurm jobs), ``report`` (report.html). To add a stage kind, add it to
+locally or as Slurm jobs), ``results`` (per-frame predictions and labels read back
+from the stages), ``analysis`` (intervals, sanity checks and the sentences: pure numbers),
+``figures`` (SVG charts, frame panels) and ``report`` (report.html). To add a stage kind, add it to
 ``stages.KINDS`` and call ``StageStore.run`` from ``runner.run_arm`` with every input
 that changes its output.
 """

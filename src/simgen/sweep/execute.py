@@ -61,24 +61,36 @@ def _check_out(out: Path, resume: bool) -> None:
                           "(only new or changed arms are computed), or pick a new --out")
 
 
-def _write_spec(sweep: Sweep, out: Path) -> None:
+def invocation(command: list[str] | None, sweep: Sweep) -> dict:
+    """How this run was started: the command line, simgen's version, the reductions, the start time."""
+    from simgen import __version__
+
+    return {"command": command, "simgen_version": __version__, "reductions": sweep.reductions,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "t0": time.time()}
+
+
+def _write_spec(sweep: Sweep, out: Path, run: dict | None = None) -> None:
     doc = {"format": "simgen-sweep/1", "sweep_file": str(sweep.path), "base_scene": str(sweep.scene),
            "labeled": sweep.labeled, "video": None if sweep.video is None else str(sweep.video),
            "camera": sweep.camera, "design": sweep.design, "seeds": sweep.seeds,
-           "arms": [a.to_json() for a in sweep.arms]}
+           "arms": [a.to_json() for a in sweep.arms],
+           "invocation": {k: v for k, v in (run or {}).items() if k != "t0"}}
     tmp = out / f".{SWEEP_JSON}.tmp"
     tmp.write_text(json.dumps(doc, indent=1) + "\n")
     os.replace(tmp, out / SWEEP_JSON)
 
 
 def run_sweep(sweep: Sweep, out: Path, *, executor: str = "local", resume: bool = False, workers: int = 1,
-              progress: bool = True, log: Log = print, resources=None, poll_s: float = 5.0) -> SweepResult:
+              progress: bool = True, log: Log = print, resources=None, poll_s: float = 5.0,
+              command: list[str] | None = None) -> SweepResult:
+    """``command``: the command line that started the run (recorded in sweep.json and the report)."""
     from simgen.sweep.report import write_report
 
     out = Path(out).resolve()
     _check_out(out, resume)
     out.mkdir(parents=True, exist_ok=True)
-    _write_spec(sweep, out)
+    run = invocation(command, sweep)
+    _write_spec(sweep, out, run)
     store = StageStore(out)
     pairs = [(a, s) for a in sweep.arms for s in sweep.seeds]
     if executor == "slurm":
@@ -98,7 +110,9 @@ def run_sweep(sweep: Sweep, out: Path, *, executor: str = "local", resume: bool 
     for r in runs:
         for kind, st in r.stages.items():
             (res.reused if st.reused else res.computed)[kind] += 1
-    write_report(sweep, runs, out)
+    run["seconds"] = round(time.time() - run["t0"], 1)
+    _write_spec(sweep, out, run)
+    write_report(sweep, runs, out, run)
     return res
 
 

@@ -162,10 +162,12 @@ def run_arm(sweep: Sweep, arm: Arm, seed: int, store: StageStore, *, log: Log = 
         from simgen.pose.evaluate import evaluate as run_eval
         from simgen.pose.evaluate import write_report
         from simgen.pose.model import load_model
+        from simgen.sweep.results import POINTS, write_points
 
         tm = load_model(tst.path / "model")
         ev = run_eval(tm, sweep.labeled, sweep.camera)
         write_report(ev, folder / "report", tm.keypoints)
+        write_points(ev, folder / "report" / POINTS)
         return {"metrics": ev.metrics, "keypoints": list(tm.keypoints)}
 
     stage("evaluate", {"model": tst.key, "labeled": sweep.labeled, "labeled_id": fingerprint(labeled_path),

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from simgen.choices import StyleMethod
 from simgen.errors import SceneError, SimgenError
 from simgen.scene.compose import display_path
+from simgen.sweep.analysis import Metric
 
 ArmStyle = Literal["none"] | StyleMethod  # "none": the raw renders
 Design = Literal["ofat", "grid"]
@@ -80,6 +81,7 @@ class SweepFile(_Strict):
     defaults: Defaults = Field(default_factory=Defaults)
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     design: Design = "ofat"
+    metric: Metric = "mean_error"  # what the report ranks and charts (mean_error is DeepLabCut's "RMSE")
     arms: dict[str, ArmSpec] = Field(default_factory=dict)
     factors: dict[str, dict[str, ArmSpec]] = Field(default_factory=dict)
 
@@ -124,6 +126,10 @@ class Sweep:
     seeds: list[int]
     design: str
     arms: list[Arm] = field(default_factory=list)
+    # command-line reductions that make this run smaller than the file asks for
+    # (scale_frames, steps, seeds, arms, set), for the report's banner; empty: full size
+    reductions: dict[str, Any] = field(default_factory=dict)
+    metric: str = "mean_error"  # what the report ranks and charts
 
     def arm(self, name: str) -> Arm:
         for a in self.arms:
@@ -234,11 +240,14 @@ def _with_hints(lines: list[str], exc: ValidationError) -> list[str]:
 
 
 def load_sweep(path: str | Path, *, seeds: list[int] | None = None, scale_frames: float | None = None,
-               steps: int | None = None, only: list[str] | None = None, extra_set: list[str] | None = None) -> Sweep:
+               steps: int | None = None, only: list[str] | None = None, extra_set: list[str] | None = None,
+               labeled: str | None = None, video: str | Path | None = None) -> Sweep:
     """Read and check a sweep file; the keyword arguments are the command line's reductions.
 
     ``extra_set``: ``path=value`` scene overrides for every arm, applied after the arm's own
-    (e.g. ``render.resolution=[320, 240]`` for a quick run)."""
+    (e.g. ``render.resolution=[320, 240]`` for a quick run). ``labeled`` / ``video`` replace
+    the file's ``real.labeled`` / ``real.video`` (relative to the working directory, not to
+    the sweep file)."""
     from simgen.scene.messages import format_validation_error, locate
     from simgen.scene.presets import PRESETS
     from simgen.scene.yamlsrc import format_path, load_yaml
@@ -262,12 +271,17 @@ def load_sweep(path: str | Path, *, seeds: list[int] | None = None, scale_frames
     scene = Path(_resolve(folder, spec.base_scene))
     if not scene.is_file():
         problems.append((("base_scene",), f"scene file not found: {display_path(scene)}"))
-    labeled = _resolve(folder, spec.real.labeled)
+    labeled = _resolve(Path.cwd(), labeled) if labeled else _resolve(folder, spec.real.labeled)
     if not Path(labeled.partition(",")[0]).exists():
-        problems.append((("real", "labeled"), f"not found: {display_path(Path(labeled.partition(',')[0]))}"))
-    video = Path(_resolve(folder, spec.real.video)) if spec.real.video else None
+        where = display_path(Path(labeled.partition(",")[0]))
+        problems.append((("real", "labeled"), f"not found: {where} (point --real-labeled at the labeled data)"))
+    if video is not None:
+        video = Path(video).expanduser().resolve()
+    elif spec.real.video:
+        video = Path(_resolve(folder, spec.real.video))
     if video is not None and not video.exists():
-        problems.append((("real", "video"), f"not found: {display_path(video)}"))
+        msg = f"not found: {display_path(video)} (point --real-video at the real video or image folder)"
+        problems.append((("real", "video"), msg))
     arms = expand(spec)
     for text in extra_set or []:
         key, eq, value = text.partition("=")
@@ -317,8 +331,12 @@ def load_sweep(path: str | Path, *, seeds: list[int] | None = None, scale_frames
     if steps is not None:
         for a in arms:
             a.train = a.train.model_copy(update={"steps": steps})
+    reductions = {k: v for k, v in (("scale_frames", scale_frames), ("steps", steps),
+                                    ("seeds", seeds if seeds and len(seeds) < len(spec.seeds) else None),
+                                    ("arms", only), ("set", extra_set)) if v}
     return Sweep(path=path.resolve(), scene=scene, labeled=labeled, video=video, camera=spec.real.camera,
-                 seeds=list(seeds) if seeds else list(spec.seeds), design=spec.design, arms=arms)
+                 seeds=list(seeds) if seeds else list(spec.seeds), design=spec.design, arms=arms,
+                 reductions=reductions, metric=spec.metric)
 
 
 def pose_config(train: TrainSpec, seed: int, source: str = "sweep"):
