@@ -36,16 +36,14 @@ def _command_line(ctx: typer.Context) -> list[str]:
         if p.param_type_name == "argument":
             words.append(str(value))
             continue
-        default = p.default
-        norm = lambda v: v.value if isinstance(v, enum.Enum) else v
-        if value is None or norm(value) == norm(default) or value in ((), []):
+        if value is None or value == p.default or value in ((), []):
             continue
         flag = max(p.opts, key=len)
         if getattr(p, "is_flag", False):
             words.append(flag)
             continue
         for v in value if isinstance(value, (list, tuple)) else [value]:
-            words += [flag, str(norm(v))]
+            words += [flag, str(v)]
     return words
 
 

@@ -50,7 +50,9 @@ def interval_chart(rows: list[dict], label: str, ref: float | None = None, ref_l
     xmax = step * (int(top / step) + 1)
     left, width, row_h, pad = 230, 560, 28, 30
     height = pad + row_h * len(rows) + 44 + (16 if ref is not None else 0)
-    sx = lambda v: left + width * v / xmax
+    def sx(v):
+        return left + width * v / xmax
+
     out = [(f'<svg id="chart" xmlns="http://www.w3.org/2000/svg" width="{left + width + 120}" height="{height}" '
             f'role="img" aria-label="{_e(label)}" style="font:13px system-ui,sans-serif">')]
     t, base = 0.0, height - 38 - (16 if ref is not None else 0)
@@ -172,7 +174,9 @@ def frame_panel(img: np.ndarray, path: Path, labels: np.ndarray | None = None, p
     canvas = Image.new("RGB", (out_w, out_h + title_h), "white")
     canvas.paste(im, (0, title_h))
     draw = ImageDraw.Draw(canvas)
-    to = lambda p: ((p[0] - box[0]) * k, (p[1] - box[1]) * k + title_h)
+    def to(p):
+        return ((p[0] - box[0]) * k, (p[1] - box[1]) * k + title_h)
+
     r = max(4.0, size / 45)
     n = 0 if labels is None else len(labels)
     n = max(n, 0 if pred is None else len(pred))

@@ -16,10 +16,8 @@ import numpy as np
 
 from simgen.errors import SimgenError
 from simgen.sweep.analysis import ArmData, distances
-from simgen.sweep.runner import ArmRun
+from simgen.sweep.runner import POINTS, ArmRun
 from simgen.sweep.spec import Sweep
-
-POINTS = "points.npz"
 
 
 @dataclass
@@ -34,16 +32,6 @@ class RealFrames:
 
     def image(self, i: int) -> np.ndarray | None:
         return None if self.labels is None else self.labels.load_image(i)
-
-
-def write_points(ev, path: Path) -> None:
-    """Called by the evaluate stage: what the report needs to recompute every metric."""
-    labels = ev.labels
-    sizes = labels.sizes
-    if sizes is None:
-        sizes = np.array([labels.load_image(i).shape[1::-1] for i in range(len(labels))])
-    np.savez_compressed(path, pred=ev.pred, gt=ev.gt, sizes=np.asarray(sizes),
-                        names=np.array([labels.image_name(i) for i in range(len(labels))]))
 
 
 def _read_predictions(path: Path, keypoints: list[str]) -> tuple[list[str], np.ndarray]:

@@ -162,7 +162,6 @@ def run_arm(sweep: Sweep, arm: Arm, seed: int, store: StageStore, *, log: Log = 
         from simgen.pose.evaluate import evaluate as run_eval
         from simgen.pose.evaluate import write_report
         from simgen.pose.model import load_model
-        from simgen.sweep.results import POINTS, write_points
 
         tm = load_model(tst.path / "model")
         ev = run_eval(tm, sweep.labeled, sweep.camera)
@@ -211,3 +210,18 @@ def write_results(runs: list[ArmRun], path: Path) -> Path:
                         for k, v in row.items()})
     os.replace(tmp, path)
     return path
+
+
+POINTS = "points.npz"  # per evaluate stage: predictions, labels and sizes for the report
+
+
+def write_points(ev, path: Path) -> None:
+    """Called by the evaluate stage: what the report needs to recompute every metric."""
+    import numpy as np
+
+    labels = ev.labels
+    sizes = labels.sizes
+    if sizes is None:
+        sizes = np.array([labels.load_image(i).shape[1::-1] for i in range(len(labels))])
+    np.savez_compressed(path, pred=ev.pred, gt=ev.gt, sizes=np.asarray(sizes),
+                        names=np.array([labels.image_name(i) for i in range(len(labels))]))
