@@ -36,14 +36,7 @@ def export(
     ] = OccludedChoice.keep,
 ) -> None:
     """Export DATASET's labels to DeepLabCut, SLEAP, COCO, YOLO, lightning-pose, NWB, Anipose or DANNCE."""
-    from simgen.errors import SimgenError
     from simgen.export.registry import export as run_export
 
-    try:
-        path = run_export(
-            format.value, dataset, out, camera=camera, keypoints=keypoints, occluded=occluded.value
-        )
-    except SimgenError as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(err.exit_code) from None
+    path = run_export(format.value, dataset, out, camera=camera, keypoints=keypoints, occluded=occluded.value)
     typer.echo(f"wrote {format.value} export: {path}")

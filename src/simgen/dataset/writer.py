@@ -3,13 +3,23 @@
 Every file is written to a unique temporary name in its final folder and renamed
 into place (atomic on POSIX file systems, NFS and Lustre included). The annotation
 is written last: its presence marks the frame as done.
+
+``atomic_write`` is simgen's one temporary-file-and-rename: every file any command
+writes whole (frames, dataset.json, checkpoints, sweep tables, videos) goes through
+it, and it deletes its temporary file when the write fails (a full disk, an error, a
+kill signal turned into an exception). ``remove_dead_temporaries`` deletes those left
+by a process that was killed outright.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import time
 import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -23,20 +33,100 @@ from simgen.errors import DatasetError
 _IDENTITY = ("scene_sha256", "seed", "keypoints", "format")
 
 
-def tmp_path_for(path: Path) -> Path:
-    """A unique temporary sibling of ``path`` (same folder, so rename is atomic)."""
-    return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+def tmp_path_for(path: Path, suffix: str = ".tmp") -> Path:
+    """A unique temporary sibling of ``path`` (same folder, so rename is atomic):
+    ``.NAME.PID.RANDOM.tmp``; ``suffix`` keeps the type for writers that need it (``.png``)."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}{suffix}")
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+_TMP_NAME = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{8}(\.[A-Za-z0-9]+)?$")
+
+
+@contextmanager
+def atomic_write(path: Path | str, suffix: str = ".tmp", fsync: bool = True) -> Iterator[Path]:
+    """Yield a temporary path to write ``path``'s content to; on success it is renamed onto
+    ``path``, on any error (or exit signal) it is deleted and the error goes on."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = tmp_path_for(path)
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    tmp = tmp_path_for(path, suffix)
+    try:
+        yield tmp
+        if fsync and tmp.is_file():
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_bytes(path: Path | str, data: bytes) -> None:
+    with atomic_write(path, fsync=False) as tmp:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+def atomic_write_text(path: Path | str, text: str) -> None:
+    atomic_write_bytes(path, text.encode())
+
+
+def atomic_write_json(path: Path | str, obj: object, **dump_kwargs) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=1, **dump_kwargs) + "\n")
+
+
+def pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_dead_temporaries(finals: Iterable[Path], min_age_s: float = 0.0) -> list[Path]:
+    """Delete the temporary files of the given final paths whose writer process is gone
+    (or, for files of another host's writer, older than ``min_age_s``); returns them.
+
+    Only call it for files this process owns (its frames): a writer on another machine of
+    a shared file system has a pid this machine cannot see."""
+    removed: list[Path] = []
+    by_folder: dict[Path, set[str]] = {}
+    for f in finals:
+        by_folder.setdefault(Path(f).parent, set()).add(Path(f).name)
+    now = time.time()
+    for folder, names in by_folder.items():
+        if not folder.is_dir():
+            continue
+        for p in folder.iterdir():
+            m = _TMP_NAME.match(p.name)
+            if not m or m.group("name") not in names:
+                continue
+            pid = int(m.group("pid"))
+            try:
+                old = now - p.stat().st_mtime >= min_age_s
+            except FileNotFoundError:
+                continue
+            if pid_alive(pid) or not old:
+                continue
+            p.unlink(missing_ok=True)
+            removed.append(p)
+    return removed
+
+
+def frame_files(layout: Layout, cameras: Iterable[str], frame: int) -> list[Path]:
+    """Every final path of one frame (images, masks, depth, annotation)."""
+    out = [layout.annotation(frame)]
+    for cam in cameras:
+        out += [layout.image(cam, frame), layout.mask(cam, frame), layout.depth(cam, frame)]
+    return out
 
 
 def _json_bytes(obj: object) -> bytes:
@@ -48,15 +138,19 @@ class DatasetWriter:
 
     def __init__(self, root: Path | str, meta: DatasetMeta):
         self.layout = Layout(Path(root))
+        self.created = False  # True when this writer wrote dataset.json (a new dataset)
         self.meta = self._init_meta(meta)
 
     def _init_meta(self, meta: DatasetMeta) -> DatasetMeta:
         path = self.layout.meta
         path.parent.mkdir(parents=True, exist_ok=True)
+        # another host's writer holds its temporary file for milliseconds, so an hour is safe
+        remove_dead_temporaries([path], min_age_s=3600)
         tmp = tmp_path_for(path)
-        tmp.write_bytes(_json_bytes(meta.to_json()))
         try:
+            tmp.write_bytes(_json_bytes(meta.to_json()))
             os.link(tmp, path)  # create-if-absent, atomically: the first shard wins
+            self.created = True
             return meta
         except FileExistsError:
             pass
@@ -83,12 +177,12 @@ class DatasetWriter:
         """(temporary, final) paths for an image a renderer writes itself, then ``commit``s."""
         final = self.layout.image(camera, frame)
         final.parent.mkdir(parents=True, exist_ok=True)
-        return tmp_path_for(final).with_suffix(".png"), final
+        return tmp_path_for(final, ".png"), final
 
     def mask_target(self, camera: str, frame: int) -> tuple[Path, Path]:
         final = self.layout.mask(camera, frame)
         final.parent.mkdir(parents=True, exist_ok=True)
-        return tmp_path_for(final).with_suffix(".png"), final
+        return tmp_path_for(final, ".png"), final
 
     @staticmethod
     def commit(tmp: Path, final: Path) -> None:

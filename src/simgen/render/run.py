@@ -41,6 +41,7 @@ class RenderPlan:
     meta: object  # DatasetMeta
     todo: list[int]  # frames this run renders
     skipped: list[int] = field(default_factory=list)  # complete already
+    created: bool = False  # this plan wrote dataset.json (a new dataset)
 
 
 @dataclass
@@ -131,6 +132,7 @@ def plan(scene_path: Path, out: Path, *, frames: int | None = None, start: int =
     n = frames if frames is not None else loaded.scene.frames
     if n < 1 or start < 0:
         raise SimgenError("--frames must be >= 1 and --start >= 0")
+    _check_limits(n)
     animal = animal_asset(loaded.scene.animal.asset)
     meta = build_meta(loaded, n, start, animal)
     writer = DatasetWriter(out, meta)  # writes dataset.json, or checks it matches
@@ -143,37 +145,80 @@ def plan(scene_path: Path, out: Path, *, frames: int | None = None, start: int =
             skipped.append(f)
         else:
             todo.append(f)
-    return RenderPlan(Path(scene_path), Path(out), sets, meta, todo, skipped)
+    _clean_dead_writers(writer, todo)
+    return RenderPlan(Path(scene_path), Path(out), sets, meta, todo, skipped, created=writer.created)
+
+
+# -- reliability: limits, dead writers' files, workers that die with the parent ---------
+def _check_limits(frames: int) -> None:
+    """Limits of the command line (the scene's own are checked by ``load_scene``)."""
+    from simgen import limits
+
+    limits.FRAMES.check(frames, "--frames")
+
+
+def _clean_dead_writers(writer, frames: Sequence[int]) -> None:
+    """Delete temporary files of this run's frames whose writer was killed (annotations too)."""
+    from simgen.dataset.writer import frame_files, remove_dead_temporaries
+
+    cams = [c.name for c in writer.meta.cameras]
+    remove_dead_temporaries([p for f in frames for p in frame_files(writer.layout, cams, f)])
+
+
+def _die_with_parent() -> None:
+    """In a worker process: exit when the parent dies, even by kill -9 (Linux: the kernel
+    sends SIGKILL; elsewhere a thread polls the parent's pid)."""
+    import multiprocessing as mp
+    import signal
+    import sys
+    import threading
+
+    parent = mp.parent_process()
+    ppid = parent.pid if parent is not None else os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            PR_SET_PDEATHSIG = 1
+            if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+                if os.getppid() != ppid:  # the parent died before prctl took effect
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while os.getppid() == ppid:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="simgen-parent-watch", daemon=True).start()
+
+
+def _undo_new_dataset(p: RenderPlan) -> None:
+    """After a failed run that made a new dataset and finished no frame: remove what it
+    wrote (dataset.json, empty folders), so the next try is not refused as a different run."""
+    from simgen.dataset import Layout
+
+    layout = Layout(p.out)
+    if not p.created or not layout.meta.exists():
+        return
+    if any(f.is_file() and f != layout.meta for f in p.out.rglob("*")):
+        return  # frames (or another shard's files in flight): keep everything
+    layout.meta.unlink(missing_ok=True)
+    for folder in sorted((d for d in p.out.rglob("*") if d.is_dir()), key=lambda d: -len(d.parts)):
+        try:
+            folder.rmdir()  # only empty ones
+        except OSError:
+            pass
+    try:
+        p.out.rmdir()
+    except OSError:
+        pass
 
 
 # -- the worker ---------------------------------------------------------------------------
-def _remove_stale_tmp(layout, cameras: list[str], frame: int) -> None:
-    """Delete temporary files of ``frame`` left by a killed process (not by a live one)."""
-    for cam in cameras:
-        for path in (layout.image(cam, frame), layout.mask(cam, frame), layout.depth(cam, frame)):
-            folder = path.parent
-            if not folder.is_dir():
-                continue
-            for p in folder.glob(f".{path.name}.*"):
-                try:
-                    pid = int(p.name.split(".")[3])
-                except (IndexError, ValueError):
-                    continue
-                if pid != os.getpid() and _alive(pid):
-                    continue
-                p.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class FrameRenderer:
     """Renders frames of one scene into one dataset directory (one per worker process)."""
 
@@ -213,7 +258,7 @@ class FrameRenderer:
         if self._bscene is None:
             self._build(spec)
         bs, w = self._bscene, self.writer
-        _remove_stale_tmp(w.layout, [c.name for c in spec.cameras], frame)
+        _clean_dead_writers(w, [frame])
         bs.apply(spec)
         kp_src = bs.keypoints_world()
         labels = {}
@@ -254,18 +299,17 @@ def _worker(scene_path, out, overrides, meta, frames, threads, queue) -> None:
     # lists Blender's scripts/modules folder; its `bpy` package would then shadow the
     # real bpy module. Drop those entries before anything imports bpy.
     sys.path[:] = [p for p in sys.path if not re.search(r"[\\/]bpy[\\/]\d+\.\d+[\\/]scripts", p)]
+    _die_with_parent()
     logging.basicConfig(level=logging.WARNING)
     try:
         r = FrameRenderer(scene_path, out, overrides, meta, threads=threads)
         for f in frames:
             r.render(f)
             queue.put(("done", f))
-    except SimgenError as exc:
-        queue.put(("error", str(exc)))
-    except Exception as exc:  # surfaced in the parent with the frame context
-        import traceback
+    except Exception as exc:  # noqa: BLE001  (surfaced in the parent as one line)
+        from simgen.errors import one_line
 
-        queue.put(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
+        queue.put(("error", one_line(exc)[0]))
     queue.put(("exit", None))
 
 
@@ -274,7 +318,17 @@ def run(p: RenderPlan, *, workers: int = 1, progress: bool = True, sample: Calla
     """Render the plan's frames with ``workers`` processes (1: in this process).
 
     ``threads``: CPU threads for Blender in total (default: all cores), e.g. a job's allocation.
+    A run that fails before any frame of a new dataset is done leaves nothing behind.
     """
+    try:
+        return _run(p, workers=workers, progress=progress, sample=sample, animal=animal, threads=threads)
+    except BaseException:
+        _undo_new_dataset(p)
+        raise
+
+
+def _run(p: RenderPlan, *, workers: int, progress: bool, sample: Callable | None, animal,
+         threads: int | None) -> RenderResult:
     t0 = time.perf_counter()
     done: list[int] = []
     if not p.todo:
@@ -379,8 +433,7 @@ def render(scene_path: Path, out: Path, *, frames: int | None = None, start: int
 
     sh = parse_shard(shard) if not isinstance(shard, tuple) else shard
     p = plan(Path(scene_path), Path(out), frames=frames, start=start, preset=preset, overrides=overrides, shard=sh)
-    res = run(p, workers=workers, progress=progress)
-    return res
+    return run(p, workers=workers, progress=progress)
 
 
 __all__ = ["PRESETS", "FrameRenderer", "RenderPlan", "RenderResult", "plan", "render", "run",

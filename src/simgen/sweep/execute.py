@@ -66,9 +66,9 @@ def _write_spec(sweep: Sweep, out: Path) -> None:
            "labeled": sweep.labeled, "video": None if sweep.video is None else str(sweep.video),
            "camera": sweep.camera, "design": sweep.design, "seeds": sweep.seeds,
            "arms": [a.to_json() for a in sweep.arms]}
-    tmp = out / f".{SWEEP_JSON}.tmp"
-    tmp.write_text(json.dumps(doc, indent=1) + "\n")
-    os.replace(tmp, out / SWEEP_JSON)
+    from simgen.dataset.writer import atomic_write_json
+
+    atomic_write_json(out / SWEEP_JSON, doc)
 
 
 def run_sweep(sweep: Sweep, out: Path, *, executor: str = "local", resume: bool = False, workers: int = 1,
