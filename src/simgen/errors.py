@@ -34,6 +34,11 @@ class SceneError(SimgenError):
         super().__init__("\n".join(self.messages))
 
 
+class ConfigError(SceneError):
+    """A config file (keypoint set, pose config, import spec) is wrong; lines read
+    ``file:line: path.to.field: message`` like a scene's (exit code 2)."""
+
+
 class DatasetError(SimgenError):
     """A dataset directory is missing, inconsistent or of another format."""
 

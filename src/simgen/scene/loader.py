@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from simgen import limits
-from simgen.errors import SceneError
+from simgen.errors import ConfigError, SceneError
 from simgen.scene.compose import apply_set, display_path, load_tree
 from simgen.scene.messages import format_validation_error, locate
 from simgen.scene.schema import BUNDLED_ANIMALS, RIG_FILE_SUFFIXES, Primitive, Scene
@@ -30,7 +30,7 @@ M = TypeVar("M", bound=BaseModel)
 
 def load_yaml_model(path: str | Path, model: type[M], *, what: str = "config file",
                     updates: dict[str, Any] | None = None, source: str = "command line",
-                    error: type[SceneError] = SceneError) -> M:
+                    error: type[SceneError] = ConfigError) -> M:
     """Read YAML file ``path`` into ``model``; errors read ``file:line: field.path: message``.
 
     ``updates``: top-level fields set after reading (e.g. ``--steps``), validated like the
