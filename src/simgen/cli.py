@@ -69,7 +69,21 @@ app.add_typer(pose_cmd.app, name="pose")
 app.add_typer(style_cmd.app, name="style")
 
 
+def _log_warnings() -> None:
+    """Library warnings (``logging.getLogger("simgen")``) print as ``warning: ...`` lines."""
+    import logging
+
+    class Stderr(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            typer.echo(f"warning: {record.getMessage()}", err=True)  # sys.stderr as it is now
+
+    logger = logging.getLogger("simgen")
+    if not any(type(h).__name__ == "Stderr" for h in logger.handlers):
+        logger.addHandler(Stderr(logging.WARNING))
+
+
 def main() -> None:
+    _log_warnings()
     try:
         code = app(standalone_mode=False)  # --help/--version/typer.Exit return their code
     except typer.Abort as exc:

@@ -164,7 +164,7 @@ def from_dataset(
     ds = dataset if isinstance(dataset, Dataset) else Dataset(dataset)
     cam = pick_camera(ds.meta, camera)
     kset = resolve_keypoint_set(keypoint_set, ds.meta)
-    frames = ds.frames()
+    frames = ds.sound_frames()
     if not frames:
         raise SimgenError(f"{ds.root}: no complete frames to export")
     raw, sizes, boxes = [], [], []

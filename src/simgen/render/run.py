@@ -196,6 +196,20 @@ def _die_with_parent() -> None:
     threading.Thread(target=watch, name="simgen-parent-watch", daemon=True).start()
 
 
+UNSEEN_AFTER = 5  # frames rendered before a camera that never saw the animal is reported
+
+
+def _warn_unseen(seen: dict[str, int], rendered: int) -> None:
+    """Once, after the first frames: cameras whose mask never held the animal (a camera
+    aimed away, or an animal placed outside the view) make a dataset of empty labels."""
+    if rendered != UNSEEN_AFTER:
+        return
+    blind = [cam for cam, n in seen.items() if n == 0]
+    if blind:
+        log.warning(f"camera(s) {', '.join(blind)} did not see the animal in any of the first {rendered} frames; "
+                    "check their position and look_at (`simgen preview` after a few frames shows it)")
+
+
 def _undo_new_dataset(p: RenderPlan) -> None:
     """After a failed run that made a new dataset and finished no frame: remove what it
     wrote (dataset.json, empty folders), so the next try is not refused as a different run."""
@@ -237,6 +251,8 @@ class FrameRenderer:
         self._bscene = None
         self.ks = None
         self.src_names: list[str] = []
+        self._seen: dict[str, int] = {}  # camera -> frames of this process where it saw the animal
+        self._rendered = 0
 
     def _build(self, spec) -> None:
         from simgen.render.blender_scene import BlenderScene
@@ -278,6 +294,7 @@ class FrameRenderer:
                 finally:
                     mtmp.unlink(missing_ok=True)
                 w.write_mask(cam.name, frame, mask)
+                self._seen[cam.name] = self._seen.get(cam.name, 0) + int((mask == 1).any())
                 labels[cam.name] = camera_label(bs.pinhole(cam.name), kp_src, bs.first_hits, mask=mask,
                                                 src_names=self.src_names, keypoint_set=self.ks)
             for tmp, final in pending:
@@ -288,6 +305,8 @@ class FrameRenderer:
         kp3d = self.ks.map_points(self.src_names, kp_src)
         w.write_annotation(FrameAnnotation(frame=frame, params=spec.to_json() if hasattr(spec, "to_json") else spec,
                                            keypoints_3d=kp3d, cameras=labels))
+        self._rendered += 1
+        _warn_unseen(self._seen, self._rendered)
 
 
 def _worker(scene_path, out, overrides, meta, frames, threads, queue) -> None:
