@@ -229,7 +229,11 @@ def _check_dlc_rows(path: Path, n_header: int, n_index: int) -> None:
     """Every data row has the header's length and numbers (or empty cells) as labels; a file
     cut off mid-row would otherwise turn its last, cut number into a label."""
     with open(path, newline="") as fh:
-        rows = list(csv.reader(fh))
+        text = fh.read()
+    if text and not text.endswith(("\n", "\r")):
+        raise SimgenError(f"{path}:{text.count(chr(10)) + 1}: the file ends mid-row (no final newline), so "
+                          "its last number may be cut; if the row is complete, end the file with a newline")
+    rows = list(csv.reader(text.splitlines()))
     width = len(rows[0]) if rows else 0
     for i, row in enumerate(rows[n_header:], start=n_header + 1):
         if not row:
