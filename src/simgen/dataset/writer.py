@@ -58,8 +58,10 @@ def atomic_write(path: Path | str, suffix: str = ".tmp", fsync: bool = True) -> 
             finally:
                 os.close(fd)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename is None:
+            exc.filename = str(path)  # a write() error names no file; the message should
         raise
 
 
@@ -77,6 +79,26 @@ def atomic_write_text(path: Path | str, text: str) -> None:
 
 def atomic_write_json(path: Path | str, obj: object, **dump_kwargs) -> None:
     atomic_write_text(path, json.dumps(obj, indent=1, **dump_kwargs) + "\n")
+
+
+@contextmanager
+def output_folder(path: Path | str) -> Iterator[Path]:
+    """A command's new (or empty) output folder: if the block fails, what it wrote is removed
+    again, so the next try is not refused for a folder that is not empty."""
+    import shutil
+
+    path = Path(path)
+    existed = path.is_dir()
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        yield path
+    except BaseException:
+        if existed:
+            for p in path.iterdir():
+                shutil.rmtree(p, ignore_errors=True) if p.is_dir() and not p.is_symlink() else p.unlink(True)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+        raise
 
 
 def pid_alive(pid: int) -> bool:
