@@ -86,21 +86,34 @@ def test_dead_writers_temporaries_are_removed_annotations_included(tmp_path):
 
     from simgen.dataset import Layout
     from simgen.dataset.verify import stray_temporaries
-    from simgen.dataset.writer import frame_files, remove_dead_temporaries
+    from simgen.dataset.writer import DatasetWriter, _host_tag, frame_files, remove_dead_temporaries
 
     ds = build_dataset(tmp_path / "ds", cameras=("top",), frames=3)
+    host = _host_tag()
     dead = subprocess.Popen(["true"])
     dead.wait()
     layout = Layout(ds)
-    stale = [layout.annotations_dir / f".000001.json.{dead.pid}.0badc0de.tmp",
-             layout.image("top", 1).with_name(f".000001.png.{dead.pid}.0badc0de.png")]
-    live = layout.annotations_dir / f".000001.json.{os.getpid()}.12345678.tmp"
+    stale = [layout.annotations_dir / f".000001.json.{dead.pid}.{host}c0de.tmp",
+             layout.image("top", 1).with_name(f".000001.png.{dead.pid}.{host}c0de.png")]
+    live = layout.annotations_dir / f".000001.json.{os.getpid()}.{host}5678.tmp"
     for p in [*stale, live]:
         p.write_text("half-written")
     assert set(stray_temporaries(layout)) == {*stale, live}
+    foreign = layout.annotations_dir / f".000002.json.{dead.pid}.ffffc0de.tmp"  # another host's writer
+    foreign.write_text("half-written")
     removed = remove_dead_temporaries(frame_files(layout, ["top"], 1))
     assert sorted(removed) == sorted(stale)
-    assert stray_temporaries(layout) == [live]  # a live writer's file is left alone
+    assert stray_temporaries(layout) == sorted([live, foreign])  # a live writer's file is left alone
+    os.utime(foreign, (time.time() - 7200, time.time() - 7200))
+    stale[0].write_text("half-written")
+    DatasetWriter(ds, layout_meta(layout))  # the next writer (render, style apply) sweeps the dataset
+    assert stray_temporaries(layout) == [live]
+
+
+def layout_meta(layout):
+    from simgen.dataset import DatasetMeta
+
+    return DatasetMeta.load(layout.meta)
 
 
 def test_a_failed_first_render_leaves_no_dataset_behind(write_scene, tmp_path):

@@ -33,13 +33,24 @@ from simgen.errors import DatasetError
 _IDENTITY = ("scene_sha256", "seed", "keypoints", "format")
 
 
+def _host_tag() -> str:
+    import socket
+    import zlib
+
+    return f"{zlib.crc32(socket.gethostname().encode()) & 0xFFFF:04x}"
+
+
 def tmp_path_for(path: Path, suffix: str = ".tmp") -> Path:
     """A unique temporary sibling of ``path`` (same folder, so rename is atomic):
-    ``.NAME.PID.RANDOM.tmp``; ``suffix`` keeps the type for writers that need it (``.png``)."""
-    return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}{suffix}")
+    ``.NAME.PID.HOSTRAND.tmp`` (4 hex digits of the host, 4 random); ``suffix`` keeps the
+    type for writers that need it (``.png``)."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{_host_tag()}{uuid.uuid4().hex[:4]}{suffix}")
 
 
-_TMP_NAME = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{8}(\.[A-Za-z0-9]+)?$")
+_TMP_NAME = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.(?P<host>[0-9a-f]{4})[0-9a-f]{4}(\.[A-Za-z0-9]+)?$")
+# A temporary file of another host's writer is removed only when it is this old: a writer
+# holds one for seconds (a rename follows the write), never for an hour.
+FOREIGN_TMP_AGE_S = 3600.0
 
 
 @contextmanager
@@ -113,34 +124,47 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def remove_dead_temporaries(finals: Iterable[Path], min_age_s: float = 0.0) -> list[Path]:
-    """Delete the temporary files of the given final paths whose writer process is gone
-    (or, for files of another host's writer, older than ``min_age_s``); returns them.
+def _dead(p: Path, m: re.Match, now: float, host: str) -> bool:
+    """A temporary file whose writer is gone: this host's and its pid is not running, or
+    another host's (a shared file system) and older than ``FOREIGN_TMP_AGE_S``."""
+    if m.group("host") == host:
+        return not pid_alive(int(m.group("pid")))
+    try:
+        return now - p.stat().st_mtime >= FOREIGN_TMP_AGE_S
+    except FileNotFoundError:
+        return False
 
-    Only call it for files this process owns (its frames): a writer on another machine of
-    a shared file system has a pid this machine cannot see."""
+
+def remove_dead_temporaries(finals: Iterable[Path] | None = None, *, folders: Iterable[Path] = ()) -> list[Path]:
+    """Delete temporary files whose writer is gone; returns them. ``finals``: only those of
+    these final paths (a frame's files); ``folders``: every one in these folders."""
     removed: list[Path] = []
-    by_folder: dict[Path, set[str]] = {}
-    for f in finals:
-        by_folder.setdefault(Path(f).parent, set()).add(Path(f).name)
-    now = time.time()
+    by_folder: dict[Path, set[str] | None] = {Path(d): None for d in folders}
+    for f in finals or ():
+        names = by_folder.setdefault(Path(f).parent, set())
+        if names is not None:
+            names.add(Path(f).name)
+    now, host = time.time(), _host_tag()
     for folder, names in by_folder.items():
         if not folder.is_dir():
             continue
         for p in folder.iterdir():
-            m = _TMP_NAME.match(p.name)
-            if not m or m.group("name") not in names:
-                continue
-            pid = int(m.group("pid"))
-            try:
-                old = now - p.stat().st_mtime >= min_age_s
-            except FileNotFoundError:
-                continue
-            if pid_alive(pid) or not old:
+            m = _TMP_NAME.match(p.name) if p.name.startswith(".") else None
+            if not m or (names is not None and m.group("name") not in names) or not _dead(p, m, now, host):
                 continue
             p.unlink(missing_ok=True)
             removed.append(p)
     return removed
+
+
+def dataset_folders(layout: Layout) -> list[Path]:
+    """The folders of a dataset that hold per-frame files (and their temporaries)."""
+    out = [layout.root, layout.annotations_dir]
+    for kind in ("images", "masks", "depth"):
+        top = layout.root / kind
+        if top.is_dir():
+            out += [d for d in top.iterdir() if d.is_dir()]
+    return out
 
 
 def frame_files(layout: Layout, cameras: Iterable[str], frame: int) -> list[Path]:
@@ -166,8 +190,7 @@ class DatasetWriter:
     def _init_meta(self, meta: DatasetMeta) -> DatasetMeta:
         path = self.layout.meta
         path.parent.mkdir(parents=True, exist_ok=True)
-        # another host's writer holds its temporary file for milliseconds, so an hour is safe
-        remove_dead_temporaries([path], min_age_s=3600)
+        remove_dead_temporaries(folders=dataset_folders(self.layout))  # left by killed writers
         tmp = tmp_path_for(path)
         try:
             tmp.write_bytes(_json_bytes(meta.to_json()))

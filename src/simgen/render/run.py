@@ -145,7 +145,6 @@ def plan(scene_path: Path, out: Path, *, frames: int | None = None, start: int =
             skipped.append(f)
         else:
             todo.append(f)
-    _clean_dead_writers(writer, todo)
     return RenderPlan(Path(scene_path), Path(out), sets, meta, todo, skipped, created=writer.created)
 
 
@@ -158,7 +157,8 @@ def _check_limits(frames: int) -> None:
 
 
 def _clean_dead_writers(writer, frames: Sequence[int]) -> None:
-    """Delete temporary files of this run's frames whose writer was killed (annotations too)."""
+    """Delete temporary files of these frames whose writer was killed (annotations too);
+    ``DatasetWriter`` sweeps the whole dataset when it opens it."""
     from simgen.dataset.writer import frame_files, remove_dead_temporaries
 
     cams = [c.name for c in writer.meta.cameras]
