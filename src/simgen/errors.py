@@ -107,6 +107,8 @@ def describe(exc: BaseException) -> str | None:
         return _line("invalid JSON", path, str(exc))
     if name in ("YAMLError", "ScannerError", "ParserError", "ConstructorError", "ComposerError"):
         return _line("invalid YAML", path, str(exc))
+    if isinstance(exc, RuntimeError) and str(exc).lstrip().startswith("Error:"):  # bpy.ops' failures
+        return _line("Blender failed", path, str(exc).lstrip()[len("Error:"):])
     if name == "DecompressionBombError":
         return _line("image too large", path, str(exc))
     return None

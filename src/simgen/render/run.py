@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from simgen.errors import SimgenError
+from simgen.render.faults import check_limits, clean_dead_writers, die_with_parent, undo_new_dataset, warn_unseen
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,7 @@ def plan(scene_path: Path, out: Path, *, frames: int | None = None, start: int =
     n = frames if frames is not None else loaded.scene.frames
     if n < 1 or start < 0:
         raise SimgenError("--frames must be >= 1 and --start >= 0")
-    _check_limits(n)
+    check_limits(n)
     animal = animal_asset(loaded.scene.animal.asset)
     meta = build_meta(loaded, n, start, animal)
     writer = DatasetWriter(out, meta)  # writes dataset.json, or checks it matches
@@ -146,90 +147,6 @@ def plan(scene_path: Path, out: Path, *, frames: int | None = None, start: int =
         else:
             todo.append(f)
     return RenderPlan(Path(scene_path), Path(out), sets, meta, todo, skipped, created=writer.created)
-
-
-# -- reliability: limits, dead writers' files, workers that die with the parent ---------
-def _check_limits(frames: int) -> None:
-    """Limits of the command line (the scene's own are checked by ``load_scene``)."""
-    from simgen import limits
-
-    limits.FRAMES.check(frames, "--frames")
-
-
-def _clean_dead_writers(writer, frames: Sequence[int]) -> None:
-    """Delete temporary files of these frames whose writer was killed (annotations too);
-    ``DatasetWriter`` sweeps the whole dataset when it opens it."""
-    from simgen.dataset.writer import frame_files, remove_dead_temporaries
-
-    cams = [c.name for c in writer.meta.cameras]
-    remove_dead_temporaries([p for f in frames for p in frame_files(writer.layout, cams, f)])
-
-
-def _die_with_parent() -> None:
-    """In a worker process: exit when the parent dies, even by kill -9 (Linux: the kernel
-    sends SIGKILL; elsewhere a thread polls the parent's pid)."""
-    import multiprocessing as mp
-    import signal
-    import sys
-    import threading
-
-    parent = mp.parent_process()
-    ppid = parent.pid if parent is not None else os.getppid()
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            PR_SET_PDEATHSIG = 1
-            if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
-                if os.getppid() != ppid:  # the parent died before prctl took effect
-                    os._exit(1)
-                return
-        except (OSError, AttributeError):
-            pass
-
-    def watch() -> None:
-        while os.getppid() == ppid:
-            time.sleep(1.0)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="simgen-parent-watch", daemon=True).start()
-
-
-UNSEEN_AFTER = 5  # frames rendered before a camera that never saw the animal is reported
-
-
-def _warn_unseen(seen: dict[str, int], rendered: int) -> None:
-    """Once, after the first frames: cameras whose mask never held the animal (a camera
-    aimed away, or an animal placed outside the view) make a dataset of empty labels."""
-    if rendered != UNSEEN_AFTER:
-        return
-    blind = [cam for cam, n in seen.items() if n == 0]
-    if blind:
-        log.warning(f"camera(s) {', '.join(blind)} did not see the animal in any of the first {rendered} frames; "
-                    "check their position and look_at (`simgen preview` after a few frames shows it)")
-
-
-def _undo_new_dataset(p: RenderPlan) -> None:
-    """After a failed run that made a new dataset and finished no frame: remove what it
-    wrote (dataset.json, empty folders), so the next try is not refused as a different run."""
-    from simgen.dataset import Layout
-
-    layout = Layout(p.out)
-    if not p.created or not layout.meta.exists():
-        return
-    if any(f.is_file() and f != layout.meta for f in p.out.rglob("*")):
-        return  # frames (or another shard's files in flight): keep everything
-    layout.meta.unlink(missing_ok=True)
-    for folder in sorted((d for d in p.out.rglob("*") if d.is_dir()), key=lambda d: -len(d.parts)):
-        try:
-            folder.rmdir()  # only empty ones
-        except OSError:
-            pass
-    try:
-        p.out.rmdir()
-    except OSError:
-        pass
 
 
 # -- the worker ---------------------------------------------------------------------------
@@ -274,7 +191,7 @@ class FrameRenderer:
         if self._bscene is None:
             self._build(spec)
         bs, w = self._bscene, self.writer
-        _clean_dead_writers(w, [frame])
+        clean_dead_writers(w, [frame])
         bs.apply(spec)
         kp_src = bs.keypoints_world()
         labels = {}
@@ -306,7 +223,7 @@ class FrameRenderer:
         w.write_annotation(FrameAnnotation(frame=frame, params=spec.to_json() if hasattr(spec, "to_json") else spec,
                                            keypoints_3d=kp3d, cameras=labels))
         self._rendered += 1
-        _warn_unseen(self._seen, self._rendered)
+        warn_unseen(self._seen, self._rendered)
 
 
 def _worker(scene_path, out, overrides, meta, frames, threads, queue) -> None:
@@ -318,7 +235,7 @@ def _worker(scene_path, out, overrides, meta, frames, threads, queue) -> None:
     # lists Blender's scripts/modules folder; its `bpy` package would then shadow the
     # real bpy module. Drop those entries before anything imports bpy.
     sys.path[:] = [p for p in sys.path if not re.search(r"[\\/]bpy[\\/]\d+\.\d+[\\/]scripts", p)]
-    _die_with_parent()
+    die_with_parent()
     logging.basicConfig(level=logging.WARNING)
     try:
         r = FrameRenderer(scene_path, out, overrides, meta, threads=threads)
@@ -342,7 +259,7 @@ def run(p: RenderPlan, *, workers: int = 1, progress: bool = True, sample: Calla
     try:
         return _run(p, workers=workers, progress=progress, sample=sample, animal=animal, threads=threads)
     except BaseException:
-        _undo_new_dataset(p)
+        undo_new_dataset(p)
         raise
 
 
