@@ -8,7 +8,6 @@ is printed.
 from __future__ import annotations
 
 import errno
-from pathlib import Path
 
 import pytest
 
