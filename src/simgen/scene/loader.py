@@ -35,6 +35,13 @@ def load_yaml_model(path: str | Path, model: type[M], *, what: str = "config fil
 
     ``updates``: top-level fields set after reading (e.g. ``--steps``), validated like the
     file's and reported as coming from ``source``. ``what`` names the file in messages."""
+    return load_yaml_model_with_origins(path, model, what=what, updates=updates, source=source, error=error)[0]
+
+
+def load_yaml_model_with_origins(path: str | Path, model: type[M], *, what: str = "config file",
+                                 updates: dict[str, Any] | None = None, source: str = "command line",
+                                 error: type[SceneError] = ConfigError) -> tuple[M, dict[PathT, Origin]]:
+    """``load_yaml_model`` and the file line of every value, for checks after validation."""
     path = Path(path)
     shown = display_path(path)
     if not path.is_file():
@@ -49,7 +56,7 @@ def load_yaml_model(path: str | Path, model: type[M], *, what: str = "config fil
         data[key] = value
         origins[(key,)] = Origin(source)
     try:
-        return model.model_validate(data)
+        return model.model_validate(data), origins
     except ValidationError as exc:
         raise error(format_validation_error(exc, model, origins)) from None
 
