@@ -52,15 +52,16 @@ class Dataset:
     def frames(self) -> list[int]:
         return [f for f in self.annotated_frames() if self.is_complete(f)]
 
-    def sound_frames(self, what: str = "used") -> list[int]:
+    def sound_frames(self, what: str = "used", frames: list[int] | None = None) -> list[int]:
         """Complete frames whose files all decode (``verify``'s check); the others are left
-        out with one warning that says how many, for exports and training sets."""
+        out with one warning that says how many, for exports and training sets.
+        ``frames``: check only these (default: every annotated frame)."""
         import logging
 
         from simgen.dataset.verify import check_frame
 
         good, bad = [], []
-        for f in self.annotated_frames():
+        for f in self.annotated_frames() if frames is None else frames:
             problem = check_frame(self.layout, self.meta, f)
             (bad if problem else good).append((f, problem))
         if bad:

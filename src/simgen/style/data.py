@@ -107,6 +107,9 @@ def load_synthetic(dataset_dir: Path | str, n: int | None = None, camera: str | 
         raise SimgenError(f"{dataset_dir}: the dataset has no complete frames")
     if n is not None:
         frames = [frames[i] for i in even_indices(len(frames), n)]
+    frames = ds.sound_frames("used", frames)  # a frame verify calls corrupt is left out, with a warning
+    if not frames:
+        raise SimgenError(f"{dataset_dir}: none of the sampled frames is sound (see `simgen verify`)")
     images, masks = [], []
     for f in frames:
         images.append(ds.load_image(cam, f))
