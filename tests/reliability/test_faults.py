@@ -203,3 +203,22 @@ def test_kill_minus_9_of_render_parent_takes_its_workers(write_scene, tmp_path):
     from simgen.dataset import verify_dataset
 
     assert verify_dataset(out).corrupt == [] and done >= 2
+
+
+@pytest.mark.blender
+def test_a_camera_that_never_sees_the_animal_is_warned_about(run_cli, write_scene, tmp_path):
+    scene = write_scene("""\
+        simgen: 1
+        seed: 1
+        frames: 5
+        render: {engine: workbench, samples: 1, resolution: [64, 48]}
+        cameras:
+          - {name: top, position: [0, 0, 0.6], focal_mm: 6, sensor_mm: 6.4}
+          - {name: away, position: [0, 0, 0.3], look_at: [0, 0, 2.0], focal_mm: 50, sensor_mm: 6.4}
+        lights:
+          - {type: area, position: [0, 0, 1.2], energy: 200}
+        """)
+    code, _, err = run_cli("render", scene, "--out", tmp_path / "out", "-q")
+    assert code == 0, err
+    assert "warning: camera(s) away did not see the animal in any of the first 5 frames" in err
+    assert "top" not in err.split("camera(s)")[1].split("did not")[0]
