@@ -29,10 +29,11 @@ def train(
 ) -> None:
     """Train a pose model on DATA (one or more sources, mixed by weight)."""
     from simgen.pose.config import load_config
-    from simgen.pose.train import train as run_train
 
     cfg = load_config(config, overrides={k: v for k, v in {"steps": steps, "keypoints": keypoints}.items()
-                                         if v is not None})
+                                         if v is not None})  # checked before torch is imported
+    from simgen.pose.train import train as run_train
+
     res = run_train(data, out, cfg, init=init, resume=resume, log=typer.echo)
     val = "" if res.val_error is None else f", validation error {res.val_error:.2f} px"
     typer.echo(f"trained {res.steps} steps in {res.seconds:.0f} s: loss {res.first_loss:.4f} -> "
