@@ -130,5 +130,15 @@ def test_design_decisions_shows_the_dependency_table():
     block = re.search(r"<!-- dependency-table -->\n(.*?)\n<!-- /dependency-table -->", text, re.S)
     assert block, "docs/design-decisions.md lacks the dependency-table block"
     assert block.group(1).strip() == dependency_table(), (
-        "docs/design-decisions.md's dependency table is stale; regenerate it with\n"
-        "  python -c 'import sys; sys.path.insert(0, \"tests\"); import test_layering as t; print(t.dependency_table())'")
+        "docs/design-decisions.md's dependency table is stale; regenerate it with `python tests/test_layering.py`")
+
+
+def _rewrite_doc() -> None:
+    text = DOC.read_text()
+    new = re.sub(r"(<!-- dependency-table -->\n).*?(\n<!-- /dependency-table -->)",
+                 lambda m: m.group(1) + dependency_table() + m.group(2), text, flags=re.S)
+    DOC.write_text(new)
+
+
+if __name__ == "__main__":
+    _rewrite_doc()

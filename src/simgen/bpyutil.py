@@ -56,23 +56,12 @@ def import_model(path: Path | str, collection=None) -> list:
     collection = collection if collection is not None else bpy.context.scene.collection
     p = str(path.resolve())
     before = set(bpy.data.objects)
-    with quiet_stdout():  # importers log each step to stdout
-        if suffix in (".glb", ".gltf"):
-            bpy.ops.import_scene.gltf(filepath=p, bone_heuristic="BLENDER")
-        elif suffix == ".fbx":
-            bpy.ops.import_scene.fbx(filepath=p)
-        elif suffix == ".obj":
-            bpy.ops.wm.obj_import(filepath=p)
-        elif suffix == ".stl":
-            bpy.ops.wm.stl_import(filepath=p)
-        elif suffix == ".ply":
-            bpy.ops.wm.ply_import(filepath=p)
-        else:  # .blend
-            with bpy.data.libraries.load(p, link=False) as (_src, dst):
-                dst.objects = list(_src.objects)
-            for o in dst.objects:
-                if o is not None:
-                    collection.objects.link(o)
+    try:
+        with quiet_stdout():  # importers log each step to stdout
+            _run_importer(suffix, p, collection)
+    except (RuntimeError, ValueError, OSError) as exc:  # Blender's importers raise RuntimeError
+        why = " ".join(str(exc).replace("Error:", "").split())[:300]
+        raise SimgenError(f"{path}: Blender cannot read this {suffix} file ({why or type(exc).__name__})") from None
     new = [o for o in bpy.data.objects if o not in before]
     for o in new:
         for c in list(o.users_collection):
@@ -81,6 +70,29 @@ def import_model(path: Path | str, collection=None) -> list:
         if collection not in o.users_collection:
             collection.objects.link(o)
     return new
+
+
+def _run_importer(suffix: str, p: str, collection) -> None:
+    import bpy
+
+    if suffix in (".glb", ".gltf"):
+        bpy.ops.import_scene.gltf(filepath=p, bone_heuristic="BLENDER")
+    elif suffix == ".fbx":
+        bpy.ops.import_scene.fbx(filepath=p)
+    elif suffix == ".obj":
+        bpy.ops.wm.obj_import(filepath=p)
+    elif suffix == ".stl":
+        bpy.ops.wm.stl_import(filepath=p)
+    elif suffix == ".ply":
+        bpy.ops.wm.ply_import(filepath=p)
+    else:  # .blend
+        with bpy.data.libraries.load(p, link=False) as (_src, dst):
+            dst.objects = list(_src.objects)
+        for o in dst.objects:
+            if o is not None:
+                collection.objects.link(o)
+
+
 
 
 def drop_blender_script_paths() -> None:

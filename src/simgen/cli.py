@@ -1,11 +1,16 @@
 """The ``simgen`` command line: parse, call library code, report.
 
-Expected failures (``SimgenError``) print one message per line and exit with the
-error's code (2 for scene errors); they never show a traceback.
+``main`` is the one error boundary: an expected failure (``SimgenError``) prints one
+message per line and exits with the error's code (2 for usage, scene and limit errors);
+a failure of the system or of a file (disk full, read-only folder, corrupt checkpoint,
+not an image, nesting too deep) prints ``error: <what> (<path>): <why>`` and exits 1;
+anything else is a bug: one line and the file its traceback was written to. ``--debug``
+(or ``SIMGEN_DEBUG=1``) prints tracebacks instead. No command catches errors itself.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
@@ -22,6 +27,8 @@ from simgen.commands import scene as scene_cmd
 from simgen.commands import style as style_cmd
 from simgen.commands import sweep as sweep_cmd
 from simgen.commands import verify as verify_cmd
+
+_DEBUG = False  # set by --debug
 
 app = typer.Typer(
     name="simgen",
@@ -42,8 +49,11 @@ def _version(value: bool) -> None:
 def _root(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback of any failure.")] = False,
 ) -> None:
     """Labeled synthetic training data for animal pose estimation."""
+    global _DEBUG
+    _DEBUG = debug
 
 
 app.command("validate")(scene_cmd.validate)
@@ -59,18 +69,56 @@ app.add_typer(pose_cmd.app, name="pose")
 app.add_typer(style_cmd.app, name="style")
 
 
-def main() -> None:
-    from simgen.errors import SimgenError
+def _log_warnings() -> None:
+    """Library warnings (``logging.getLogger("simgen")``) print as ``warning: ...`` lines."""
+    import logging
 
+    class Stderr(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            typer.echo(f"warning: {record.getMessage()}", err=True)  # sys.stderr as it is now
+
+    logger = logging.getLogger("simgen")
+    if not any(type(h).__name__ == "Stderr" for h in logger.handlers):
+        logger.addHandler(Stderr(logging.WARNING))
+
+
+def main() -> None:
+    _log_warnings()
     try:
-        app()  # standalone: usage errors print and exit 2; --help/--version exit 0
-    except SimgenError as err:
-        for line in str(err).splitlines():
-            typer.echo(f"error: {line}", err=True)
-        sys.exit(err.exit_code)
+        code = app(standalone_mode=False)  # --help/--version/typer.Exit return their code
+    except typer.Abort as exc:
+        if isinstance(exc.__cause__, EOFError):  # click turns any EOFError into Abort
+            _fail(exc.__cause__)
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except typer.TyperException as exc:  # usage errors: typer's usual message, exit 2
+        try:
+            from typer import rich_utils
+
+            rich_utils.rich_format_error(exc)
+        except Exception:  # noqa: BLE001  (plain text if rich formatting is unavailable)
+            exc.show()
+        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:  # noqa: BLE001  (the one boundary)
+        _fail(exc)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(exc: BaseException) -> None:
+    import traceback
+
+    from simgen.errors import one_line
+
+    debug = _DEBUG or os.environ.get("SIMGEN_DEBUG", "") not in ("", "0")
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    text, code = one_line(exc, debug)
+    for line in text.splitlines() or [""]:
+        typer.echo(f"error: {line}", err=True)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

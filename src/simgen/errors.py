@@ -1,6 +1,20 @@
-"""Errors a user can act on. The CLI prints ``str(err)`` and exits with ``exit_code``."""
+"""Errors a user can act on, and the one-line description of every other expected failure.
+
+``SimgenError`` and its kinds are raised by library code for input the user can fix;
+the CLI prints ``str(err)`` and exits with ``exit_code``. Failures raised by Python or
+by a library (a full disk, a read-only folder, a truncated checkpoint, a file that is
+not an image) are turned into one line by ``describe`` at the same boundary; anything
+else is a bug: ``write_traceback`` keeps its traceback in a file for the bug report.
+"""
 
 from __future__ import annotations
+
+import errno
+import os
+import tempfile
+import time
+import traceback
+from pathlib import Path
 
 
 class SimgenError(Exception):
@@ -20,7 +34,117 @@ class SceneError(SimgenError):
         super().__init__("\n".join(self.messages))
 
 
+class ConfigError(SceneError):
+    """A config file (keypoint set, pose config, import spec) is wrong; lines read
+    ``file:line: path.to.field: message`` like a scene's (exit code 2)."""
+
+
 class DatasetError(SimgenError):
     """A dataset directory is missing, inconsistent or of another format."""
 
     exit_code = 1
+
+
+class LimitError(SimgenError):
+    """A request above a safety limit (resolution, frames, samples, YAML size); the message
+    names the limit and how to raise it."""
+
+    exit_code = 2
+
+
+# errno -> (what went wrong, what to do); the path comes from the exception.
+_OS_ERRORS: dict[int, tuple[str, str]] = {
+    errno.ENOSPC: ("disk full", "free some space or write elsewhere, then run the command again "
+                   "(finished work is kept)"),
+    errno.EDQUOT: ("disk quota exceeded", "free some space or write elsewhere, then run the command again"),
+    errno.EROFS: ("read-only file system", "write to a folder on a writable file system"),
+    errno.EACCES: ("permission denied", "check the permissions of the file or folder"),
+    errno.EPERM: ("operation not permitted", "check the permissions of the file or folder"),
+    errno.ENOENT: ("not found", "check the path"),
+    errno.EEXIST: ("already exists", "remove it or pick another path"),
+    errno.ENOTDIR: ("not a folder", "a file stands where a folder is needed; pick another path"),
+    errno.EISDIR: ("is a folder", "give a file, not a folder"),
+    errno.ENAMETOOLONG: ("file name too long", "use a shorter path"),
+    errno.EMFILE: ("too many open files", "raise the limit (ulimit -n) or use fewer --workers"),
+    errno.EIO: ("input/output error", "the disk or network file system failed; check it"),
+}
+
+
+def _path_of(exc: BaseException) -> str | None:
+    name = getattr(exc, "filename", None)
+    if name is None:
+        name = getattr(exc, "simgen_path", None)
+    return None if name is None else os.fsdecode(name) if isinstance(name, (bytes, os.PathLike)) else str(name)
+
+
+def _line(what: str, path: str | None, why: str) -> str:
+    why = " ".join(str(why).split()) or "no details"
+    return f"{what} ({path}): {why}" if path else f"{what}: {why}"
+
+
+def describe(exc: BaseException) -> str | None:
+    """``<what> (<path>): <why>`` for an expected failure that is not a ``SimgenError``;
+    ``None`` for anything else (a bug)."""
+    path = _path_of(exc)
+    name = type(exc).__name__
+    if isinstance(exc, OSError):
+        if exc.errno in _OS_ERRORS:
+            what, hint = _OS_ERRORS[exc.errno]
+            return _line(what, path, f"{exc.strerror or what}; {hint}")
+        if name == "UnidentifiedImageError":  # PIL: an OSError without errno
+            return _line("not an image", path, str(exc))
+        return _line("cannot read or write a file", path, exc.strerror or str(exc))
+    if isinstance(exc, UnicodeError):
+        return _line("not text (a binary or wrongly encoded file)", path, str(exc))
+    if isinstance(exc, RecursionError):
+        return _line("input nested too deeply (or it refers to itself)", path, str(exc))
+    if isinstance(exc, MemoryError):
+        return _line("out of memory", path, "the input or setting is too large for this machine")
+    if name in ("UnpicklingError", "BadZipFile", "EOFError") or isinstance(exc, EOFError):
+        return _line("corrupt or truncated file (a model, checkpoint or archive)", path,
+                     f"{name}: {exc}; delete it and run again")
+    if name == "JSONDecodeError":
+        return _line("invalid JSON", path, str(exc))
+    if name in ("YAMLError", "ScannerError", "ParserError", "ConstructorError", "ComposerError"):
+        return _line("invalid YAML", path, str(exc))
+    if isinstance(exc, RuntimeError) and str(exc).lstrip().startswith("Error:"):  # bpy.ops' failures
+        return _line("Blender failed", path, str(exc).lstrip()[len("Error:"):])
+    if name == "DecompressionBombError":
+        return _line("image too large", path, str(exc))
+    return None
+
+
+def with_path(exc: BaseException, path: str | os.PathLike) -> BaseException:
+    """Attach the file an exception was about (for ``describe``); returns ``exc``."""
+    try:
+        if getattr(exc, "filename", None) is None:
+            exc.simgen_path = os.fspath(path)  # type: ignore[attr-defined]
+    except (AttributeError, TypeError):
+        pass
+    return exc
+
+
+def write_traceback(exc: BaseException) -> Path | None:
+    """Write ``exc``'s full traceback to a new file (``$SIMGEN_CRASH_DIR`` or the temp folder)."""
+    folder = Path(os.environ.get("SIMGEN_CRASH_DIR") or tempfile.gettempdir())
+    path = folder / f"simgen-traceback-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(traceback.format_exception(exc)))
+    except OSError:
+        return None
+    return path
+
+
+def one_line(exc: BaseException, debug: bool = False) -> tuple[str, int]:
+    """The message lines (without ``error:``) and exit code the CLI shows for ``exc``."""
+    if isinstance(exc, SimgenError):
+        return str(exc), exc.exit_code
+    text = describe(exc)
+    if text is not None:
+        return text, 1
+    where = "" if debug else (
+        f"; full traceback in {p}" if (p := write_traceback(exc)) else "")
+    msg = " ".join(str(exc).split())
+    return f"unexpected {type(exc).__name__}: {msg or 'no message'} (a bug in simgen{where}; "\
+           "--debug shows the traceback)", 1

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from simgen.errors import SimgenError
@@ -80,6 +79,10 @@ class KeypointSet:
                 f"{source}: {'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()
             ]
             raise SimgenError("\n".join(msgs)) from None
+        return cls._from_file(f)
+
+    @classmethod
+    def _from_file(cls, f: _KeypointSetFile) -> KeypointSet:
         sources = {out: (src,) if isinstance(src, str) else tuple(src.mean) for out, src in f.keypoints.items()}
         return cls(
             name=f.name,
@@ -102,11 +105,9 @@ class KeypointSet:
             from simgen.resources import config_path
 
             path = config_path("keypoints", text)
-        try:
-            data = yaml.safe_load(path.read_text())
-        except yaml.YAMLError as exc:
-            raise SimgenError(f"{path}: not valid YAML ({exc})") from None
-        return cls.from_dict(data, str(path))
+        from simgen.scene.loader import load_yaml_model
+
+        return cls._from_file(load_yaml_model(path, _KeypointSetFile, what="keypoint set file"))
 
     # -- queries -----------------------------------------------------------------------
     @property

@@ -159,19 +159,15 @@ def test_clear_errors(tmp_path):
         volume_to_mesh(v, threshold="high")
 
 
-def test_cli_from_ct(tmp_path, ellipsoid):
-    from typer.testing import CliRunner
-
-    from simgen.commands.asset import app
-
+def test_cli_from_ct(tmp_path, ellipsoid, run_cli):
     data, vol, _ = ellipsoid
     write_nifti(tmp_path / "e.nii", data, SPACING)
-    res = CliRunner().invoke(app, ["from-ct", str(tmp_path / "e.nii"), "--out", str(tmp_path / "o"),
-                                   "--skin-threshold", "-480", "--faces", "4000"])
-    assert res.exit_code == 0, res.output
+    code, out, err = run_cli("asset", "from-ct", tmp_path / "e.nii", "--out", tmp_path / "o",
+                             "--skin-threshold", "-480", "--faces", "4000")
+    assert code == 0, out + err
     doc = json.loads((tmp_path / "o" / "ct_mesh.json").read_text())
     assert doc["skin"]["watertight"] and doc["skin"]["faces"] <= 4000
     assert doc["skin"]["volume_m3"] == pytest.approx(vol, rel=0.02)
     assert (tmp_path / "o" / "skin.ply").stat().st_size > 0
-    res = CliRunner().invoke(app, ["from-ct", str(tmp_path / "nope.nii"), "--out", str(tmp_path / "o2")])
-    assert res.exit_code == 1 and "no such file" in res.output
+    code, _, err = run_cli("asset", "from-ct", tmp_path / "nope.nii", "--out", tmp_path / "o2")
+    assert code == 1 and "no such file" in err

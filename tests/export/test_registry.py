@@ -51,17 +51,17 @@ def test_export_refuses_bad_requests(dataset_dir, tmp_path):
         export("dlc", tmp_path, tmp_path / "o2")
 
 
-def test_cli_export_runs_and_reports_errors(dataset_dir, tmp_path):
+def test_cli_export_runs_and_reports_errors(dataset_dir, tmp_path, run_cli):
     runner = CliRunner()
     out = tmp_path / "cli"
     res = runner.invoke(_app(), ["export", str(dataset_dir), "--format", "dlc", "--out", str(out),
                                  "--keypoints", "openfield_dlc", "--camera", "top", "--occluded", "drop"])
     assert res.exit_code == 0, res.output
     assert (out / "config.yaml").is_file()
-    res = runner.invoke(_app(), ["export", str(dataset_dir), "--format", "dlc", "--out", str(tmp_path / "x")])
-    assert res.exit_code == 1
-    assert "pick one with --camera" in res.output
-    assert "Traceback" not in res.output
+    code, out, err = run_cli("export", dataset_dir, "--format", "dlc", "--out", tmp_path / "x")
+    assert code == 1
+    assert "pick one with --camera" in err
+    assert "Traceback" not in out + err
     res = runner.invoke(_app(), ["export", str(dataset_dir), "--format", "csv", "--out", str(tmp_path / "y")])
     assert res.exit_code == 2  # click rejects a choice not in the registry
 

@@ -94,11 +94,10 @@ def test_predict_writes_deeplabcut_tables(trained):
 
 
 @pytest.mark.slow  # 50 more training steps; the default run covers training once
-def test_resume_continues_and_init_fine_tunes(trained):
+def test_resume_continues_and_init_fine_tunes(trained, run_cli):
     tmp = trained["tmp"]
-    res = CliRunner().invoke(app, ["train", str(trained["train"]), "--out", str(trained["model"]),
-                                   "--config", str(trained["cfg"])])
-    assert res.exit_code == 1 and "--resume" in res.output
+    code, _, err = run_cli("pose", "train", trained["train"], "--out", trained["model"], "--config", trained["cfg"])
+    assert code == 1 and "--resume" in err
     import shutil
 
     shutil.copytree(trained["model"], tmp / "resumed")
@@ -115,12 +114,12 @@ def test_resume_continues_and_init_fine_tunes(trained):
     assert hist[0]["val_error"] < 3.0
 
 
-def test_bad_inputs_are_clear_errors(tmp_path):
-    res = CliRunner().invoke(app, ["train", str(tmp_path / "nope"), "--out", str(tmp_path / "m")])
-    assert res.exit_code == 1 and "no such dataset" in res.output
+def test_bad_inputs_are_clear_errors(tmp_path, run_cli):
+    code, _, err = run_cli("pose", "train", tmp_path / "nope", "--out", tmp_path / "m")
+    assert code == 1 and "no such dataset" in err
     bad = tmp_path / "bad.yaml"
     bad.write_text("steps: 10\nlearning_rate: 1\n")
-    res = CliRunner().invoke(app, ["train", str(tmp_path), "--out", str(tmp_path / "m"), "--config", str(bad)])
-    assert res.exit_code == 1 and "learning_rate" in res.output
-    res = CliRunner().invoke(app, ["evaluate", str(tmp_path), str(tmp_path)])
-    assert res.exit_code == 1 and "no trained pose model" in res.output
+    code, _, err = run_cli("pose", "train", tmp_path, "--out", tmp_path / "m", "--config", bad)
+    assert code == 2 and "bad.yaml:2: learning_rate: unknown key" in err  # a config file error, like a scene's
+    code, _, err = run_cli("pose", "evaluate", tmp_path, tmp_path)
+    assert code == 1 and "no trained pose model" in err

@@ -399,3 +399,43 @@ def write_mesh(mesh, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     mesh.export(str(path))
     return path
+
+
+def parse_spacing(text: str | None) -> list[float] | None:
+    """``--spacing``: one number (isotropic) or three, in meters."""
+    if text is None:
+        return None
+    try:
+        vals = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise SimgenError(f"--spacing {text!r}: give one or three numbers in meters, e.g. 5e-5,5e-5,1e-4") from None
+    if len(vals) not in (1, 3):
+        raise SimgenError(f"--spacing {text!r}: give one or three numbers in meters")
+    return vals * 3 if len(vals) == 1 else vals
+
+
+def build_ct_meshes(volume: str | Path, out: str | Path, *, skin_threshold: float | str = "otsu",
+                    bone_threshold: float | None = None, faces: int = 30000, smooth: int = 10,
+                    spacing: Sequence[float] | None = None) -> tuple[MeshReport, dict[str, Any]]:
+    """``simgen asset from-ct``: OUT/skin.ply (+ bone.ply) and OUT/ct_mesh.json; returns the
+    skin's report and the JSON document."""
+    import json
+    import time
+
+    from simgen.dataset.writer import atomic_write_bytes
+
+    out = Path(out)
+    t0 = time.perf_counter()
+    vol = read_volume(volume, spacing)
+    mesh, report = volume_to_mesh(vol, skin_threshold, faces=faces, smooth_iterations=smooth)
+    out.mkdir(parents=True, exist_ok=True)
+    write_mesh(mesh, out / "skin.ply")
+    doc: dict[str, Any] = {"volume": str(volume), "shape": list(vol.data.shape),
+                           "spacing_m": [float(s) for s in vol.spacing], "skin": report.to_dict()}
+    if bone_threshold is not None:
+        bone, bone_report = volume_to_mesh(vol, bone_threshold, faces=faces, smooth_iterations=smooth)
+        write_mesh(bone, out / "bone.ply")
+        doc["bone"] = bone_report.to_dict()
+    doc["seconds"] = round(time.perf_counter() - t0, 2)
+    atomic_write_bytes(out / "ct_mesh.json", json.dumps(doc, indent=1).encode())
+    return report, doc

@@ -25,7 +25,7 @@ from typing import Annotated, Literal, Union
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from simgen.bpyutil import blender_version, import_model, quiet_stdout
 from simgen.choices import ANIMAL_MODEL_SUFFIXES
@@ -73,18 +73,9 @@ class ImportSpec(_Model):
 
 
 def load_spec(path: Path) -> ImportSpec:
-    try:
-        data = yaml.safe_load(Path(path).read_text())
-    except FileNotFoundError:
-        raise SimgenError(f"{path}: keypoints file not found") from None
-    except yaml.YAMLError as exc:
-        raise SimgenError(f"{path}: not valid YAML ({' '.join(str(exc).split())})") from None
-    try:
-        spec = ImportSpec.model_validate(data or {})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise SimgenError(f"{path}: {where}: {first['msg']}") from None
+    from simgen.scene.loader import load_yaml_model
+
+    spec = load_yaml_model(path, ImportSpec, what="keypoints file")
     names = set(spec.keypoints)
     for a, b in [*spec.skeleton, *spec.swap_pairs]:
         for n in (a, b):

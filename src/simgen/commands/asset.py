@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import time
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from simgen.errors import SimgenError
-
 app = typer.Typer(help="Animal assets: CT volume -> mesh, and the bundled rigged mouse.", no_args_is_help=True)
 
 OutDir = Annotated[Path, typer.Option("--out", "-o", help="output directory")]
-
-
-def _fail(err: SimgenError) -> None:
-    typer.echo(f"error: {err}", err=True)
-    raise typer.Exit(getattr(err, "exit_code", 1))
-
-
-def _spacing(text: Optional[str]) -> Optional[list[float]]:
-    if text is None:
-        return None
-    try:
-        vals = [float(v) for v in text.split(",")]
-    except ValueError:
-        raise SimgenError(f"--spacing {text!r}: give one or three numbers in meters, e.g. 5e-5,5e-5,1e-4") from None
-    if len(vals) not in (1, 3):
-        raise SimgenError(f"--spacing {text!r}: give one or three numbers in meters")
-    return vals * 3 if len(vals) == 1 else vals
 
 
 @app.command("from-ct")
@@ -48,22 +27,8 @@ def from_ct(
     """Surface mesh (meters) of the largest object in a CT volume: skin.ply (+ bone.ply), ct_mesh.json."""
     from simgen.assets import ct
 
-    try:
-        t0 = time.perf_counter()
-        vol = ct.read_volume(volume, _spacing(spacing))
-        mesh, report = ct.volume_to_mesh(vol, skin_threshold, faces=faces, smooth_iterations=smooth)
-        out.mkdir(parents=True, exist_ok=True)
-        ct.write_mesh(mesh, out / "skin.ply")
-        doc = {"volume": str(volume), "shape": list(vol.data.shape),
-               "spacing_m": [float(s) for s in vol.spacing], "skin": report.to_dict()}
-        if bone_threshold is not None:
-            bone, bone_report = ct.volume_to_mesh(vol, bone_threshold, faces=faces, smooth_iterations=smooth)
-            ct.write_mesh(bone, out / "bone.ply")
-            doc["bone"] = bone_report.to_dict()
-        doc["seconds"] = round(time.perf_counter() - t0, 2)
-        (out / "ct_mesh.json").write_text(json.dumps(doc, indent=1))
-    except SimgenError as err:
-        _fail(err)
+    report, _ = ct.build_ct_meshes(volume, out, skin_threshold=skin_threshold, bone_threshold=bone_threshold,
+                                   faces=faces, smooth=smooth, spacing=ct.parse_spacing(spacing))
     typer.echo(f"{out / 'skin.ply'}: {report.faces} faces, watertight={report.watertight}, "
                f"volume {report.volume_m3 * 1e6:.3f} cm^3, threshold {report.threshold:g}")
     if not report.watertight:
@@ -79,10 +44,7 @@ def mouse(
     """Build the bundled mouse from its phantom CT: mouse.glb + mouse.json (+ mouse.blend)."""
     from simgen.assets.mouse import build_mouse
 
-    try:
-        doc = build_mouse(out, voxel_mm=voxel_mm, faces=faces)
-    except SimgenError as err:
-        _fail(err)
+    doc = build_mouse(out, voxel_mm=voxel_mm, faces=faces)
     prov = doc["provenance"]
     typer.echo(f"{out}: {len(doc['bones'])} bones, {len(doc['keypoints'])} keypoints, "
                f"{prov['mesh']['faces']} faces, watertight={prov['mesh']['watertight']}, "
@@ -99,9 +61,6 @@ def import_model(
     """Turn a rigged model from elsewhere into a simgen animal asset (for `animal.asset: DIR`)."""
     from simgen.assets.external import import_rigged_model
 
-    try:
-        doc = import_rigged_model(model, keypoints, out)
-    except SimgenError as err:
-        _fail(err)
+    doc = import_rigged_model(model, keypoints, out)
     typer.echo(f"{out}: {len(doc['bones'])} bones, {len(doc['keypoints'])} keypoints "
                f"(scene: animal.asset: {out}, keypoints.names: {out / 'keypoints.yaml'})")

@@ -37,14 +37,7 @@ def export(
     ] = None,
 ) -> None:
     """Export DATASET's labels to DeepLabCut, SLEAP, COCO, YOLO, lightning-pose, NWB, Anipose or DANNCE."""
-    from simgen.errors import SimgenError
     from simgen.export.registry import export as run_export
 
-    try:
-        path = run_export(
-            format.value, dataset, out, camera=camera, keypoints=keypoints, occluded=occluded
-        )
-    except SimgenError as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(err.exit_code) from None
+    path = run_export(format.value, dataset, out, camera=camera, keypoints=keypoints, occluded=occluded)
     typer.echo(f"wrote {format.value} export: {path}")

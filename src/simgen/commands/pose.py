@@ -18,11 +18,6 @@ SOURCE_HELP = ("simgen dataset dir, DeepLabCut project / labeled-data folder, or
                "append ,frames=A:B to keep rows A..B-1 and ,weight=W to set its share of batches")
 
 
-def _fail(err) -> None:
-    typer.echo(f"error: {err}", err=True)
-    raise typer.Exit(err.exit_code) from None
-
-
 def train(
     data: Annotated[list[str], typer.Argument(help=SOURCE_HELP, show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="model folder to write")],
@@ -33,17 +28,13 @@ def train(
     keypoints: Annotated[str | None, typer.Option("--keypoints", help="keypoint set for simgen datasets")] = None,
 ) -> None:
     """Train a pose model on DATA (one or more sources, mixed by weight)."""
-    from simgen.errors import SimgenError
     from simgen.pose.config import load_config
+
+    cfg = load_config(config, overrides={k: v for k, v in {"steps": steps, "keypoints": keypoints}.items()
+                                         if v is not None})  # checked before torch is imported
     from simgen.pose.train import train as run_train
 
-    try:
-        cfg = load_config(config)
-        upd = {k: v for k, v in {"steps": steps, "keypoints": keypoints}.items() if v is not None}
-        cfg = cfg.model_copy(update=upd)
-        res = run_train(data, out, cfg, init=init, resume=resume, log=typer.echo)
-    except SimgenError as err:
-        _fail(err)
+    res = run_train(data, out, cfg, init=init, resume=resume, log=typer.echo)
     val = "" if res.val_error is None else f", validation error {res.val_error:.2f} px"
     typer.echo(f"trained {res.steps} steps in {res.seconds:.0f} s: loss {res.first_loss:.4f} -> "
                f"{res.last_loss:.4f}{val}; model: {res.model_path.parent}")
@@ -60,17 +51,13 @@ def evaluate(
     from rich.console import Console
     from rich.table import Table
 
-    from simgen.errors import SimgenError
     from simgen.pose.evaluate import evaluate as run_eval
     from simgen.pose.evaluate import write_report
     from simgen.pose.model import load_model
 
-    try:
-        tm = load_model(model)
-        ev = run_eval(tm, labeled, camera)
-        files = write_report(ev, out, tm.keypoints) if out is not None else {}
-    except SimgenError as err:
-        _fail(err)
+    tm = load_model(model)
+    ev = run_eval(tm, labeled, camera)
+    files = write_report(ev, out, tm.keypoints) if out is not None else {}
     table = Table(title=f"{ev.metrics['frames']} frames")
     for col in ("keypoint", "n", "RMSE", "mean", "median", "PCK@5", "PCK@10"):
         table.add_column(col, justify="left" if col == "keypoint" else "right")
@@ -97,14 +84,10 @@ def predict(
     max_frames: Annotated[int | None, typer.Option("--max-frames", help="stop after this many frames")] = None,
 ) -> None:
     """DeepLabCut-style .h5 and .csv (x, y, likelihood per keypoint) for every frame of VIDEO."""
-    from simgen.errors import SimgenError
     from simgen.pose.model import load_model
     from simgen.pose.predict import predict_video
 
-    try:
-        files = predict_video(load_model(model), video, out, labeled_video=labeled_video, max_frames=max_frames)
-    except SimgenError as err:
-        _fail(err)
+    files = predict_video(load_model(model), video, out, labeled_video=labeled_video, max_frames=max_frames)
     for kind, path in files.items():
         typer.echo(f"wrote {kind}: {path}")
 

@@ -3,44 +3,22 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from simgen.commands.options import SceneArg, SetOpt
 
 
-def _randomized(model: Any, prefix: str = "") -> list[tuple[str, str]]:
-    """(field path, description) for every field that holds a distribution."""
-    from pydantic import BaseModel
-
-    from simgen.scene.distributions import describe, is_random
-
-    out: list[tuple[str, str]] = []
-    if isinstance(model, BaseModel) and not hasattr(model, "kind"):
-        for name in type(model).model_fields:
-            value = getattr(model, name)
-            path = f"{prefix}.{name}" if prefix else name
-            if isinstance(value, list) and value and isinstance(value[0], BaseModel):
-                for i, item in enumerate(value):
-                    label = getattr(item, "name", None) or i
-                    out += _randomized(item, f"{path}[{label}]")
-            elif hasattr(value, "choice") and isinstance(value, BaseModel) and not hasattr(value, "kind"):
-                out.append((path, f"choice({', '.join(value.choice)})"))
-            elif isinstance(value, BaseModel) and not hasattr(value, "kind"):
-                out += _randomized(value, path)
-            elif is_random(value):
-                out.append((path, describe(value)))
-    return out
-
-
 def validate(scene: SceneArg, set_: SetOpt = None) -> None:
     """Check a scene and print a summary of the resolved scene."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from simgen.keypoints import KeypointSet
     from simgen.scene import load_scene
+    from simgen.scene.summary import randomized_fields
 
     loaded = load_scene(scene, set_ or [])
     s = loaded.scene
@@ -60,10 +38,10 @@ def validate(scene: SceneArg, set_: SetOpt = None) -> None:
     console.print(f"keypoints ({s.keypoints.names}, {len(kps.names)}): {', '.join(kps.names)}")
     if s.rig:
         console.print("rig: " + ", ".join(f"{r.name} ({r.asset})" for r in s.rig))
-    rnd = _randomized(s)
+    rnd = randomized_fields(s)
     table = Table("field", "distribution", title=f"randomized fields ({len(rnd)})")
     for path, desc in rnd:
-        table.add_row(path, desc)
+        table.add_row(escape(path), desc)
     console.print(table)
 
 

@@ -6,7 +6,6 @@ Register with ``app.add_typer(style_cmd.app, name="style")``. Library code lives
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -145,6 +144,7 @@ def score(
                       f"{g['silhouette_iou_median']:.3f} / {g['silhouette_iou_min']:.3f}", "1")
     Console().print(table)
     if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(sc.to_json(), indent=1) + "\n")
+        from simgen.dataset.writer import atomic_write_json
+
+        atomic_write_json(json_out, sc.to_json())
         typer.echo(f"wrote {json_out}")

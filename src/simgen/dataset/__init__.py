@@ -16,7 +16,7 @@ from simgen.dataset.layout import Layout
 from simgen.dataset.meta import DATASET_FORMAT, CameraInfo, DatasetMeta
 from simgen.dataset.reader import Dataset
 from simgen.dataset.verify import VerifyReport, verify_dataset
-from simgen.dataset.writer import DatasetWriter, atomic_write_bytes
+from simgen.dataset.writer import DatasetWriter, atomic_write, atomic_write_bytes, atomic_write_json
 
 __all__ = [
     "DATASET_FORMAT",
@@ -28,6 +28,8 @@ __all__ = [
     "FrameAnnotation",
     "Layout",
     "VerifyReport",
+    "atomic_write",
     "atomic_write_bytes",
+    "atomic_write_json",
     "verify_dataset",
 ]

@@ -52,6 +52,25 @@ class Dataset:
     def frames(self) -> list[int]:
         return [f for f in self.annotated_frames() if self.is_complete(f)]
 
+    def sound_frames(self, what: str = "used", frames: list[int] | None = None) -> list[int]:
+        """Complete frames whose files all decode (``verify``'s check); the others are left
+        out with one warning that says how many, for exports and training sets.
+        ``frames``: check only these (default: every annotated frame)."""
+        import logging
+
+        from simgen.dataset.verify import check_frame
+
+        good, bad = [], []
+        for f in self.annotated_frames() if frames is None else frames:
+            problem = check_frame(self.layout, self.meta, f)
+            (bad if problem else good).append((f, problem))
+        if bad:
+            f, problem = bad[0]
+            logging.getLogger("simgen").warning(
+                f"{self.root}: {len(bad)} corrupt or incomplete frame(s) not {what} (first: frame {f}: "
+                f"{problem}); `simgen verify {self.root}` lists them, a rerun of the render redoes them")
+        return [f for f, _ in good]
+
     def annotation(self, frame: int) -> FrameAnnotation:
         return FrameAnnotation.from_json(json.loads(self.layout.annotation(frame).read_text()))
 

@@ -54,7 +54,7 @@ def _load(dataset, camera, keypoint_set, occluded):
     if len(ds.meta.cameras) < 2:
         raise SimgenError(f"{ds.root}: multi-camera export needs at least two cameras")
     kset = resolve_keypoint_set(keypoint_set, ds.meta)
-    frames = ds.frames()
+    frames = ds.sound_frames()
     if not frames:
         raise SimgenError(f"{ds.root}: no complete frames to export")
     anns = [ds.annotation(f) for f in frames]

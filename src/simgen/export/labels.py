@@ -175,7 +175,7 @@ def from_dataset(
     ds = dataset if isinstance(dataset, Dataset) else Dataset(dataset)
     cam = pick_camera(ds.meta, camera)
     kset = resolve_keypoint_set(keypoint_set, ds.meta)
-    frames = ds.frames()
+    frames = ds.sound_frames()
     if not frames:
         raise SimgenError(f"{ds.root}: no complete frames to export")
     raw, sizes, boxes = [], [], []
@@ -235,7 +235,33 @@ def _read_dlc_csv(path: Path):
     while n_index < len(first) and first[n_index] == "":
         n_index += 1
     n_header = 4 if _has_individuals(path) else 3
+    _check_dlc_rows(path, n_header, n_index)
     return pd.read_csv(path, header=list(range(n_header)), index_col=list(range(n_index)))
+
+
+def _check_dlc_rows(path: Path, n_header: int, n_index: int) -> None:
+    """Every data row has the header's length and numbers (or empty cells) as labels; a file
+    cut off mid-row would otherwise turn its last, cut number into a label."""
+    with open(path, newline="") as fh:
+        text = fh.read()
+    if text and not text.endswith(("\n", "\r")):
+        raise SimgenError(f"{path}:{text.count(chr(10)) + 1}: the file ends mid-row (no final newline), so "
+                          "its last number may be cut; if the row is complete, end the file with a newline")
+    rows = list(csv.reader(text.splitlines()))
+    width = len(rows[0]) if rows else 0
+    for i, row in enumerate(rows[n_header:], start=n_header + 1):
+        if not row:
+            continue
+        if len(row) != width:
+            raise SimgenError(f"{path}:{i}: {len(row)} cells, expected {width} like the header "
+                              "(the file is cut off or damaged)")
+        for j, cell in enumerate(row[n_index:], start=n_index):
+            if cell.strip() == "":
+                continue
+            try:
+                float(cell)
+            except ValueError:
+                raise SimgenError(f"{path}:{i}: column {j + 1} is {cell!r}, not a number") from None
 
 
 def _has_individuals(path: Path) -> bool:
@@ -292,6 +318,10 @@ def read_dlc(project_or_folder: str | Path) -> PoseLabels:
         for key in df.index:
             parts = [str(p) for p in key] if isinstance(key, tuple) else str(key).replace("\\", "/").split("/")
             images.append(root.joinpath(*parts))
+    missing = [p for p in images if not p.is_file()]
+    if missing:
+        raise SimgenError(f"{project_or_folder}: {len(missing)} of {len(images)} labeled images are missing "
+                          f"(first: {missing[0]}); keep the images next to the label table")
     skeleton: list[tuple[str, str]] = []
     cfg_path = root / "config.yaml"
     if cfg_path.is_file():

@@ -93,5 +93,7 @@ def export(
         raise SimgenError(f"{out}: exists and is not an empty folder; choose a new --out")
     if Path(out).resolve().is_relative_to(ds.root.resolve()):
         raise SimgenError(f"{out}: is inside the dataset; export somewhere else")
-    out.mkdir(parents=True, exist_ok=True)
-    return fmt.exporter()(ds, out, camera=camera, keypoint_set=keypoints, occluded=occluded)
+    from simgen.dataset.writer import output_folder
+
+    with output_folder(out):  # a failed export (a full disk, a bad frame) leaves no folder behind
+        return fmt.exporter()(ds, out, camera=camera, keypoint_set=keypoints, occluded=occluded)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from simgen.choices import Occluded
 from simgen.errors import SimgenError
@@ -71,9 +70,13 @@ class PoseConfig(_Strict):
         return v
 
 
-def load_config(path: str | Path | None) -> PoseConfig:
-    """None -> the bundled default; a bare name -> ``configs/pose/<name>.yaml``."""
+def load_config(path: str | Path | None, overrides: dict | None = None) -> PoseConfig:
+    """None -> the bundled default; a bare name -> ``configs/pose/<name>.yaml``.
+
+    ``overrides``: top-level fields from the command line (``--steps``), validated like the
+    file's (``steps`` >= 1 whichever way it is set)."""
     from simgen.resources import config_path
+    from simgen.scene.loader import load_yaml_model
 
     if path is None:
         path = config_path("pose", "default")
@@ -82,12 +85,4 @@ def load_config(path: str | Path | None) -> PoseConfig:
         p = config_path("pose", str(path))
     if not p.is_file():
         raise SimgenError(f"{path}: no such pose config")
-    try:
-        data = yaml.safe_load(p.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise SimgenError(f"{p}: not valid YAML ({exc})") from None
-    try:
-        return PoseConfig.model_validate(data)
-    except ValidationError as exc:
-        lines = [f"{p}: {'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}" for e in exc.errors()]
-        raise SimgenError("\n".join(lines)) from None
+    return load_yaml_model(p, PoseConfig, what="pose config", updates=overrides, source="command line")

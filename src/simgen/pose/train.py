@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ import torch
 import yaml
 from torch.nn import functional as F
 
+from simgen.dataset.writer import atomic_write
 from simgen.errors import SimgenError
 from simgen.pose.augment import augment
 from simgen.pose.config import PoseConfig
@@ -144,6 +144,8 @@ def train(
     specs = [s if isinstance(s, SourceSpec) else SourceSpec.parse(s) for s in sources]
     if not specs:
         raise SimgenError("give at least one DATA source")
+    if cfg.steps < 1:  # a config built in code can bypass load_config's check
+        raise SimgenError(f"steps must be >= 1 (got {cfg.steps}); an untrained model is not a result")
     if (out / CHECKPOINT).exists() and not resume:
         raise SimgenError(f"{out}: already holds a training run; pass --resume or pick a new --out")
     if cfg.threads:
@@ -170,11 +172,16 @@ def train(
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, cfg.steps))
     step, history = 0, []
     if resume and (out / CHECKPOINT).exists():
-        ck = torch.load(out / CHECKPOINT, map_location=device, weights_only=False)
-        net.load_state_dict(ck["weights"])
-        opt.load_state_dict(ck["optimizer"])
-        sched.load_state_dict(ck["scheduler"])
-        step, history = ck["step"], ck["history"]
+        try:
+            ck = torch.load(out / CHECKPOINT, map_location=device, weights_only=False)
+            net.load_state_dict(ck["weights"])
+            opt.load_state_dict(ck["optimizer"])
+            sched.load_state_dict(ck["scheduler"])
+            step, history = ck["step"], ck["history"]
+        except Exception as exc:  # noqa: BLE001  (truncated zip, pickle garbage, other shapes)
+            raise SimgenError(f"{out / CHECKPOINT}: cannot resume from this checkpoint ({type(exc).__name__}: "
+                              f"{' '.join(str(exc).split())[:200]}); delete it to start over, or pick a "
+                              "new --out") from None
         rng.bit_generator.state = ck["rng"]
         torch.set_rng_state(ck["torch_rng"])
         log(f"resumed at step {step}")
@@ -184,11 +191,10 @@ def train(
                       cfg.keypoints)
 
     def checkpoint() -> None:
-        tmp = out / (CHECKPOINT + ".tmp")
-        torch.save({"weights": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                    "step": step, "history": history, "rng": rng.bit_generator.state,
-                    "torch_rng": torch.get_rng_state()}, tmp)
-        os.replace(tmp, out / CHECKPOINT)  # a killed run never leaves a torn checkpoint
+        with atomic_write(out / CHECKPOINT) as tmp:  # a killed run never leaves a torn checkpoint
+            torch.save({"weights": net.state_dict(), "optimizer": opt.state_dict(),
+                        "scheduler": sched.state_dict(), "step": step, "history": history,
+                        "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state()}, tmp)
 
     stride = cfg.model.stride
     hm_size = (cfg.input_size[1] // stride, cfg.input_size[0] // stride)

@@ -23,6 +23,7 @@ class RenderPlan:
     meta: object  # DatasetMeta
     todo: list[int]  # frames this run renders
     skipped: list[int] = field(default_factory=list)  # complete already
+    created: bool = False  # this plan wrote dataset.json (a new dataset)
 
 
 def keypoint_set_for(names: str, animal_names: list[str]):
@@ -70,6 +71,7 @@ def plan(scene_path: Path, out: Path, *, frames: int | None = None, start: int =
     from simgen.dataset import DatasetWriter
     from simgen.dataset.shards import shard_frames
     from simgen.dataset.verify import check_frame
+    from simgen.render.faults import check_limits
     from simgen.scene import load_scene
     from simgen.scene.presets import scene_overrides
 
@@ -78,6 +80,7 @@ def plan(scene_path: Path, out: Path, *, frames: int | None = None, start: int =
     n = frames if frames is not None else loaded.scene.frames
     if n < 1 or start < 0:
         raise SimgenError("--frames must be >= 1 and --start >= 0")
+    check_limits(n)
     animal = load_animal(loaded.scene.animal.asset)
     meta = build_meta(loaded, n, start, animal)
     writer = DatasetWriter(out, meta)  # writes dataset.json, or checks it matches
@@ -87,4 +90,4 @@ def plan(scene_path: Path, out: Path, *, frames: int | None = None, start: int =
             skipped.append(f)
         else:
             todo.append(f)
-    return RenderPlan(Path(scene_path), Path(out), sets, meta, todo, skipped)
+    return RenderPlan(Path(scene_path), Path(out), sets, meta, todo, skipped, created=writer.created)

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from simgen.contract import ANIMAL_ID
+from simgen.dataset.writer import tmp_path_for
 from simgen.sampling.spec import FrameSpec
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ class RegionRenderer:
             self.stats["empty"] += 1
             Image.fromarray(bg).save(path, format="PNG")
             return
-        part = path.with_name(path.name + ".region.png")
+        part = tmp_path_for(path, ".png")  # a temporary name the dataset's cleanup knows
         try:
             bscene.render_rgb(camera, part, border=box)
             with Image.open(part) as im:
@@ -133,7 +134,7 @@ class RegionRenderer:
         key = background_key(spec)
         cache = self._backgrounds.setdefault(camera, {})
         if key not in cache:
-            tmp = path.with_name(path.name + ".background.png")
+            tmp = tmp_path_for(path, ".png")
             try:
                 with bscene.animal_hidden():
                     bscene.render_rgb(camera, tmp)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from simgen.errors import SimgenError
+from simgen.render.faults import undo_new_dataset
 from simgen.render.plan import RenderPlan, plan
 from simgen.render.worker import FrameRenderer, worker_main
 
@@ -38,7 +39,17 @@ def run(p: RenderPlan, *, workers: int = 1, progress: bool = True, sample: Calla
     """Render the plan's frames with ``workers`` processes (1: in this process).
 
     ``threads``: CPU threads for Blender in total (default: all cores), e.g. a job's allocation.
+    A run that fails before any frame of a new dataset is done leaves nothing behind.
     """
+    try:
+        return _run(p, workers=workers, progress=progress, sample=sample, animal=animal, threads=threads)
+    except BaseException:
+        undo_new_dataset(p)
+        raise
+
+
+def _run(p: RenderPlan, *, workers: int, progress: bool, sample: Callable | None, animal,
+         threads: int | None) -> RenderResult:
     t0 = time.perf_counter()
     done: list[int] = []
     if not p.todo:
@@ -149,8 +160,7 @@ def render(scene_path: Path, out: Path, *, frames: int | None = None, start: int
 
     sh = parse_shard(shard) if not isinstance(shard, tuple) else shard
     p = plan(Path(scene_path), Path(out), frames=frames, start=start, preset=preset, overrides=overrides, shard=sh)
-    res = run(p, workers=workers, progress=progress)
-    return res
+    return run(p, workers=workers, progress=progress)
 
 
 __all__ = ["FrameRenderer", "RenderPlan", "RenderResult", "plan", "render", "run", "write_videos"]

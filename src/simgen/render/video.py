@@ -10,12 +10,11 @@ range grew) is rewritten. The PNGs stay the dataset's images; the mp4 is lossy.
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 
 import numpy as np
 
+from simgen.dataset.writer import atomic_write
 from simgen.errors import SimgenError
 
 FOURCC = "mp4v"
@@ -53,25 +52,20 @@ def write_video(images: list[Path], out: Path, fps: float) -> Path:
     h, w = first.shape[:2]
     # MPEG-4 part 2 wants even sizes: pad odd ones by one edge row/column
     W, H = w + (w % 2), h + (h % 2)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.mp4")
-    writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*FOURCC), float(fps), (W, H))
-    if not writer.isOpened():
-        raise SimgenError(f"OpenCV cannot write {FOURCC} video {tmp}")
-    try:
-        for p in images:
-            im = cv2.imread(str(p), cv2.IMREAD_COLOR)
-            if im is None or im.shape[:2] != (h, w):
-                raise SimgenError(f"{p}: unreadable or not {w}x{h}")
-            if (W, H) != (w, h):
-                im = np.pad(im, ((0, H - h), (0, W - w), (0, 0)), mode="edge")
-            writer.write(im)
-    except BaseException:
-        writer.release()
-        tmp.unlink(missing_ok=True)
-        raise
-    writer.release()
-    os.replace(tmp, out)
+    with atomic_write(out, suffix=".mp4") as tmp:  # OpenCV picks the container by suffix
+        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*FOURCC), float(fps), (W, H))
+        if not writer.isOpened():
+            raise SimgenError(f"OpenCV cannot write {FOURCC} video {tmp}")
+        try:
+            for p in images:
+                im = cv2.imread(str(p), cv2.IMREAD_COLOR)
+                if im is None or im.shape[:2] != (h, w):
+                    raise SimgenError(f"{p}: unreadable or not {w}x{h}")
+                if (W, H) != (w, h):
+                    im = np.pad(im, ((0, H - h), (0, W - w), (0, 0)), mode="edge")
+                writer.write(im)
+        finally:
+            writer.release()
     return out
 
 

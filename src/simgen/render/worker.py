@@ -8,39 +8,13 @@ by the next run; its temporary files are removed when the frame is rendered agai
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from simgen.contract import ANIMAL_ID
 from simgen.errors import SimgenError
+from simgen.render.faults import clean_dead_writers, die_with_parent, warn_unseen
 from simgen.render.plan import keypoint_set_for
-
-
-def _remove_stale_tmp(layout, cameras: list[str], frame: int) -> None:
-    """Delete temporary files of ``frame`` left by a killed process (not by a live one)."""
-    for cam in cameras:
-        for path in layout.frame_files(cam, frame).values():
-            folder = path.parent
-            if not folder.is_dir():
-                continue
-            for p in folder.glob(f".{path.name}.*"):
-                try:
-                    pid = int(p.name.split(".")[3])
-                except (IndexError, ValueError):
-                    continue
-                if pid != os.getpid() and _alive(pid):
-                    continue
-                p.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class FrameRenderer:
@@ -61,6 +35,8 @@ class FrameRenderer:
         self._bscene = None
         self.ks = None
         self.src_names: list[str] = []
+        self._seen: dict[str, int] = {}  # camera -> frames of this process where it saw the animal
+        self._rendered = 0
         self.region = None  # RegionRenderer with render.reuse_background
         if self.scene.render.reuse_background:
             from simgen.render.region import RegionRenderer
@@ -94,7 +70,7 @@ class FrameRenderer:
                 self.region.check([spec, self.sample(self.scene, other)])
         region = self.region if self.region is not None and self.region.enabled else None
         bs, w = self._bscene, self.writer
-        _remove_stale_tmp(w.layout, [c.name for c in spec.cameras], frame)
+        clean_dead_writers(w, [frame])
         bs.apply(spec)
         kp_src = bs.keypoints_world()
         labels = {}
@@ -114,6 +90,7 @@ class FrameRenderer:
                         mask = bs.render_mask(cam.name, mtmp)
                 finally:
                     mtmp.unlink(missing_ok=True)
+                self._seen[cam.name] = self._seen.get(cam.name, 0) + int((mask == ANIMAL_ID).any())
                 if region is not None:  # the mask says where the animal is
                     region.render(bs, cam.name, spec, mask, tmp)
                 w.write_mask(cam.name, frame, mask)
@@ -126,6 +103,8 @@ class FrameRenderer:
                 tmp.unlink(missing_ok=True)
         kp3d = self.ks.map_points(self.src_names, kp_src)
         w.write_annotation(FrameAnnotation(frame=frame, params=spec.to_json(), keypoints_3d=kp3d, cameras=labels))
+        self._rendered += 1
+        warn_unseen(self._seen, self._rendered)
 
 
 def worker_main(scene_path, out, overrides, meta, frames, threads, queue) -> None:
@@ -133,18 +112,17 @@ def worker_main(scene_path, out, overrides, meta, frames, threads, queue) -> Non
     from simgen.bpyutil import drop_blender_script_paths
 
     drop_blender_script_paths()
+    die_with_parent()
     logging.basicConfig(level=logging.WARNING)
     try:
         r = FrameRenderer(scene_path, out, overrides, meta, threads=threads)
         for f in frames:
             r.render(f)
             queue.put(("done", f))
-    except SimgenError as exc:
-        queue.put(("error", str(exc)))
-    except Exception as exc:  # surfaced in the parent with the frame context
-        import traceback
+    except Exception as exc:  # noqa: BLE001  (surfaced in the parent as one line)
+        from simgen.errors import one_line
 
-        queue.put(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
+        queue.put(("error", one_line(exc)[0]))
     queue.put(("exit", None))
 
 

@@ -1,6 +1,9 @@
-"""``load_scene(path, overrides)``: YAML + extends + --set -> validated ``Scene``.
+"""``load_scene(path, overrides)``: YAML + extends + --set -> validated ``Scene``, and
+``load_yaml_model(path, Model)``: any other config file (keypoint sets, pose configs,
+sweep and import specs) -> a validated pydantic model.
 
-Every failure raises ``SceneError`` whose lines read ``file:line: path: message``.
+Every failure raises ``SceneError`` (or the caller's subclass) whose lines read
+``file:line: path: message``.
 """
 
 from __future__ import annotations
@@ -11,16 +14,52 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from simgen import limits
 from simgen.choices import BUNDLED_ANIMALS, RIG_MODEL_SUFFIXES, Primitive
-from simgen.errors import SceneError
+from simgen.errors import ConfigError, SceneError
 from simgen.scene.compose import apply_set, display_path, load_tree
 from simgen.scene.messages import format_validation_error, locate
 from simgen.scene.schema import Scene
-from simgen.scene.yamlsrc import Origin, PathT, format_path
+from simgen.scene.yamlsrc import Origin, PathT, format_path, load_yaml
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_yaml_model(path: str | Path, model: type[M], *, what: str = "config file",
+                    updates: dict[str, Any] | None = None, source: str = "command line",
+                    error: type[SceneError] = ConfigError) -> M:
+    """Read YAML file ``path`` into ``model``; errors read ``file:line: field.path: message``.
+
+    ``updates``: top-level fields set after reading (e.g. ``--steps``), validated like the
+    file's and reported as coming from ``source``. ``what`` names the file in messages."""
+    return load_yaml_model_with_origins(path, model, what=what, updates=updates, source=source, error=error)[0]
+
+
+def load_yaml_model_with_origins(path: str | Path, model: type[M], *, what: str = "config file",
+                                 updates: dict[str, Any] | None = None, source: str = "command line",
+                                 error: type[SceneError] = ConfigError) -> tuple[M, dict[PathT, Origin]]:
+    """``load_yaml_model`` and the file line of every value, for checks after validation."""
+    path = Path(path)
+    shown = display_path(path)
+    if not path.is_file():
+        raise error(f"{shown}: {what} not found" if not path.exists() else f"{shown}: {what} is not a file")
+    try:
+        data, origins = load_yaml(path, shown)
+    except SceneError as err:
+        raise error(err.messages) from None
+    if not isinstance(data, dict):
+        raise error(f"{shown}:1: a {what} is a mapping of keys, not a {type(data).__name__}")
+    for key, value in (updates or {}).items():
+        data[key] = value
+        origins[(key,)] = Origin(source)
+    try:
+        return model.model_validate(data), origins
+    except ValidationError as exc:
+        raise error(format_validation_error(exc, model, origins)) from None
 
 
 @dataclass
@@ -53,7 +92,7 @@ def load_scene(path: str | Path, overrides: Iterable[str] = ()) -> LoadedScene:
         scene = Scene.model_validate(data)
     except ValidationError as exc:
         raise SceneError(format_validation_error(exc, Scene, origins)) from None
-    problems = check_references(scene)
+    problems = check_references(scene) + check_limits(scene) + check_cameras(scene)
     if problems:
         raise SceneError([f"{locate(origins, p)}: {format_path(p)}: {m}" for p, m in problems])
     return LoadedScene(scene=scene, source=path, overrides=overrides, origins=origins)
@@ -117,4 +156,34 @@ def check_references(scene: Scene) -> list[tuple[PathT, str]]:
             problems.append((("keypoints", "names"), f"unknown keypoint set {names!r}"
                              + (f" (did you mean {hint[0]!r}?)" if hint else
                                 f"; bundled: {', '.join(bundled) or 'none'}, or a YAML path")))
+    return problems
+
+
+def check_limits(scene: Scene) -> list[tuple[PathT, str]]:
+    """Resolution, samples and frames against ``simgen.limits`` (checked before any work)."""
+    problems: list[tuple[PathT, str]] = []
+    sizes = [(("render", "resolution"), scene.render.resolution)]
+    sizes += [(("cameras", i, "resolution"), c.resolution) for i, c in enumerate(scene.cameras) if c.resolution]
+    for path, (w, h) in sizes:
+        problem = limits.PIXELS.exceeded(w * h)
+        if problem:
+            problems.append((path, f"{w}x{h}: {problem}"))
+    for path, value, limit in ((("render", "samples"), scene.render.samples, limits.SAMPLES),
+                               (("frames",), scene.frames, limits.FRAMES)):
+        problem = limit.exceeded(value)
+        if problem:
+            problems.append((path, problem))
+    return problems
+
+
+def check_cameras(scene: Scene) -> list[tuple[PathT, str]]:
+    """A camera whose fixed position equals its fixed look_at has no viewing direction."""
+    problems: list[tuple[PathT, str]] = []
+    for i, cam in enumerate(scene.cameras):
+        pos, at = list(cam.position), list(cam.look_at)
+        fixed = all(isinstance(v, (int, float)) for v in pos + at)
+        jitter = cam.jitter.position is not None or cam.jitter.look_at is not None
+        if fixed and not jitter and all(abs(a - b) < 1e-9 for a, b in zip(pos, at)):
+            problems.append((("cameras", i, "look_at"), f"equals the camera's position {pos}; "
+                             "the camera needs a point to look at away from itself"))
     return problems

@@ -43,7 +43,8 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
 
 
 def valid_keys(root: type[BaseModel], path: PathT) -> list[str]:
-    """Field names of the model that sits at ``path`` (for did-you-mean hints)."""
+    """Field names of the model that sits at ``path`` (for did-you-mean hints). A part that
+    is no field is a key of a mapping (``arms: {name: Arm}``): the models stay the same."""
     models = [root]
     for part in path:
         if isinstance(part, int):
@@ -53,6 +54,8 @@ def valid_keys(root: type[BaseModel], path: PathT) -> list[str]:
             field = m.model_fields.get(part)
             if field is not None:
                 nxt.extend(_models_in(field.annotation))
+        if not nxt and not any(part in m.model_fields for m in models):
+            continue  # a mapping's key
         models = nxt
         if not models:
             return []

@@ -48,10 +48,20 @@ def load_real_frames(source: Path | str, n: int, offset: float = 0.0) -> list[np
             raise SimgenError(f"{source}: no images ({', '.join(IMAGE_SUFFIXES)}) in this folder")
         from PIL import Image
 
-        out = []
+        out, bad = [], []
         for i in even_indices(len(files), n, offset):
-            with Image.open(files[i]) as im:
-                out.append(np.asarray(im.convert("RGB")))
+            try:
+                with Image.open(files[i]) as im:
+                    out.append(np.asarray(im.convert("RGB")))
+            except (OSError, ValueError) as exc:  # not an image, truncated, unreadable
+                bad.append(f"{files[i].name} ({' '.join(str(exc).split())[:80]})")
+        if bad:
+            import logging
+
+            logging.getLogger("simgen").warning(f"{source}: skipped {len(bad)} unreadable image(s): "
+                                                f"{', '.join(bad[:3])}{' ...' if len(bad) > 3 else ''}")
+        if not out:
+            raise SimgenError(f"{source}: none of the sampled images could be read")
         return out
     if not source.is_file():
         raise SimgenError(f"{source}: no such video file or image folder")
@@ -97,6 +107,9 @@ def load_synthetic(dataset_dir: Path | str, n: int | None = None, camera: str | 
         raise SimgenError(f"{dataset_dir}: the dataset has no complete frames")
     if n is not None:
         frames = [frames[i] for i in even_indices(len(frames), n)]
+    frames = ds.sound_frames("used", frames)  # a frame verify calls corrupt is left out, with a warning
+    if not frames:
+        raise SimgenError(f"{dataset_dir}: none of the sampled frames is sound (see `simgen verify`)")
     images, masks = [], []
     for f in frames:
         images.append(ds.load_image(cam, f))

@@ -75,9 +75,9 @@ def _write_spec(sweep: Sweep, out: Path, run: dict | None = None) -> None:
            "camera": sweep.camera, "design": sweep.design, "seeds": sweep.seeds,
            "arms": [a.to_json() for a in sweep.arms],
            "invocation": {k: v for k, v in (run or {}).items() if k != "t0"}}
-    tmp = out / f".{SWEEP_JSON}.tmp"
-    tmp.write_text(json.dumps(doc, indent=1) + "\n")
-    os.replace(tmp, out / SWEEP_JSON)
+    from simgen.dataset.writer import atomic_write_json
+
+    atomic_write_json(out / SWEEP_JSON, doc)
 
 
 def run_sweep(sweep: Sweep, out: Path, *, executor: str = "local", resume: bool = False, workers: int = 1,

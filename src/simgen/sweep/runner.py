@@ -201,14 +201,14 @@ def write_results(runs: list[ArmRun], path: Path) -> Path:
     cols = list(RESULT_COLUMNS)
     for row in rows:
         cols += [k for k in row if k not in cols]
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", newline="") as fh:
+    from simgen.dataset.writer import atomic_write
+
+    with atomic_write(path) as tmp, open(tmp, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=cols)
         w.writeheader()
         for row in rows:
             w.writerow({k: ("" if v is None else (f"{v:.4f}" if isinstance(v, float) else v))
                         for k, v in row.items()})
-    os.replace(tmp, path)
     return path
 
 

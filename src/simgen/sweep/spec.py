@@ -211,34 +211,6 @@ def _problems(spec: SweepFile) -> list[tuple[tuple, str]]:
     return out
 
 
-def _with_hints(lines: list[str], exc: ValidationError) -> list[str]:
-    """Add did-you-mean hints to unknown keys under arm/factor names (mappings the scene
-    formatter cannot walk)."""
-    import difflib
-
-    from simgen.scene.messages import _models_in
-
-    out = []
-    for line in lines:
-        out.append(line)
-        if not line.endswith("'") or "unknown key '" not in line:
-            continue
-        for err in exc.errors(include_url=False):
-            loc = [p for p in err["loc"] if isinstance(p, (str, int))]
-            if err["type"] != "extra_forbidden" or not line.endswith(f"unknown key {loc[-1]!r}"):
-                continue
-            models: list[type[BaseModel]] = [SweepFile]
-            for part in loc[:-1]:
-                nxt = [a for m in models if part in m.model_fields
-                       for a in _models_in(m.model_fields[part].annotation)]
-                models = nxt or models  # not a field: a key of a mapping (an arm's name)
-            keys = sorted({k for m in models for k in m.model_fields})
-            hint = difflib.get_close_matches(str(loc[-1]), keys, 1, 0.6)
-            out[-1] = line + (f" (did you mean {hint[0]!r}?)" if hint else f"; valid keys: {', '.join(keys)}")
-            break
-    return out
-
-
 def load_sweep(path: str | Path, *, seeds: list[int] | None = None, scale_frames: float | None = None,
                steps: int | None = None, only: list[str] | None = None, extra_set: list[str] | None = None,
                labeled: str | None = None, video: str | Path | None = None) -> Sweep:
@@ -248,24 +220,14 @@ def load_sweep(path: str | Path, *, seeds: list[int] | None = None, scale_frames
     (e.g. ``render.resolution=[320, 240]`` for a quick run). ``labeled`` / ``video`` replace
     the file's ``real.labeled`` / ``real.video`` (relative to the working directory, not to
     the sweep file)."""
-    from simgen.scene.messages import format_validation_error, locate
+    from simgen.scene.loader import load_yaml_model_with_origins
+    from simgen.scene.messages import locate
     from simgen.scene.presets import PRESETS
-    from simgen.scene.yamlsrc import format_path, load_yaml
+    from simgen.scene.yamlsrc import format_path
 
     path = Path(path)
     shown = display_path(path)
-    if not path.is_file():
-        raise SweepError(f"{shown}: sweep file not found")
-    try:
-        data, origins = load_yaml(path, shown)
-    except SceneError as err:
-        raise SweepError(err.messages) from None
-    if not isinstance(data, dict):
-        raise SweepError(f"{shown}:1: a sweep is a mapping (base_scene, real, defaults, arms, ...)")
-    try:
-        spec = SweepFile.model_validate(data)
-    except ValidationError as exc:
-        raise SweepError(_with_hints(format_validation_error(exc, SweepFile, origins), exc)) from None
+    spec, origins = load_yaml_model_with_origins(path, SweepFile, what="sweep file", error=SweepError)
     problems = _problems(spec)
     folder = path.resolve().parent
     scene = Path(_resolve(folder, spec.base_scene))

@@ -1,0 +1,11 @@
+"""Fixtures of the reliability tests: the builders of the export, pose and render tests."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+_TESTS = Path(__file__).resolve().parent.parent
+for sub in ("export", "pose", "render"):
+    if str(_TESTS / sub) not in sys.path:
+        sys.path.append(str(_TESTS / sub))

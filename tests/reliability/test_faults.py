@@ -1,0 +1,223 @@
+"""Faults: a full disk, a killed parent, dead writers' temporary files, a failed first try.
+
+The full-disk test mounts a real, tiny tmpfs (root only; skipped elsewhere or when the
+mount fails). The kill -9 test renders 64x48 workbench frames with two workers and
+checks that the workers die with their parent.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 96 KiB tmpfs at tmp_path/disk, unmounted afterwards."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96k", "tmpfs", str(mnt)], capture_output=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs: {r.stderr.decode().strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def _hidden(root: Path) -> list[Path]:
+    return [p for p in root.rglob(".*") if p.is_file()]
+
+
+def test_atomic_write_removes_its_temporary_file_on_error(tmp_path):
+    from simgen.dataset.writer import atomic_write
+
+    target = tmp_path / "a.json"
+    with pytest.raises(RuntimeError):
+        with atomic_write(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("the writer failed")
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_full_disk_while_writing_frames(tiny_disk):
+    """ENOSPC mid-frame: an error naming the disk, no temporary file, earlier frames intact."""
+    from simgen.dataset import CameraInfo, DatasetMeta, DatasetWriter, verify_dataset
+    from simgen.errors import describe
+
+    meta = DatasetMeta(scene={}, scene_sha256="0" * 64, seed=0, frames=50, keypoints=["a"],
+                       cameras=[CameraInfo("top", 64, 48)])
+    w = DatasetWriter(tiny_disk / "ds", meta)
+    rng = np.random.default_rng(0)
+    with pytest.raises(OSError) as info:
+        for f in range(50):
+            w.write_image("top", f, rng.integers(0, 256, (48, 64, 3), dtype=np.uint8))  # ~9 KB, incompressible
+    assert info.value.errno == 28
+    text = describe(info.value)
+    assert text.startswith("disk full (") and str(tiny_disk) in text
+    assert _hidden(tiny_disk / "ds") == []
+    assert verify_dataset(tiny_disk / "ds").corrupt == []
+
+
+def test_full_disk_during_export_leaves_nothing_behind(run_cli, tiny_disk, tmp_path):
+    from export_fixtures import build_dataset
+
+    ds = build_dataset(tmp_path / "ds", cameras=("top",), frames=16)
+    out = tiny_disk / "coco"
+    code, stdout, err = run_cli("export", ds, "--format", "coco", "--out", out)
+    assert code == 1
+    assert err.startswith("error: disk full (") and "Traceback" not in stdout + err
+    assert not out.exists()  # the next try (elsewhere, or after freeing space) is not refused
+
+
+def test_dead_writers_temporaries_are_removed_annotations_included(tmp_path):
+    from export_fixtures import build_dataset
+
+    from simgen.dataset import Layout
+    from simgen.dataset.verify import stray_temporaries
+    from simgen.dataset.writer import DatasetWriter, _host_tag, frame_files, remove_dead_temporaries
+
+    ds = build_dataset(tmp_path / "ds", cameras=("top",), frames=3)
+    host = _host_tag()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    layout = Layout(ds)
+    stale = [layout.annotations_dir / f".000001.json.{dead.pid}.{host}c0de.tmp",
+             layout.image("top", 1).with_name(f".000001.png.{dead.pid}.{host}c0de.png")]
+    live = layout.annotations_dir / f".000001.json.{os.getpid()}.{host}5678.tmp"
+    for p in [*stale, live]:
+        p.write_text("half-written")
+    assert set(stray_temporaries(layout)) == {*stale, live}
+    foreign = layout.annotations_dir / f".000002.json.{dead.pid}.ffffc0de.tmp"  # another host's writer
+    foreign.write_text("half-written")
+    removed = remove_dead_temporaries(frame_files(layout, ["top"], 1))
+    assert sorted(removed) == sorted(stale)
+    assert stray_temporaries(layout) == sorted([live, foreign])  # a live writer's file is left alone
+    os.utime(foreign, (time.time() - 7200, time.time() - 7200))
+    stale[0].write_text("half-written")
+    DatasetWriter(ds, layout_meta(layout))  # the next writer (render, style apply) sweeps the dataset
+    assert stray_temporaries(layout) == [live]
+
+
+def layout_meta(layout):
+    from simgen.dataset import DatasetMeta
+
+    return DatasetMeta.load(layout.meta)
+
+
+def test_a_failed_first_render_leaves_no_dataset_behind(write_scene, tmp_path):
+    from simgen.render.run import plan, run
+    from simgen_testdata import MINIMAL_SCENE
+
+    scene = write_scene(MINIMAL_SCENE)
+    out = tmp_path / "out"
+    p = plan(scene, out, frames=2)
+    assert (out / "dataset.json").is_file()
+
+    def broken(scene, frame):
+        raise OSError(28, "No space left on device", str(out / "images"))
+
+    with pytest.raises(OSError):
+        run(p, progress=False, sample=broken)
+    assert not out.exists()
+    p2 = plan(scene, out, frames=2, overrides=["seed=8"])  # a different run is not refused
+    assert p2.todo == [0, 1]
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(d.name))
+    return out
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.blender
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_kill_minus_9_of_render_parent_takes_its_workers(write_scene, tmp_path):
+    scene = write_scene("""\
+        simgen: 1
+        seed: 7
+        frames: 400
+        render: {engine: workbench, samples: 1, resolution: [64, 48]}
+        rig:
+          - {name: arena, asset: arena, size: [0.6, 0.45, 0.1]}
+        cameras:
+          - {name: top, position: [0, 0, 0.6], focal_mm: 6, sensor_mm: 6.4}
+        lights:
+          - {type: area, position: [0, 0, 1.2], energy: 200}
+        """)
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+    parent = subprocess.Popen([sys.executable, "-m", "simgen.cli", "render", str(scene), "--out", str(out),
+                               "--workers", "2", "-q"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline and len(list((out / "annotations").glob("*.json"))) < 2:
+            assert parent.poll() is None, "the render stopped before it was killed"
+            time.sleep(0.1)
+        workers = _children(parent.pid)
+        assert len(workers) >= 2, workers  # two workers (and multiprocessing's resource tracker)
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        deadline = time.time() + 10
+        while time.time() < deadline and any(_running(w) for w in workers):
+            time.sleep(0.1)
+        alive = [w for w in workers if _running(w)]
+        assert alive == [], f"workers still running after their parent was killed: {alive}"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+        for w in _children(parent.pid):
+            try:
+                os.kill(w, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    done = len(list((out / "annotations").glob("*.json")))
+    from simgen.dataset import verify_dataset
+
+    assert verify_dataset(out).corrupt == [] and done >= 2
+
+
+@pytest.mark.blender
+def test_a_camera_that_never_sees_the_animal_is_warned_about(run_cli, write_scene, tmp_path):
+    scene = write_scene("""\
+        simgen: 1
+        seed: 1
+        frames: 5
+        render: {engine: workbench, samples: 1, resolution: [64, 48]}
+        cameras:
+          - {name: top, position: [0, 0, 0.6], focal_mm: 6, sensor_mm: 6.4}
+          - {name: away, position: [0, 0, 0.3], look_at: [0, 0, 2.0], focal_mm: 50, sensor_mm: 6.4}
+        lights:
+          - {type: area, position: [0, 0, 1.2], energy: 200}
+        """)
+    code, _, err = run_cli("render", scene, "--out", tmp_path / "out", "-q")
+    assert code == 0, err
+    assert "warning: camera(s) away did not see the animal in any of the first 5 frames" in err
+    assert "top" not in err.split("camera(s)")[1].split("did not")[0]
