@@ -185,8 +185,10 @@ class BlenderScene:
         if border is not None:
             x0, y0, x1, y1 = border
             w, h = s.render.resolution_x, s.render.resolution_y
-            s.render.border_min_x, s.render.border_max_x = x0 / w, x1 / w
-            s.render.border_min_y, s.render.border_max_y = 1.0 - y1 / h, 1.0 - y0 / h  # Blender's rows run up
+            # Blender truncates border * size to whole pixels: aim at pixel centers so that
+            # float rounding cannot lose a row (rows run bottom-up in Blender)
+            s.render.border_min_x, s.render.border_max_x = (x0 + 0.5) / w, min(1.0, (x1 + 0.5) / w)
+            s.render.border_min_y, s.render.border_max_y = (h - y1 + 0.5) / h, min(1.0, (h - y0 + 0.5) / h)
         s.render.engine = self._engine
         s.render.film_transparent = False
         s.view_settings.view_transform = "Standard"

@@ -125,8 +125,14 @@ class RegionRenderer:
                 patch = np.asarray(im.convert("RGB"))
         finally:
             part.unlink(missing_ok=True)
+        try:
+            image = paste(bg, patch, box)
+        except ValueError as exc:  # Blender cut the box differently: render this frame in full
+            log.warning("render.reuse_background: %s; rendering frame %d in full", exc, spec.frame)
+            bscene.render_rgb(camera, path)
+            return
         self.stats["region"] += 1
-        Image.fromarray(paste(bg, patch, box)).save(path, format="PNG")
+        Image.fromarray(image).save(path, format="PNG")
 
     def _background(self, bscene, camera: str, spec: FrameSpec, path: Path) -> np.ndarray:
         from PIL import Image
