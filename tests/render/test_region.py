@@ -46,6 +46,16 @@ def test_paste_puts_the_patch_in_its_box_only():
         paste(bg, np.zeros((3, 3, 3), np.uint8), (4, 1, 7, 3))
 
 
+def test_paste_feathers_inner_edges_but_not_the_image_border():
+    bg = np.zeros((20, 30, 3), np.uint8)
+    patch = np.full((20, 30, 3), 200, np.uint8)  # rendered over the whole image
+    out = paste(bg, patch, (10, 0, 30, 12), rendered=(0, 0, 30, 20), feather=3)
+    assert (out[:, :10] == 0).all() and (out[12:] == 0).all()  # outside the box: the background
+    assert out[0, 29, 0] == 200  # a box edge on the image border is not blended
+    assert out[5, 10, 0] == 50 and out[5, 11, 0] == 100 and out[5, 12, 0] == 150 and out[5, 13, 0] == 200
+    assert out[11, 20, 0] == 50 and (out[:9, 13:] == 200).all()
+
+
 def test_background_key_ignores_the_animal_and_the_noise_seed(tmp_path):
     from simgen.sampling import sample_frame
     from simgen.scene import load_scene
@@ -90,8 +100,8 @@ def test_region_render_keeps_labels_and_matches_the_full_render_inside_the_box(t
         assert full.layout.annotation(f).read_bytes() == reg.layout.annotation(f).read_bytes()
         assert full.layout.mask("top", f).read_bytes() == reg.layout.mask("top", f).read_bytes()
         a, b = full.load_image("top", f), reg.load_image("top", f)
-        box = region_box(full.load_mask("top", f), 0.5)
-        x0, y0, x1, y1 = box
+        x0, y0, x1, y1 = region_box(full.load_mask("top", f), 0.5)
+        x0, y0, x1, y1 = x0 + 6, y0 + 6, x1 - 6, y1 - 6  # inside the band that blends into the background
         inside = _psnr(a[y0:y1, x0:x1], b[y0:y1, x0:x1])
         assert inside >= 40, (f, inside)  # the bar: the same samples and seed inside the box
     # outside the box: frame 0's background has frame 0's noise seed, so there the render

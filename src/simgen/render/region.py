@@ -32,6 +32,10 @@ from simgen.sampling.spec import FrameSpec
 log = logging.getLogger(__name__)
 
 _FIXED_MARGIN_PX = 8
+# the border render reaches this far past the pasted box: the denoiser sees no pixels past
+# a render's edge and leaves a line of artifacts there, which falls outside the paste
+_RENDER_PAD_PX = 8
+_FEATHER_PX = 6  # the pasted box blends into the background over its outer pixels
 _KEEP_BACKGROUNDS = 2  # per camera: the current clip's and the one before
 
 
@@ -76,12 +80,39 @@ def region_box(mask: np.ndarray, margin: float, animal_id: int = ANIMAL_ID) -> t
     return max(0, x0 - m), max(0, y0 - m), min(w, x1 + m), min(h, y1 + m)
 
 
-def paste(background: np.ndarray, patch: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+def grow(box: tuple[int, int, int, int], pad: int, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
     x0, y0, x1, y1 = box
-    if patch.shape[:2] != (y1 - y0, x1 - x0):
-        raise ValueError(f"region render is {patch.shape[1]}x{patch.shape[0]}, expected {x1 - x0}x{y1 - y0}")
+    return max(0, x0 - pad), max(0, y0 - pad), min(shape[1], x1 + pad), min(shape[0], y1 + pad)
+
+
+def paste(background: np.ndarray, patch: np.ndarray, box: tuple[int, int, int, int],
+          rendered: tuple[int, int, int, int] | None = None, feather: int = 0) -> np.ndarray:
+    """``background`` with ``box`` taken from ``patch``, the render of the box ``rendered``
+    (default: ``box`` itself). Within ``feather`` px of the box's inner edges (not at the
+    image border) the two blend linearly, so no seam shows where two noise draws meet."""
+    rx0, ry0, rx1, ry1 = rendered or box
+    if patch.shape[:2] != (ry1 - ry0, rx1 - rx0):
+        raise ValueError(f"region render is {patch.shape[1]}x{patch.shape[0]}, expected {rx1 - rx0}x{ry1 - ry0}")
+    x0, y0, x1, y1 = box
+    inner = patch[y0 - ry0:y1 - ry0, x0 - rx0:x1 - rx0, : background.shape[2]].astype(np.float32)
     out = background.copy()
-    out[y0:y1, x0:x1] = patch[..., : out.shape[2]]
+    if feather <= 0:
+        out[y0:y1, x0:x1] = inner.astype(out.dtype)
+        return out
+    h, w = background.shape[:2]
+    yy, xx = np.mgrid[y0:y1, x0:x1]
+    d = np.full(xx.shape, np.inf, np.float32)  # distance to the nearest box edge that is not the image's
+    if x0 > 0:
+        d = np.minimum(d, xx - x0)
+    if y0 > 0:
+        d = np.minimum(d, yy - y0)
+    if x1 < w:
+        d = np.minimum(d, x1 - 1 - xx)
+    if y1 < h:
+        d = np.minimum(d, y1 - 1 - yy)
+    a = np.clip((d + 1) / (feather + 1), 0.0, 1.0)[..., None]
+    bg = out[y0:y1, x0:x1].astype(np.float32)
+    out[y0:y1, x0:x1] = np.clip(np.rint(a * inner + (1 - a) * bg), 0, 255).astype(out.dtype)
     return out
 
 
@@ -118,15 +149,16 @@ class RegionRenderer:
             self.stats["empty"] += 1
             Image.fromarray(bg).save(path, format="PNG")
             return
+        rendered = grow(box, _RENDER_PAD_PX, mask.shape)
         part = tmp_path_for(path, ".png")  # a temporary name the dataset's cleanup knows
         try:
-            bscene.render_rgb(camera, part, border=box)
+            bscene.render_rgb(camera, part, border=rendered)
             with Image.open(part) as im:
                 patch = np.asarray(im.convert("RGB"))
         finally:
             part.unlink(missing_ok=True)
         try:
-            image = paste(bg, patch, box)
+            image = paste(bg, patch, box, rendered, feather=_FEATHER_PX)
         except ValueError as exc:  # Blender cut the box differently: render this frame in full
             log.warning("render.reuse_background: %s; rendering frame %d in full", exc, spec.frame)
             bscene.render_rgb(camera, path)
