@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from export_fixtures import MOUSE_KEYPOINTS
 
+from simgen.assets.mouse import KEYPOINT_NAMES as MOUSE_KEYPOINTS
 from simgen.errors import SimgenError
 from simgen.keypoints import KeypointSet
 
@@ -65,3 +65,13 @@ def test_identity_keeps_order():
     ks = KeypointSet.identity(["a", "b"], [("a", "b")])
     xyv = np.array([[1.0, 2.0, 2], [3.0, 4.0, 1]])
     np.testing.assert_array_equal(ks.map_labels(["b", "a"], xyv[::-1]), xyv)
+
+
+def test_default_set_is_the_mouse_set_or_every_keypoint_of_another_animal():
+    from simgen.assets.mouse import KEYPOINT_NAMES
+    from simgen.render.plan import keypoint_set_for
+
+    mouse = keypoint_set_for("default", KEYPOINT_NAMES)
+    assert mouse.names == KeypointSet.load("default").names
+    other = keypoint_set_for("default", ["snout", "back", "tail_base"])
+    assert other.names == ["snout", "back", "tail_base"] and other.name == "default"

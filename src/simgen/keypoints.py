@@ -124,6 +124,11 @@ class KeypointSet:
         idx = {n: i for i, n in enumerate(self.names)}
         return [(idx[a], idx[b]) for a, b in self.swap_pairs]
 
+    def covers(self, src_names: list[str]) -> bool:
+        """Whether every output's sources are among ``src_names``."""
+        have = set(src_names)
+        return all(set(srcs) <= have for srcs in self.sources.values())
+
     def _source_indices(self, src_names: list[str]) -> list[list[int]]:
         pos = {n: i for i, n in enumerate(src_names)}
         out = []

@@ -27,15 +27,14 @@ class RenderPlan:
 
 
 def keypoint_set_for(names: str, animal_names: list[str]):
-    """The scene's keypoint set; ``default`` falls back to all of the animal's keypoints."""
+    """The scene's keypoint set; ``default`` is the bundled mouse's set, or every keypoint of
+    an animal that lacks the mouse's (an imported model)."""
     from simgen.keypoints import KeypointSet
 
-    try:
-        return KeypointSet.load(names)
-    except SimgenError:
-        if names != "default":
-            raise
+    ks = KeypointSet.load(names)
+    if names == "default" and not ks.covers(animal_names):
         return KeypointSet.identity(animal_names, name="default")
+    return ks
 
 
 def build_meta(loaded, frames: int, start: int, animal):
