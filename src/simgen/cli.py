@@ -19,6 +19,7 @@ from simgen.commands import farm as farm_cmd
 from simgen.commands import pose as pose_cmd
 from simgen.commands import preview as preview_cmd
 from simgen.commands import render as render_cmd
+from simgen.commands import rig as rig_cmd  # issue 13
 from simgen.commands import style as style_cmd
 from simgen.commands import sweep as sweep_cmd
 from simgen.commands import verify as verify_cmd
@@ -56,6 +57,7 @@ app.command("sweep")(sweep_cmd.sweep)
 app.add_typer(asset_cmd.app, name="asset")
 app.add_typer(farm_cmd.app, name="farm")
 app.add_typer(pose_cmd.app, name="pose")
+app.add_typer(rig_cmd.app, name="rig")  # issue 13
 app.add_typer(style_cmd.app, name="style")
 
 

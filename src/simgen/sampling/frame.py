@@ -24,6 +24,7 @@ from simgen.sampling.headfixed import fix_head, pivot_placement
 from simgen.sampling.skeletons import skeleton_for
 from simgen.sampling.spec import (
     AnimalSpec,
+    BackgroundSpec,
     CameraSpec,
     ClipSpec,
     FrameSpec,
@@ -190,4 +191,15 @@ def sample_frame(scene: Scene, frame: int) -> FrameSpec:
         ),
         keypoints=scene.keypoints.names,
         clip=clip,
+        background=_background(scene, rng),
     )
+
+
+def _background(scene: Scene, rng: Callable[[str], np.random.Generator]) -> BackgroundSpec | None:
+    """The plate of this frame (issue 13: rendering over background plates)."""
+    bg = scene.background
+    if bg is None:
+        return None
+    w = np.ones(len(bg.plates)) if bg.weights is None else np.asarray(bg.weights, float)
+    i = int(rng("background.plate").choice(len(bg.plates), p=w / w.sum()))
+    return BackgroundSpec(plate=bg.plates[i])

@@ -100,6 +100,12 @@ class ClipSpec(Spec):
     time_s: float  # frame / fps
 
 
+class BackgroundSpec(Spec):
+    """The background plate of a frame (``scene.background``)."""
+
+    plate: str  # absolute path to the image
+
+
 class FrameSpec(Spec):
     frame: int
     seed: int
@@ -111,6 +117,7 @@ class FrameSpec(Spec):
     world: WorldSpec
     keypoints: str
     clip: ClipSpec | None = None  # set in sequence mode
+    background: BackgroundSpec | None = None  # set when the scene has background plates
 
     def camera(self, name: str) -> CameraSpec:
         for cam in self.cameras:
