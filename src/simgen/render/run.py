@@ -223,6 +223,10 @@ class FrameRenderer:
                 tmp, final = w.image_target(cam.name, frame)
                 pending.append((tmp, final))
                 bs.render_rgb(cam.name, tmp)
+                from simgen.render.background import composite, plate_for  # issue 13: background plates
+
+                if (plate := plate_for(spec, cam.name)) is not None:
+                    composite(tmp, plate)
                 mtmp, _ = w.mask_target(cam.name, frame)
                 try:
                     if spec.render.depth:

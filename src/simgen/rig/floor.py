@@ -128,6 +128,10 @@ def detect_floor(plate: np.ndarray, corners: np.ndarray | None = None) -> FloorO
         return FloorOutline(ordered, edges)
     if contour is None or cv2.contourArea(contour) < 0.1 * w * h:
         raise SimgenError(f"could not find the arena floor in the video; {HINT}")
+    c = contour.reshape(-1, 2)
+    on_border = (c[:, 0] <= 2) | (c[:, 0] >= w - 3) | (c[:, 1] <= 2) | (c[:, 1] >= h - 3)
+    if on_border.mean() > 0.5:  # no border between floor and walls in view
+        raise SimgenError(f"could not find the arena floor's edges in the video; {HINT}")
     peri = cv2.arcLength(contour, True)
     quad = None
     for eps in np.linspace(0.005, 0.08, 30):
@@ -141,8 +145,40 @@ def detect_floor(plate: np.ndarray, corners: np.ndarray | None = None) -> FloorO
         raise SimgenError(f"the floor found in the video is not a 4-cornered shape; {HINT}")
     ordered = order_corners(quad)
     ordered = _refine_corners(contour.reshape(-1, 2).astype(float), ordered)
-    edges = edge_points(contour, ordered, w, h)
+    edges = refine_edges(plate, edge_points(contour, ordered, w, h), ordered)
     return FloorOutline(intersect_edges(ordered, edges), edges)
+
+
+def refine_edges(plate: np.ndarray, edges: list[np.ndarray], corners: np.ndarray, *,
+                 reach: float = 4.0) -> list[np.ndarray]:
+    """Move each edge point to the sub-pixel maximum of the gradient magnitude along
+    its edge's normal (within ``reach`` px): the outline of a thresholded region sits
+    on whole pixels, up to a pixel off the true border, and such a bias shared by all
+    edges reads as a wrong focal length."""
+    import cv2
+
+    grey = plate if plate.ndim == 2 else cv2.cvtColor(plate, cv2.COLOR_BGR2GRAY)
+    g = cv2.GaussianBlur(grey.astype(np.float32), (0, 0), 1.0)
+    mag = np.hypot(cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3))
+    steps = np.arange(-reach, reach + 1e-9, 0.25)
+    out = []
+    for k, e in enumerate(edges):
+        if not len(e):
+            out.append(e)
+            continue
+        d = corners[(k + 1) % 4] - corners[k]
+        n = np.array([-d[1], d[0]]) / np.linalg.norm(d)
+        pos = e[:, None, :] + steps[None, :, None] * n  # (P, S, 2)
+        prof = cv2.remap(mag, pos[..., 0].astype(np.float32), pos[..., 1].astype(np.float32),
+                         cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        i = np.clip(np.argmax(prof, axis=1), 1, len(steps) - 2)
+        rows = np.arange(len(e))
+        a, b, c = prof[rows, i - 1], prof[rows, i], prof[rows, i + 1]
+        den = a - 2 * b + c
+        frac = np.where(np.abs(den) > 1e-6, 0.5 * (a - c) / np.where(np.abs(den) > 1e-6, den, 1), 0.0)
+        shift = steps[i] + np.clip(frac, -1, 1) * (steps[1] - steps[0])
+        out.append(e + shift[:, None] * n)
+    return out
 
 
 def intersect_edges(corners: np.ndarray, edges: list[np.ndarray], *, span: float = 0.3) -> np.ndarray:
