@@ -25,7 +25,7 @@ WORLD_STRENGTH = 0.1
 # Stand-in when no calibration render runs (--no-render): the floor's linear
 # brightness per W of ceiling light, measured with the written arena scene at
 # 640x480 (docs/rig-from-video.md) -- only the light's height and size matter.
-REFERENCE_LINEAR_PER_W = 0.05
+REFERENCE_LINEAR_PER_W = 0.11
 CALIB_ENERGY = 2.0  # low enough that the rendered floor does not clip
 
 
@@ -198,7 +198,7 @@ def from_video(video: Path, arena_m: tuple[float, float], out: Path, *, corners:
     }, indent=2))
     mid = len(frames) // 2
     fit_png = _fit_sheet(out / "fit.png", frames[mid], int(idx[mid]), fit, outline.corners, (W, H), wall_height,
-                         render_png)
+                         render_png, gain=energy[0] / CALIB_ENERGY)
     return RigResult(out, scene_path, plate_paths, ps.segments, outline.corners, fit.focal_px, height, fit.dist,
                      fit.corner_errors, fit.edge_rms, fit.focal_sigma, energy, floor_err, times, fit_png)
 
@@ -236,9 +236,12 @@ def _calibration_render(desc, out: Path, fit, arena_m) -> tuple[Path, float]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _fit_sheet(path: Path, frame: np.ndarray, index: int, fit, corners, arena_m, wall_height, render_png) -> Path:
+def _fit_sheet(path: Path, frame: np.ndarray, index: int, fit, corners, arena_m, wall_height, render_png,
+               gain: float = 1.0) -> Path:
     """The fitted floor (green) and wall tops (yellow) over a real frame, the detected
-    corners (red circles); beside it a render of the fitted scene with the same lines."""
+    corners (red circles); beside it a render of the fitted scene with the same lines,
+    brightened by ``gain`` in linear light (the calibration render's light -> the fitted
+    energy; Cycles is linear up to the view transform)."""
     import cv2
 
     h, w = frame.shape[:2]
@@ -256,7 +259,11 @@ def _fit_sheet(path: Path, frame: np.ndarray, index: int, fit, corners, arena_m,
     cv2.putText(left, f"video frame {index}: fitted floor, wall tops", (8, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
                 (0, 0, 255), 1, cv2.LINE_AA)
     if render_png is not None:
-        r = cv2.resize(cv2.imread(str(render_png)), (w, h), interpolation=cv2.INTER_LINEAR)
+        from simgen.rig.exposure import srgb_to_linear
+
+        r = srgb_to_linear(cv2.resize(cv2.imread(str(render_png)), (w, h), interpolation=cv2.INTER_LINEAR)) * gain
+        r = np.clip(np.where(r <= 0.0031308, r * 12.92, 1.055 * np.clip(r, 0, None) ** (1 / 2.4) - 0.055), 0, 1)
+        r = np.rint(r * 255).astype(np.uint8)
         right = draw(r, False)
         cv2.putText(right, "render of the fitted scene (pinhole)", (8, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
                     (0, 0, 255), 1, cv2.LINE_AA)
