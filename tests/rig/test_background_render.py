@@ -41,8 +41,11 @@ def renders(tmp_path_factory):
     Image.fromarray(plate).save(d / "plate.png")
     (d / "plain.yaml").write_text(SCENE)
     (d / "bg.yaml").write_text(SCENE + "background: {plates: [plate.png]}\n")
+    (d / "lens.yaml").write_text(SCENE.replace("sensor_mm: 36}", "sensor_mm: 36, distortion: [-0.3, 0.08, 0, 0, 0]}")
+                                 + "background: {plates: [plate.png]}\n")
     render(d / "plain.yaml", d / "plain", progress=False)
     render(d / "bg.yaml", d / "bg", progress=False)
+    render(d / "lens.yaml", d / "lens", progress=False)
     return d, plate
 
 
@@ -77,3 +80,25 @@ def test_animal_and_shadow_on_the_plate_with_unchanged_labels(renders):
     # its shadow darkens the plate beside it (light from +x: shadow toward -x)
     ring = cv2.dilate(animal.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool) & ~animal
     assert (plate[ring] - img[ring]).mean() > 3
+
+
+def test_a_distorted_camera_over_a_plate_keeps_labels_exact(renders):
+    """Images and masks warped through the lens; keypoints = cv2.projectPoints of the
+    3-D keypoints with the annotation's K, R, t and dist."""
+    import cv2
+
+    d, plate = renders
+    img, mask, ann = _load(d, "lens")
+    _, plain_mask, _ = _load(d, "bg")
+    cam = ann["cameras"]["top"]
+    assert cam["dist"] == pytest.approx([-0.3, 0.08, 0, 0, 0])
+    assert img.shape == (120, 160, 3) and mask.shape == (120, 160)
+    K, R, t = (np.asarray(cam[k], float) for k in ("K", "R", "t"))
+    uv, _ = cv2.projectPoints(np.asarray(ann["keypoints_3d"]).reshape(-1, 1, 3), cv2.Rodrigues(R)[0], t, K,
+                              np.asarray(cam["dist"]))
+    kp = np.asarray(cam["keypoints"])
+    assert np.abs(kp[:, :2] - uv.reshape(-1, 2)).max() < 1e-3
+    # the barrel lens pulls the animal toward the center: a smaller silhouette than the pinhole's
+    assert 0 < (mask == 1).sum() < (plain_mask == 1).sum()
+    far = ~(cv2.dilate((mask == 1).astype(np.uint8), np.ones((31, 31), np.uint8)) > 0)
+    assert np.abs(img[far] - plate[far]).mean() < 1.0

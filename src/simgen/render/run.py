@@ -214,7 +214,9 @@ class FrameRenderer:
             self._build(spec)
         bs, w = self._bscene, self.writer
         _remove_stale_tmp(w.layout, [c.name for c in spec.cameras], frame)
-        bs.apply(spec)
+        from simgen.render import distortion  # issue 13: lens distortion (overscan pinhole, then warp)
+
+        bs.apply(distortion.render_spec(spec))
         kp_src = bs.keypoints_world()
         labels = {}
         pending: list[tuple[Path, Path]] = []
@@ -223,6 +225,9 @@ class FrameRenderer:
                 tmp, final = w.image_target(cam.name, frame)
                 pending.append((tmp, final))
                 bs.render_rgb(cam.name, tmp)
+                lens = distortion.lens_for(cam)  # issue 13: lens distortion
+                if lens is not None:
+                    lens.warp_png(tmp)
                 from simgen.render.background import composite, plate_for  # issue 13: background plates
 
                 if (plate := plate_for(spec, cam.name)) is not None:
@@ -231,14 +236,19 @@ class FrameRenderer:
                 try:
                     if spec.render.depth:
                         mask, depth = bs.render_mask(cam.name, mtmp, depth=True)
-                        w.write_depth(cam.name, frame, depth)
+                        w.write_depth(cam.name, frame, depth if lens is None else lens.warp_array(depth))
                     else:
                         mask = bs.render_mask(cam.name, mtmp)
                 finally:
                     mtmp.unlink(missing_ok=True)
+                big_mask = mask
+                if lens is not None:  # issue 13: lens distortion
+                    mask = lens.warp_array(mask)
                 w.write_mask(cam.name, frame, mask)
-                labels[cam.name] = camera_label(bs.pinhole(cam.name), kp_src, bs.first_hits, mask=mask,
+                labels[cam.name] = camera_label(bs.pinhole(cam.name), kp_src, bs.first_hits, mask=big_mask,
                                                 src_names=self.src_names, keypoint_set=self.ks)
+                if lens is not None:  # issue 13: lens distortion
+                    labels[cam.name] = lens.label(labels[cam.name], mask)
             for tmp, final in pending:
                 w.commit(tmp, final)
         finally:

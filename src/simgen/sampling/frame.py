@@ -76,6 +76,7 @@ def _camera(scene: Scene, cam: Camera, draw_rng: Callable[[str], np.random.Gener
         sensor_fit=cam.sensor_fit,
         shift=draw_vector(cam.shift, 2, rng("shift")),
         resolution=list(cam.resolution or scene.render.resolution),
+        distortion=None if cam.distortion is None else [float(v) for v in cam.distortion],
     )
 
 

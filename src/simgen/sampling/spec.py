@@ -73,6 +73,7 @@ class CameraSpec(Spec):
     sensor_fit: str
     shift: list[float]
     resolution: list[int]
+    distortion: list[float] | None = None  # k1, k2, p1, p2, k3 (OpenCV)
 
 
 class LightSpec(Spec):

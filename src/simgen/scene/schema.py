@@ -140,6 +140,9 @@ class Camera(Model):
     sensor_fit: SensorFit = Field("auto", description="which image side sensor_mm spans (auto: the larger)")
     shift: Vec2 = Field([0.0, 0.0], description="lens shift [x, y] in units of the fitted sensor size")
     resolution: tuple[PosInt, PosInt] | None = Field(None, description="overrides render.resolution")
+    distortion: tuple[float, float, float, float, float] | None = Field(
+        None, description="lens distortion [k1, k2, p1, p2, k3] (OpenCV); images and masks are warped and "
+        "keypoints projected through it")
     jitter: CameraJitter = Field(default_factory=CameraJitter)
 
 
