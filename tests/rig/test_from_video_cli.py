@@ -38,7 +38,8 @@ def test_from_video_writes_a_valid_scene_with_plates(rig_video, tmp_path, run_cl
     cam = scene.cameras[0]
     assert cam.focal_mm / cam.sensor_mm * 320 == pytest.approx(210.0, rel=0.03)
     assert np.allclose(cam.position, [0.05, -0.18, 0.42], atol=0.02)
-    raw = np.asarray(Image.open(out / "plates_raw" / "plate_00.png"), float)
+    assert abs(cam.distortion[0] - -0.12) < 0.04  # small lossy video: looser than test_camera_fit
+    raw = np.asarray(Image.open(out / "plates" / "plate_00.png"), float)
     raw = raw if raw.ndim == 2 else raw.mean(axis=-1)
     assert np.abs(raw - bg).mean() < 4  # the walking blob is gone
     assert (out / "fit.png").is_file() and (out / "camera.json").is_file()

@@ -3,8 +3,7 @@
 Steps: sample frames across the video -> background plates -> floor outline in
 the first plate -> camera and lens fit -> floor brightness statistics -> (one small
 Cycles render of the fitted scene: the light calibration and the right half of
-``fit.png``) -> ``scene.yaml``, ``plates/``, ``plates_raw/``, ``camera.json``,
-``fit.png``.
+``fit.png``) -> ``scene.yaml``, ``plates/``, ``camera.json``, ``fit.png``.
 """
 
 from __future__ import annotations
@@ -152,15 +151,11 @@ def from_video(video: Path, arena_m: tuple[float, float], out: Path, *, corners:
 
     out = Path(out)
     (out / "plates").mkdir(parents=True, exist_ok=True)
-    (out / "plates_raw").mkdir(parents=True, exist_ok=True)
     grey_video = all(np.array_equal(p[..., 0], p[..., 2]) and np.array_equal(p[..., 0], p[..., 1]) for p in ps.plates)
     plate_paths = []
     for i, p in enumerate(ps.plates):
-        und = cv2.undistort(p, fit.K, fit.dist, None, fit.K)
-        img_raw, img = (p[..., 0], und[..., 0]) if grey_video else (p, und)  # 1 channel: 1/3 the size
-        cv2.imwrite(str(out / "plates_raw" / f"plate_{i:02d}.png"), img_raw)
         path = out / "plates" / f"plate_{i:02d}.png"
-        cv2.imwrite(str(path), img)
+        cv2.imwrite(str(path), p[..., 0] if grey_video else p)  # 1 channel for a grey video: 1/3 the size
         plate_paths.append(path)
 
     floor_err = None
@@ -227,7 +222,7 @@ def _calibration_render(desc, out: Path, fit, arena_m) -> tuple[Path, float]:
         img_path = next((tmp / "ds" / "images" / "top").glob("*.png"))
         mask = cv2.imread(str(next((tmp / "ds" / "masks" / "top").glob("*.png"))), cv2.IMREAD_UNCHANGED)
         img = cv2.imread(str(img_path))
-        floor = polygon_mask(floor_polygon(fit, arena_m, distort=False) / 2, w // 2, h // 2, erode=3) & (mask == 2)
+        floor = polygon_mask(floor_polygon(fit, arena_m) / 2, w // 2, h // 2, erode=3) & (mask == 2)
         linear = float(srgb_to_linear(img.astype(float).mean(axis=-1)[floor]).mean())
         dst = out / "fit_render.png"
         shutil.copy(img_path, dst)
@@ -264,8 +259,8 @@ def _fit_sheet(path: Path, frame: np.ndarray, index: int, fit, corners, arena_m,
         r = srgb_to_linear(cv2.resize(cv2.imread(str(render_png)), (w, h), interpolation=cv2.INTER_LINEAR)) * gain
         r = np.clip(np.where(r <= 0.0031308, r * 12.92, 1.055 * np.clip(r, 0, None) ** (1 / 2.4) - 0.055), 0, 1)
         r = np.rint(r * 255).astype(np.uint8)
-        right = draw(r, False)
-        cv2.putText(right, "render of the fitted scene (pinhole)", (8, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
+        right = draw(r, True)
+        cv2.putText(right, "render of the fitted scene (same lens)", (8, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
                     (0, 0, 255), 1, cv2.LINE_AA)
         left = np.hstack([left, right])
     cv2.imwrite(str(path), left)

@@ -52,11 +52,10 @@ def scene_yaml(d: RigDescription) -> str:
     background = f"background:\n  plates:{plates}\n" if d.plates else ""
     return f"""\
 # Made by `simgen rig from-video {d.video} --arena {_f(w)} {_f(h)}`.
-# Camera and lens fitted to the floor rectangle (corner reprojection error
-# {d.corner_rms:.2f} px rms); lens distortion k1 {k[0]:+.4f}, k2 {k[1]:+.4f} (OpenCV), which
-# the plates here are already corrected for (undistorted with the same K), so a
-# pinhole render lines up with them. Light energy matched to the video's floor
-# brightness over its frames. Edit freely or `extends:` this file.
+# Camera and lens (k1, k2) fitted to the floor rectangle (corner reprojection error
+# {d.corner_rms:.2f} px rms); renders go through the same lens, so they line up with
+# the background plates (the empty rig as the camera saw it). Light energy matched to
+# the video's floor brightness over its frames. Edit freely or `extends:` this file.
 simgen: 1
 seed: 0
 frames: 1000
@@ -82,6 +81,7 @@ cameras:
     up: {_vec(d.up)}
     focal_mm: {_f(focal_mm, 3)}
     sensor_mm: {_f(SENSOR_MM, 2)}
+    distortion: [{_f(k[0], 5)}, {_f(k[1], 5)}, 0, 0, 0]
 lights:
   - {{name: ceiling, type: area, position: [0, 0, {_f(d.light_height_m, 3)}], energy: {{uniform: [{_f(elo, 2)}, {_f(ehi, 2)}]}}, size: {_f(1.5 * max(w, h), 3)}}}
 world: {{color: 0.9, strength: {_f(d.world_strength, 3)}}}
