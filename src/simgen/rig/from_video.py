@@ -83,17 +83,17 @@ def polygon_mask(poly: np.ndarray, width: int, height: int, erode: int = 0) -> n
 def plate_floor_error(info, plate_set, floor: np.ndarray, count: int = 40) -> float:
     """Mean absolute grey difference between a frame's plate and held-out frames (taken
     between the plate's samples), on the floor with the animal masked out."""
-    from simgen.rig.plates import DIFF_THRESHOLD, _dilate, _grey, blobs, shape_masks
+    from simgen.rig.plates import DIFF_THRESHOLD, _dilate, grey_of, blobs, shape_masks
     from simgen.rig.video import read_frames, sample_indices
 
     idx, frames = read_frames(info, sample_indices(info.frames, count, offset=0.5))
-    grey = _grey(frames)
+    grey = grey_of(frames)
     h, w = grey.shape[1:]
     dark, bright = shape_masks(grey)
     shape = dark if plate_set.polarity == "dark" else bright
     errs = []
     for i, g, sh in zip(idx, grey, shape):
-        p = _grey(plate_set.plates[plate_set.plate_for(int(i))][None].astype(np.float32))[0]
+        p = grey_of(plate_set.plates[plate_set.plate_for(int(i))][None].astype(np.float32))[0]
         d = g - p
         sign = -1.0 if plate_set.polarity == "dark" else 1.0
         animal = sh | blobs(sign * d, DIFF_THRESHOLD, max(4, (h * w) // 20000))
@@ -170,7 +170,7 @@ def from_video(video: Path, arena_m: tuple[float, float], out: Path, *, corners:
         video=str(video), arena_m=(W, H), wall_height_m=wall_height, resolution=(info.width, info.height),
         position=fit.position, look_at=fit.look_at, up=fit.up, focal_px=fit.focal_px, dist=fit.dist,
         corner_rms=fit.corner_rms, energy=(0.0, 0.0, 0.0), world_strength=WORLD_STRENGTH,
-        floor_linear=min(0.9, stats.plate_linear * 1.0), fur="black" if ps.polarity == "dark" else "white",
+        floor_linear=min(0.9, stats.plate_linear), fur="black" if ps.polarity == "dark" else "white",
         plates=[f"plates/{p.name}" for p in plate_paths], light_height_m=light_h)
 
     render_png = None

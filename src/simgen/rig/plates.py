@@ -45,7 +45,7 @@ class PlateSet:
         return len(self.segments) - 1
 
 
-def _grey(frames: np.ndarray) -> np.ndarray:
+def grey_of(frames: np.ndarray) -> np.ndarray:
     return frames.astype(np.float32).mean(axis=-1) if frames.ndim == 4 else frames.astype(np.float32)
 
 
@@ -128,7 +128,7 @@ def masked_median(frames: np.ndarray, exclude: np.ndarray, fallback: np.ndarray,
 
 def animal_masks(frames: np.ndarray, *, dilate_px: int | None = None) -> tuple[np.ndarray, np.ndarray, str]:
     """(per-frame animal masks, ghost-free median plate (float), polarity)."""
-    grey = _grey(frames)
+    grey = grey_of(frames)
     n, h, w = grey.shape
     dark, bright = shape_masks(grey)
     # The animal's polarity: the kind of blob that moves. Static blobs (walls, fixtures)
@@ -143,7 +143,7 @@ def animal_masks(frames: np.ndarray, *, dilate_px: int | None = None) -> tuple[n
     plain = np.median(frames.astype(np.float32), axis=0)
     min_count = max(2, n // 10)
     first = masked_median(frames, _dilate(shape, pad), plain, min_count)
-    diff = grey - _grey(first[None])[0][None]
+    diff = grey - grey_of(first[None])[0][None]
     sign = -1.0 if polarity == "dark" else 1.0
     min_area = max(4, (h * w) // 20000)
     moved = np.stack([blobs(sign * d, DIFF_THRESHOLD, min_area) for d in diff])
@@ -176,7 +176,7 @@ def extract_plates(frames: np.ndarray, indices: np.ndarray, total_frames: int, *
     merged = True
     while merged and len(groups) > 1:
         merged = False
-        diffs = [float(np.abs(_grey(plates[i][None]) - _grey(plates[i + 1][None])).mean())
+        diffs = [float(np.abs(grey_of(plates[i][None]) - grey_of(plates[i + 1][None])).mean())
                  for i in range(len(groups) - 1)]
         i = int(np.argmin(diffs))
         if diffs[i] < merge_tol:
