@@ -70,3 +70,19 @@ def test_no_arena_in_view_says_to_pass_corners(tmp_path, run_cli):
                               "--no-render", "--samples", "8")
     assert code == 1 and "--corners" in stderr
     assert stderr.strip().count("\n") == 0
+
+
+def test_given_corners_in_any_order_are_used(rig_video, tmp_path, run_cli):
+    import cv2
+
+    from simgen.rig.camera_fit import floor_corners_world
+
+    K, dist, rvec, tvec = camera(320, 240, f=210.0, k1=-0.12, k2=0.0, position=(0.05, -0.18, 0.42))
+    c = cv2.projectPoints(floor_corners_world(*ARENA), rvec, tvec, K, dist)[0].reshape(-1, 2)
+    text = ",".join(f"{v:.2f}" for v in c[[2, 0, 3, 1]].ravel())  # scrambled
+    video, _ = rig_video
+    code, stdout, stderr = run_cli("rig", "from-video", video, "--arena", *map(str, ARENA), "--out", tmp_path / "o",
+                                   "--no-render", "--samples", "16", "--corners", text)
+    assert code == 0, stderr
+    rms = float(stdout.split("(rms ")[1].split(")")[0])
+    assert rms < 1.0
