@@ -23,6 +23,7 @@ from simgen.commands import farm as farm_cmd
 from simgen.commands import pose as pose_cmd
 from simgen.commands import preview as preview_cmd
 from simgen.commands import render as render_cmd
+from simgen.commands import rig as rig_cmd
 from simgen.commands import scene as scene_cmd
 from simgen.commands import style as style_cmd
 from simgen.commands import sweep as sweep_cmd
@@ -66,6 +67,7 @@ app.command("sweep")(sweep_cmd.sweep)
 app.add_typer(asset_cmd.app, name="asset")
 app.add_typer(farm_cmd.app, name="farm")
 app.add_typer(pose_cmd.app, name="pose")
+app.add_typer(rig_cmd.app, name="rig")  # issue 13
 app.add_typer(style_cmd.app, name="style")
 
 

@@ -27,6 +27,7 @@ class CameraLabel:
     height: int
     keypoints: np.ndarray  # (N, 3): x, y, v
     bbox: np.ndarray | None = None  # (4,): x0, y0, x1, y1; None when the animal is not seen
+    dist: np.ndarray | None = None  # (5,) OpenCV k1, k2, p1, p2, k3; keypoints are then distorted pixels
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -37,6 +38,7 @@ class CameraLabel:
             "height": int(self.height),
             "keypoints": [[float(x), float(y), int(v)] for x, y, v in np.asarray(self.keypoints)],
             "bbox": None if self.bbox is None else np.asarray(self.bbox, float).tolist(),
+            **({} if self.dist is None else {"dist": np.asarray(self.dist, float).tolist()}),
         }
 
     @classmethod
@@ -50,6 +52,7 @@ class CameraLabel:
             height=int(d["height"]),
             keypoints=kp,
             bbox=None if d.get("bbox") is None else np.asarray(d["bbox"], float).reshape(4),
+            dist=None if d.get("dist") is None else np.asarray(d["dist"], float).reshape(5),
         )
 
     @property

@@ -9,7 +9,7 @@ Anipose layout::
     OUT/config.toml                      cam_regex matching the file names
 
 ``calibration.toml`` has one table per camera (name, size [w, h], matrix K,
-distortions [0]*5, rotation as a Rodrigues vector, translation) plus ``metadata``.
+distortions: the annotation's ``dist`` or [0]*5, rotation as a Rodrigues vector, translation) plus ``metadata``.
 aniposelib sorts the table keys as strings, so they are ``cam_0..`` zero-padded
 (``cam_00`` .. ``cam_11``) to keep the dataset's camera order. Extrinsics are
 world -> camera (OpenCV, ``x_cam = R X + t``) in millimeters, the unit Anipose
@@ -93,7 +93,7 @@ def calibration_dict(cams: dict) -> dict:
             "name": name,
             "size": [int(lab.width), int(lab.height)],
             "matrix": np.asarray(lab.K, float).tolist(),
-            "distortions": [0.0] * 5,
+            "distortions": [0.0] * 5 if lab.dist is None else np.asarray(lab.dist, float).tolist(),  # issue 13
             "rotation": Rotation.from_matrix(lab.R).as_rotvec().tolist(),
             "translation": (np.asarray(lab.t, float) * MM_PER_M).tolist(),
         }
@@ -156,8 +156,9 @@ def write_dannce(dataset, out: Path, *, camera=None, keypoint_set=None, occluded
             "K": K.T,
             "r": np.asarray(lab.R, float).T,
             "t": (np.asarray(lab.t, float) * MM_PER_M)[None, :],
-            "RDistort": np.zeros((1, 2)),
-            "TDistort": np.zeros((1, 2)),
+            # issue 13: MATLAB's radial [k1 k2] and tangential [p1 p2] are OpenCV's
+            "RDistort": np.zeros((1, 2)) if lab.dist is None else np.asarray(lab.dist, float)[None, :2],
+            "TDistort": np.zeros((1, 2)) if lab.dist is None else np.asarray(lab.dist, float)[None, 2:4],
         })
         d2 = xyv[c][..., :2] + MATLAB_PIXEL_OFFSET  # NaN stays NaN
         label_data.append({

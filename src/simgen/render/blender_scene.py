@@ -201,6 +201,11 @@ class BlenderScene:
             s.display.render_aa = "8"
         st = s.render.image_settings
         st.file_format, st.color_mode, st.color_depth = "PNG", "RGB", "8"
+        # --- background plates (issue 13): transparent film, rig as shadow catcher ---
+        from simgen.render.background import plate_for, use_plate
+
+        use_plate(s, [o for p in self.rig for o in p.meshes], plate_for(self._spec, camera) is not None)
+        # --- end background plates ---
         s.render.filepath = str(Path(path).resolve())
         try:
             with quiet_stdout():

@@ -16,6 +16,8 @@ from simgen.errors import SimgenError
 from simgen.render.faults import clean_dead_writers, die_with_parent, warn_unseen
 from simgen.render.plan import keypoint_set_for
 
+log = logging.getLogger(__name__)
+
 
 class FrameRenderer:
     """Renders frames of one scene into one dataset directory (one per worker process)."""
@@ -58,6 +60,8 @@ class FrameRenderer:
 
     def render(self, frame: int) -> None:
         from simgen.dataset import FrameAnnotation
+        from simgen.render import distortion
+        from simgen.render.background import composite, plate_for
         from simgen.render.labels import camera_label
 
         spec = self.sample(self.scene, frame)
@@ -69,9 +73,13 @@ class FrameRenderer:
                     other = frame - 1
                 self.region.check([spec, self.sample(self.scene, other)])
         region = self.region if self.region is not None and self.region.enabled else None
+        if region is not None and (spec.background is not None or any(c.distortion for c in spec.cameras)):
+            log.warning("render.reuse_background does not combine with background plates or lens distortion "
+                        "yet; rendering full frames")
+            region = self.region = None
         bs, w = self._bscene, self.writer
         clean_dead_writers(w, [frame])
-        bs.apply(spec)
+        bs.apply(distortion.render_spec(spec))  # a distorted camera renders as its overscan pinhole
         kp_src = bs.keypoints_world()
         labels = {}
         pending: list[tuple[Path, Path]] = []
@@ -79,13 +87,15 @@ class FrameRenderer:
             for cam in spec.cameras:
                 tmp, final = w.image_target(cam.name, frame)
                 pending.append((tmp, final))
+                lens = distortion.lens_for(cam)
+                plate = plate_for(spec, cam.name)
                 if region is None:
                     bs.render_rgb(cam.name, tmp)
                 mtmp, _ = w.mask_target(cam.name, frame)
                 try:
                     if spec.render.depth:
                         mask, depth = bs.render_mask(cam.name, mtmp, depth=True)
-                        w.write_depth(cam.name, frame, depth)
+                        w.write_depth(cam.name, frame, depth if lens is None else lens.warp_array(depth))
                     else:
                         mask = bs.render_mask(cam.name, mtmp)
                 finally:
@@ -93,9 +103,18 @@ class FrameRenderer:
                 self._seen[cam.name] = self._seen.get(cam.name, 0) + int((mask == ANIMAL_ID).any())
                 if region is not None:  # the mask says where the animal is
                     region.render(bs, cam.name, spec, mask, tmp)
+                if lens is not None:  # through the lens: images, masks and depth alike
+                    lens.warp_png(tmp)
+                if plate is not None:  # the render (transparent film, shadow catchers) over the plate
+                    composite(tmp, plate)
+                pinhole_mask = mask  # visibility is decided in the pinhole render
+                if lens is not None:
+                    mask = lens.warp_array(mask)
                 w.write_mask(cam.name, frame, mask)
-                labels[cam.name] = camera_label(bs.pinhole(cam.name), kp_src, bs.first_hits, mask=mask,
+                labels[cam.name] = camera_label(bs.pinhole(cam.name), kp_src, bs.first_hits, mask=pinhole_mask,
                                                 src_names=self.src_names, keypoint_set=self.ks)
+                if lens is not None:
+                    labels[cam.name] = lens.label(labels[cam.name], mask)
             for tmp, final in pending:
                 w.commit(tmp, final)
         finally:

@@ -24,6 +24,7 @@ from simgen.sampling.headfixed import fix_head, pivot_placement
 from simgen.sampling.skeletons import skeleton_for
 from simgen.sampling.spec import (
     AnimalSpec,
+    BackgroundSpec,
     CameraSpec,
     ClipSpec,
     FrameSpec,
@@ -75,6 +76,7 @@ def _camera(scene: Scene, cam: Camera, draw_rng: Callable[[str], np.random.Gener
         sensor_fit=cam.sensor_fit,
         shift=draw_vector(cam.shift, 2, rng("shift")),
         resolution=list(cam.resolution or scene.render.resolution),
+        distortion=None if cam.distortion is None else [float(v) for v in cam.distortion],
     )
 
 
@@ -190,4 +192,15 @@ def sample_frame(scene: Scene, frame: int) -> FrameSpec:
         ),
         keypoints=scene.keypoints.names,
         clip=clip,
+        background=_background(scene, rng),
     )
+
+
+def _background(scene: Scene, rng: Callable[[str], np.random.Generator]) -> BackgroundSpec | None:
+    """The plate of this frame (issue 13: rendering over background plates)."""
+    bg = scene.background
+    if bg is None:
+        return None
+    w = np.ones(len(bg.plates)) if bg.weights is None else np.asarray(bg.weights, float)
+    i = int(rng("background.plate").choice(len(bg.plates), p=w / w.sum()))
+    return BackgroundSpec(plate=bg.plates[i])

@@ -75,6 +75,8 @@ class CameraSpec(Spec):
     sensor_fit: SensorFit
     shift: list[float]
     resolution: list[int]
+    # k1, k2, p1, p2, k3 (OpenCV); left out of the JSON when None, so older frames read the same
+    distortion: list[float] | None = Field(None, exclude_if=lambda v: v is None)
 
 
 class LightSpec(Spec):
@@ -102,6 +104,12 @@ class ClipSpec(Spec):
     time_s: float  # frame / fps
 
 
+class BackgroundSpec(Spec):
+    """The background plate of a frame (``scene.background``)."""
+
+    plate: str  # absolute path to the image
+
+
 class FrameSpec(Spec):
     frame: int
     seed: int
@@ -113,6 +121,8 @@ class FrameSpec(Spec):
     world: WorldSpec
     keypoints: str
     clip: ClipSpec | None = None  # set in sequence mode
+    # set when the scene has background plates (left out of the JSON otherwise)
+    background: BackgroundSpec | None = Field(None, exclude_if=lambda v: v is None)
 
     def camera(self, name: str) -> CameraSpec:
         for cam in self.cameras:

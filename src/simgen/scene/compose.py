@@ -22,6 +22,7 @@ PATH_FIELDS: tuple[tuple[str | int | None, ...], ...] = (
     ("rig", None, "asset"),
     ("rig", None, "material", "texture"),
     ("keypoints", "names"),
+    ("background", "plates", None),
 )
 
 

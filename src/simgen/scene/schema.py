@@ -137,6 +137,9 @@ class Camera(Model):
     sensor_fit: SensorFit = Field("auto", description="which image side sensor_mm spans (auto: the larger)")
     shift: Vec2 = Field([0.0, 0.0], description="lens shift [x, y] in units of the fitted sensor size")
     resolution: tuple[PosInt, PosInt] | None = Field(None, description="overrides render.resolution")
+    distortion: tuple[float, float, float, float, float] | None = Field(
+        None, description="lens distortion [k1, k2, p1, p2, k3] (OpenCV); images and masks are warped and "
+        "keypoints projected through it")
     jitter: CameraJitter = Field(default_factory=CameraJitter)
 
 
@@ -176,6 +179,21 @@ class SequenceSettings(Model):
         "(the turn preset turns at 90-180 deg/s toward its side)")
 
 
+# --- background plates (issue 13, rig from video) ---
+class Background(Model):
+    plates: list[str] = Field(min_length=1, description="images of the empty rig, seen by the (first) camera; "
+                              "each frame renders the animal and its shadow onto one of them (paths relative to "
+                              "the scene file)")
+    weights: list[Annotated[float, Strict()]] | None = Field(None, description="relative frequency of each plate")
+
+    @field_validator("weights")
+    @classmethod
+    def _weights(cls, v, info):
+        check_weights(v, len(info.data.get("plates", [])))
+        return v
+# --- end background plates ---
+
+
 class Scene(Model):
     simgen: Literal[1] = Field(description="scene format version")
     seed: Annotated[int, Strict(), Field(ge=0)] = Field(0, description="dataset seed")
@@ -192,3 +210,5 @@ class Scene(Model):
     lights: list[Light] = Field(default_factory=list)
     world: World = Field(default_factory=World)
     keypoints: Keypoints = Field(default_factory=Keypoints)
+    background: Background | None = Field(None, description="render over photographs of the empty rig "
+                                          "(background plates) instead of the rendered rig; see docs/rig-from-video.md")

@@ -1,0 +1,267 @@
+"""``simgen rig from-video``: a scene from a video of the rig (library entry).
+
+Steps: sample frames across the video -> background plates -> floor outline in
+the first plate -> camera and lens fit -> floor brightness statistics -> (one small
+Cycles render of the fitted scene: the light calibration and the right half of
+``fit.png``) -> ``scene.yaml``, ``plates/``, ``camera.json``, ``fit.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from simgen.errors import SimgenError
+
+# Light of the written scene: an area light this many camera heights above the floor.
+LIGHT_HEIGHT_FACTOR = 2.0
+WORLD_STRENGTH = 0.1
+# Stand-in when no calibration render runs (--no-render): the floor's linear
+# brightness per W of ceiling light, measured with the written arena scene at
+# 640x480 (docs/rig-from-video.md) -- only the light's height and size matter.
+REFERENCE_LINEAR_PER_W = 0.11
+CALIB_ENERGY = 2.0  # low enough that the rendered floor does not clip
+
+
+@dataclass
+class RigResult:
+    out: Path
+    scene: Path
+    plates: list[Path]
+    segments: list[tuple[int, int]]
+    corners: np.ndarray
+    focal_px: float
+    height_m: float
+    dist: np.ndarray
+    corner_errors: np.ndarray
+    edge_rms: float
+    focal_sigma: float
+    energy: tuple[float, float, float]
+    floor_error: float | None  # mean abs grey difference, plate vs held-out frames, animal masked
+    seconds: dict[str, float] = field(default_factory=dict)
+    fit_png: Path | None = None
+
+
+def parse_corners(text: str | None) -> np.ndarray | None:
+    if text is None:
+        return None
+    try:
+        vals = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
+    except ValueError:
+        raise SimgenError(f"--corners: not numbers: {text!r} (want x1,y1,x2,y2,x3,y3,x4,y4)") from None
+    if len(vals) != 8:
+        raise SimgenError(f"--corners needs 8 numbers x1,y1,...,x4,y4 (got {len(vals)})")
+    return np.asarray(vals).reshape(4, 2)
+
+
+def floor_polygon(fit, arena_m, wall_height: float = 0.0, n: int = 40, distort: bool = True) -> np.ndarray:
+    """(4n, 2) image points along the floor rectangle (at ``wall_height`` above it)."""
+    from simgen.rig.camera_fit import floor_corners_world
+
+    c = floor_corners_world(*arena_m)
+    c[:, 2] = wall_height
+    s = np.linspace(0, 1, n, endpoint=False)[:, None]
+    pts = np.concatenate([c[k] + s * (c[(k + 1) % 4] - c[k]) for k in range(4)])
+    return fit.project(pts, distort=distort)
+
+
+def polygon_mask(poly: np.ndarray, width: int, height: int, erode: int = 0) -> np.ndarray:
+    import cv2
+
+    m = np.zeros((height, width), np.uint8)
+    cv2.fillPoly(m, [np.rint(poly).astype(np.int32)], 1)
+    if erode > 0:
+        m = cv2.erode(m, np.ones((2 * erode + 1, 2 * erode + 1), np.uint8))
+    return m > 0
+
+
+def plate_floor_error(info, plate_set, floor: np.ndarray, count: int = 40) -> float:
+    """Mean absolute grey difference between a frame's plate and held-out frames (taken
+    between the plate's samples), on the floor with the animal masked out."""
+    from simgen.rig.plates import DIFF_THRESHOLD, _dilate, blobs, grey_of, shape_masks
+    from simgen.rig.video import read_frames, sample_indices
+
+    idx, frames = read_frames(info, sample_indices(info.frames, count, offset=0.5))
+    grey = grey_of(frames)
+    h, w = grey.shape[1:]
+    dark, bright = shape_masks(grey)
+    shape = dark if plate_set.polarity == "dark" else bright
+    errs = []
+    for i, g, sh in zip(idx, grey, shape):
+        p = grey_of(plate_set.plates[plate_set.plate_for(int(i))][None].astype(np.float32))[0]
+        d = g - p
+        sign = -1.0 if plate_set.polarity == "dark" else 1.0
+        animal = sh | blobs(sign * d, DIFF_THRESHOLD, max(4, (h * w) // 20000))
+        animal = _dilate(animal[None], max(4, min(h, w) // 30))[0]
+        sel = floor & ~animal
+        if sel.sum() > 0.2 * floor.sum():
+            errs.append(float(np.abs(d[sel]).mean()))
+    return float(np.mean(errs)) if errs else float("nan")
+
+
+def from_video(video: Path, arena_m: tuple[float, float], out: Path, *, corners: str | None = None,
+               samples: int = 96, max_plates: int = 4, wall_height: float = 0.15, render: bool = True,
+               measure: bool = True, log: Callable[[str], None] = print) -> RigResult:
+    import cv2
+
+    from simgen.rig.camera_fit import fit_camera
+    from simgen.rig.exposure import energy_range, floor_stats
+    from simgen.rig.floor import detect_floor
+    from simgen.rig.plates import extract_plates
+    from simgen.rig.scene_writer import RigDescription, write_scene
+    from simgen.rig.video import probe, read_frames, sample_indices
+
+    W, H = (float(v) for v in arena_m)
+    if W <= 0 or H <= 0:
+        raise SimgenError("--arena: width and height must be > 0 (meters)")
+    given = parse_corners(corners)
+    times: dict[str, float] = {}
+    t = time.perf_counter()
+    info = probe(video)
+    idx, frames = read_frames(info, sample_indices(info.frames, samples))
+    times["decode"] = time.perf_counter() - t
+    log(f"video: {info.frames} frames {info.width}x{info.height} @ {info.fps:.1f} fps; sampled {len(idx)}")
+
+    t = time.perf_counter()
+    ps = extract_plates(frames, idx, info.frames, segments=max_plates)
+    times["plates"] = time.perf_counter() - t
+    log(f"plates: {len(ps.plates)} (frames {', '.join(f'{a}-{b - 1}' for a, b in ps.segments)}); "
+        f"animal: {ps.polarity}")
+
+    t = time.perf_counter()
+    outline = detect_floor(ps.plates[0], given)
+    fit = fit_camera(outline.corners, outline.edges, (W, H), (info.width, info.height))
+    times["fit"] = time.perf_counter() - t
+    height = float(fit.position[2])
+    log(f"camera: focal {fit.focal_px:.1f} px ({np.degrees(2 * np.arctan(info.width / 2 / fit.focal_px)):.1f} deg "
+        f"horizontal, +-{100 * fit.focal_sigma:.0f}%), height {height:.3f} m, "
+        f"k1 {fit.dist[0]:+.4f} k2 {fit.dist[1]:+.4f}")
+    log(f"corner reprojection error: {', '.join(f'{e:.2f}' for e in fit.corner_errors)} px "
+        f"(rms {fit.corner_rms:.2f}); edge straightness rms {fit.edge_rms:.2f} px")
+    if fit.corner_rms > 3.0:
+        log("warning: corners fit badly; check --arena (its W/H ratio) and --corners")
+
+    floor = polygon_mask(floor_polygon(fit, (W, H)), info.width, info.height, erode=4)
+    stats = floor_stats(ps.plates[0], frames, np.stack(ps.masks), floor)
+
+    out = Path(out)
+    (out / "plates").mkdir(parents=True, exist_ok=True)
+    grey_video = all(np.array_equal(p[..., 0], p[..., 2]) and np.array_equal(p[..., 0], p[..., 1]) for p in ps.plates)
+    plate_paths = []
+    for i, p in enumerate(ps.plates):
+        path = out / "plates" / f"plate_{i:02d}.png"
+        cv2.imwrite(str(path), p[..., 0] if grey_video else p)  # 1 channel for a grey video: 1/3 the size
+        plate_paths.append(path)
+
+    floor_err = None
+    if measure:
+        t = time.perf_counter()
+        floor_err = plate_floor_error(info, ps, floor)
+        times["measure"] = time.perf_counter() - t
+        log(f"plate vs held-out frames: {floor_err:.2f} grey levels mean abs difference on the floor (animal masked)")
+
+    light_h = LIGHT_HEIGHT_FACTOR * max(height, 0.1)
+    desc = RigDescription(
+        video=str(video), arena_m=(W, H), wall_height_m=wall_height, resolution=(info.width, info.height),
+        position=fit.position, look_at=fit.look_at, up=fit.up, focal_px=fit.focal_px, dist=fit.dist,
+        corner_rms=fit.corner_rms, energy=(0.0, 0.0, 0.0), world_strength=WORLD_STRENGTH,
+        floor_linear=min(0.9, stats.plate_linear), fur="black" if ps.polarity == "dark" else "white",
+        plates=[f"plates/{p.name}" for p in plate_paths], light_height_m=light_h)
+
+    render_png = None
+    calib_linear = REFERENCE_LINEAR_PER_W * CALIB_ENERGY
+    if render:
+        t = time.perf_counter()
+        render_png, calib_linear = _calibration_render(desc, out, fit, (W, H))
+        times["render"] = time.perf_counter() - t
+    energy = energy_range(stats, CALIB_ENERGY, calib_linear)
+    desc.energy = energy
+    log(f"floor: sRGB {stats.plate_srgb:.0f} (linear {stats.plate_linear:.3f}); frames spread "
+        f"{stats.spread[0]:.2f}-{stats.spread[1]:.2f}; light energy {energy[0]:.1f} W "
+        f"(range {energy[1]:.1f}-{energy[2]:.1f})")
+    scene_path = write_scene(out / "scene.yaml", desc)
+    (out / "camera.json").write_text(json.dumps({
+        "K": fit.K.tolist(), "dist": fit.dist.tolist(), "R": fit.R.tolist(), "t": fit.tvec.tolist(),
+        "width": info.width, "height": info.height, "corners_px": outline.corners.tolist(),
+        "corner_errors_px": fit.corner_errors.tolist(), "focal_rel_sigma": fit.focal_sigma,
+        "arena_m": [W, H], "plates": {p.name: list(s) for p, s in zip(plate_paths, ps.segments)},
+    }, indent=2))
+    mid = len(frames) // 2
+    fit_png = _fit_sheet(out / "fit.png", frames[mid], int(idx[mid]), fit, outline.corners, (W, H), wall_height,
+                         render_png, gain=energy[0] / CALIB_ENERGY)
+    return RigResult(out, scene_path, plate_paths, ps.segments, outline.corners, fit.focal_px, height, fit.dist,
+                     fit.corner_errors, fit.edge_rms, fit.focal_sigma, energy, floor_err, times, fit_png)
+
+
+def _calibration_render(desc, out: Path, fit, arena_m) -> tuple[Path, float]:
+    """Render the fitted scene once (half resolution, no plates, known light energy);
+    returns the image and the floor's mean linear brightness in it."""
+    import dataclasses
+    import shutil
+    import tempfile
+
+    import cv2
+
+    from simgen.render.run import render as run_render
+    from simgen.rig.exposure import srgb_to_linear
+    from simgen.rig.scene_writer import write_scene
+
+    w, h = desc.resolution
+    tmp = Path(tempfile.mkdtemp(prefix="simgen-rig-"))
+    try:
+        calib = dataclasses.replace(desc, plates=[], energy=(CALIB_ENERGY, CALIB_ENERGY, CALIB_ENERGY),
+                                    resolution=(w // 2, h // 2), focal_px=desc.focal_px * (w // 2) / w)
+        scene = write_scene(tmp / "calib.yaml", calib)
+        run_render(scene, tmp / "ds", frames=1, overrides=["render.samples=16", "animal.placement.x=0",
+                                                            "animal.placement.y=0"], progress=False)
+        img_path = next((tmp / "ds" / "images" / "top").glob("*.png"))
+        mask = cv2.imread(str(next((tmp / "ds" / "masks" / "top").glob("*.png"))), cv2.IMREAD_UNCHANGED)
+        img = cv2.imread(str(img_path))
+        floor = polygon_mask(floor_polygon(fit, arena_m) / 2, w // 2, h // 2, erode=3) & (mask == 2)
+        linear = float(srgb_to_linear(img.astype(float).mean(axis=-1)[floor]).mean())
+        dst = out / "fit_render.png"
+        shutil.copy(img_path, dst)
+        return dst, linear
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _fit_sheet(path: Path, frame: np.ndarray, index: int, fit, corners, arena_m, wall_height, render_png,
+               gain: float = 1.0) -> Path:
+    """The fitted floor (green) and wall tops (yellow) over a real frame, the detected
+    corners (red circles); beside it a render of the fitted scene with the same lines,
+    brightened by ``gain`` in linear light (the calibration render's light -> the fitted
+    energy; Cycles is linear up to the view transform)."""
+    import cv2
+
+    h, w = frame.shape[:2]
+
+    def draw(img, distort: bool) -> np.ndarray:
+        img = img.copy()
+        for z, color in ((0.0, (0, 220, 0)), (wall_height, (0, 220, 255))):
+            poly = floor_polygon(fit, arena_m, z, n=60, distort=distort)
+            cv2.polylines(img, [np.rint(poly * 4).astype(np.int32)], True, color, 1, cv2.LINE_AA, shift=2)
+        return img
+
+    left = draw(frame, True)
+    for c in corners:
+        cv2.circle(left, tuple(np.rint(c * 4).astype(int)), 6 * 4, (0, 0, 255), 1, cv2.LINE_AA, shift=2)
+    cv2.putText(left, f"video frame {index}: fitted floor, wall tops", (8, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
+                (0, 0, 255), 1, cv2.LINE_AA)
+    if render_png is not None:
+        from simgen.rig.exposure import srgb_to_linear
+
+        r = srgb_to_linear(cv2.resize(cv2.imread(str(render_png)), (w, h), interpolation=cv2.INTER_LINEAR)) * gain
+        r = np.clip(np.where(r <= 0.0031308, r * 12.92, 1.055 * np.clip(r, 0, None) ** (1 / 2.4) - 0.055), 0, 1)
+        r = np.rint(r * 255).astype(np.uint8)
+        right = draw(r, True)
+        cv2.putText(right, "render of the fitted scene (same lens)", (8, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
+                    (0, 0, 255), 1, cv2.LINE_AA)
+        left = np.hstack([left, right])
+    cv2.imwrite(str(path), left)
+    return path

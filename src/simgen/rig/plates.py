@@ -1,0 +1,187 @@
+"""Background plates: the empty rig, from frames that show an animal somewhere in it.
+
+A plain temporal median keeps an animal that rests in one place for most of the
+video (a "ghost"). So the animal is found in each frame on its own first, by shape:
+a dark (or bright) blob narrower than a structuring element stands out against a
+morphological closing (opening) of the frame, resting or not. A first median over
+the frames with those blobs excluded is ghost-free; a second pass also excludes
+what differs from it (tail, shadow, the parts the shape test missed). Pixels that
+are excluded in (nearly) every frame -- static structures such as wall bands that
+the shape test also flags -- fall back to the plain median, which is right for
+anything that does not move.
+
+Lighting that drifts over the video gives several plates: the frames are split in
+time segments, each gets its plate, and neighbouring segments whose plates agree
+within ``merge_tol`` grey levels are merged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# Shape test: blob contrast (grey levels) and the structuring element as a fraction
+# of the shorter image side (wider than an animal's body seen from above).
+HAT_THRESHOLD = 30.0
+KERNEL_FRACTION = 1 / 6
+# Second pass: difference from the ghost-free median that marks the animal.
+DIFF_THRESHOLD = 25.0
+# Detection runs on frames shrunk by this factor (the big kernel costs k^2 per pixel).
+DETECT_SCALE = 4
+
+
+@dataclass
+class PlateSet:
+    plates: list[np.ndarray]  # (H, W, 3) uint8 BGR each
+    segments: list[tuple[int, int]]  # [start, end) video frame range of each plate
+    polarity: str  # "dark" or "bright": the animal against its floor
+    masks: list[np.ndarray] = field(default_factory=list)  # per sampled frame, True = animal (excluded)
+
+    def plate_for(self, frame: int) -> int:
+        for i, (a, b) in enumerate(self.segments):
+            if a <= frame < b:
+                return i
+        return len(self.segments) - 1
+
+
+def grey_of(frames: np.ndarray) -> np.ndarray:
+    return frames.astype(np.float32).mean(axis=-1) if frames.ndim == 4 else frames.astype(np.float32)
+
+
+def blobs(score: np.ndarray, threshold: float, min_area: int) -> np.ndarray:
+    """Connected regions of ``score > threshold`` at least ``min_area`` pixels large,
+    after an opening that drops thin lines (floor drawings, edges)."""
+    import cv2
+
+    m = (score > threshold).astype(np.uint8)
+    m = cv2.morphologyEx(m, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+    keep = np.zeros(n, bool)
+    keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_area
+    return keep[lab]
+
+
+def shape_masks(grey: np.ndarray, *, threshold: float = HAT_THRESHOLD,
+                kernel_fraction: float = KERNEL_FRACTION) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame (N, H, W) bool masks of dark and of bright compact blobs."""
+    import cv2
+
+    n, h, w = grey.shape
+    s = DETECT_SCALE if min(h, w) >= 16 * DETECT_SCALE else 1
+    small_hw = (w // s, h // s)
+    k = max(3, int(min(h, w) * kernel_fraction / s) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    min_area = max(4, int(0.02 * k * k))
+    dark = np.zeros((n, h, w), bool)
+    bright = np.zeros((n, h, w), bool)
+    for i in range(n):
+        g = cv2.resize(grey[i], small_hw, interpolation=cv2.INTER_AREA)
+        black_hat = cv2.morphologyEx(g, cv2.MORPH_CLOSE, kernel) - g
+        top_hat = g - cv2.morphologyEx(g, cv2.MORPH_OPEN, kernel)
+        for score, out in ((black_hat, dark), (top_hat, bright)):
+            b = blobs(score, threshold, min_area).astype(np.uint8)
+            out[i] = cv2.resize(b, (w, h), interpolation=cv2.INTER_NEAREST) > 0
+    return dark, bright
+
+
+def _dilate(masks: np.ndarray, px: int) -> np.ndarray:
+    import cv2
+
+    if px <= 0:
+        return masks
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * px + 1, 2 * px + 1))
+    return np.stack([cv2.dilate(m.astype(np.uint8), kernel) > 0 for m in masks])
+
+
+def masked_median(frames: np.ndarray, exclude: np.ndarray, fallback: np.ndarray,
+                  min_count: int) -> np.ndarray:
+    """Per-pixel median over the frames where ``exclude`` is False; ``fallback`` where
+    fewer than ``min_count`` frames are left.
+
+    Excluded samples are replaced by +inf and -inf in turn (per pixel, so the two
+    balance), which leaves the median of the rest (off by half a rank when an odd
+    number is excluded) and lets ``np.median`` partition instead of ``nanmedian``
+    sorting; rows go in chunks to keep the memory small.
+    """
+    n, h = frames.shape[:2]
+    out = np.empty(frames.shape[1:], np.float32)
+    chunk = max(1, (1 << 24) // max(1, frames[0].size // h * n))
+    for r in range(0, h, chunk):
+        data = frames[:, r:r + chunk].astype(np.float32)
+        ex = exclude[:, r:r + chunk]
+        high = (np.cumsum(ex, axis=0) % 2 == 1) & ex
+        low = ex & ~high
+        if data.ndim == 4:
+            high, low = high[..., None], low[..., None]
+        data[np.broadcast_to(high, data.shape)] = np.inf
+        data[np.broadcast_to(low, data.shape)] = -np.inf
+        with np.errstate(invalid="ignore"):  # inf + -inf in the middle: NaN -> fallback
+            med = np.median(data, axis=0)
+        bad = ((~ex).sum(axis=0) < min_count)
+        if data.ndim == 4:
+            bad = bad[..., None]
+        fb = fallback[r:r + chunk].astype(np.float32)
+        out[r:r + chunk] = np.where(bad | ~np.isfinite(med), fb, med)
+    return out
+
+
+def animal_masks(frames: np.ndarray, *, dilate_px: int | None = None) -> tuple[np.ndarray, np.ndarray, str]:
+    """(per-frame animal masks, ghost-free median plate (float), polarity)."""
+    grey = grey_of(frames)
+    n, h, w = grey.shape
+    dark, bright = shape_masks(grey)
+    # The animal's polarity: the kind of blob that moves. Static blobs (walls, fixtures)
+    # sit in the same pixels in every frame; the animal's pixels are flagged in few.
+    def moving(m: np.ndarray) -> float:
+        freq = m.mean(axis=0)
+        return float((m & (freq < 0.5)[None]).sum())
+
+    polarity = "dark" if moving(dark) >= moving(bright) else "bright"
+    shape = dark if polarity == "dark" else bright
+    pad = dilate_px if dilate_px is not None else max(2, min(h, w) // 60)
+    plain = np.median(frames.astype(np.float32), axis=0)
+    min_count = max(2, n // 10)
+    first = masked_median(frames, _dilate(shape, pad), plain, min_count)
+    diff = grey - grey_of(first[None])[0][None]
+    sign = -1.0 if polarity == "dark" else 1.0
+    min_area = max(4, (h * w) // 20000)
+    moved = np.stack([blobs(sign * d, DIFF_THRESHOLD, min_area) for d in diff])
+    # the shadow and the tail are fainter than the body: the blob found by difference
+    # grows into its surroundings by a dilation
+    masks = _dilate(shape | moved, 2 * pad)
+    return masks, masked_median(frames, masks, plain, min_count), polarity
+
+
+def extract_plates(frames: np.ndarray, indices: np.ndarray, total_frames: int, *,
+                   segments: int = 4, merge_tol: float = 3.0) -> PlateSet:
+    """Plates from sampled ``frames`` (N, H, W, 3) taken at video ``indices``.
+
+    The video is cut into ``segments`` equal time ranges; neighbours whose plates
+    differ by less than ``merge_tol`` grey levels (mean absolute, where neither has
+    the animal excluded) are merged.
+    """
+    masks, global_plate, polarity = animal_masks(frames)
+    n = len(frames)
+    segments = max(1, min(segments, n // 8))
+    bounds = np.linspace(0, total_frames, segments + 1).astype(int)
+    groups = [[int(b) for b in bounds[i:i + 2]] for i in range(segments)]
+
+    def plate_of(a: int, b: int) -> np.ndarray:
+        sel = (indices >= a) & (indices < b)
+        min_count = max(2, int(sel.sum()) // 5)
+        return masked_median(frames[sel], masks[sel], global_plate, min_count)
+
+    plates = [plate_of(a, b) for a, b in groups]
+    merged = True
+    while merged and len(groups) > 1:
+        merged = False
+        diffs = [float(np.abs(grey_of(plates[i][None]) - grey_of(plates[i + 1][None])).mean())
+                 for i in range(len(groups) - 1)]
+        i = int(np.argmin(diffs))
+        if diffs[i] < merge_tol:
+            groups[i:i + 2] = [[groups[i][0], groups[i + 1][1]]]
+            plates[i:i + 2] = [plate_of(*groups[i])]
+            merged = True
+    out = [np.clip(np.rint(p), 0, 255).astype(np.uint8) for p in plates]
+    return PlateSet(out, [tuple(g) for g in groups], polarity, list(masks))

@@ -1,0 +1,96 @@
+"""The scene YAML that ``simgen rig from-video`` writes: a normal, ``extends``-able scene
+with the fitted camera, the arena of the given size, lights matched to the video's
+floor brightness, and the background plates (paths relative to the scene file)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+SENSOR_MM = 6.4  # a nominal 1/2" sensor; only focal_mm / sensor_mm matters for the image
+MARGIN_M = 0.05  # keep the animal's center this far from the walls
+
+
+@dataclass
+class RigDescription:
+    video: str
+    arena_m: tuple[float, float]
+    wall_height_m: float
+    resolution: tuple[int, int]
+    position: np.ndarray
+    look_at: np.ndarray
+    up: np.ndarray
+    focal_px: float
+    dist: np.ndarray  # k1, k2, p1, p2, k3
+    corner_rms: float
+    energy: tuple[float, float, float]  # nominal, low, high (W)
+    world_strength: float
+    floor_linear: float  # the arena material's albedo guess (linear)
+    fur: str  # black or white: the animal's polarity in the video
+    plates: list[str]  # relative to the scene file
+    light_height_m: float
+
+
+def _f(v: float, nd: int = 4) -> str:
+    return f"{float(v):.{nd}f}".rstrip("0").rstrip(".") if "." in f"{float(v):.{nd}f}" else f"{v}"
+
+
+def _vec(v, nd: int = 4) -> str:
+    return "[" + ", ".join(_f(x, nd) for x in v) + "]"
+
+
+def scene_yaml(d: RigDescription) -> str:
+    w, h = d.arena_m
+    k = d.dist
+    focal_mm = d.focal_px / d.resolution[0] * SENSOR_MM
+    px, py = max(w / 2 - MARGIN_M, 0.0), max(h / 2 - MARGIN_M, 0.0)
+    _, elo, ehi = d.energy
+    albedo = float(np.clip(d.floor_linear, 0.05, 0.95))
+    plates = "".join(f"\n    - {p}" for p in d.plates)
+    background = f"background:\n  plates:{plates}\n" if d.plates else ""
+    return f"""\
+# Made by `simgen rig from-video {d.video} --arena {_f(w)} {_f(h)}`.
+# Camera and lens (k1, k2) fitted to the floor rectangle (corner reprojection error
+# {d.corner_rms:.2f} px rms); renders go through the same lens, so they line up with
+# the background plates (the empty rig as the camera saw it). Light energy matched to
+# the video's floor brightness over its frames. Edit freely or `extends:` this file.
+simgen: 1
+seed: 0
+frames: 1000
+render: {{engine: cycles, device: auto, samples: 16, denoise: true, resolution: {_vec(d.resolution)}}}
+animal:
+  asset: mouse
+  fur: {d.fur}   # from the video: a {"dark" if d.fur == "black" else "light"} animal on its floor
+  scale: {{uniform: [0.92, 1.08]}}
+  pose: {{mode: presets, jitter_deg: 5.0}}
+  placement:
+    x: {{uniform: [{_f(-px)}, {_f(px)}]}}
+    y: {{uniform: [{_f(-py)}, {_f(py)}]}}
+    yaw: {{uniform: [0, 360]}}
+rig:
+  - name: arena
+    asset: arena
+    size: [{_f(w)}, {_f(h)}, {_f(d.wall_height_m)}]
+    material: {{color: {_f(albedo, 3)}, roughness: 0.6}}
+cameras:
+  - name: top
+    position: {_vec(d.position)}
+    look_at: {_vec(d.look_at)}
+    up: {_vec(d.up)}
+    focal_mm: {_f(focal_mm, 3)}
+    sensor_mm: {_f(SENSOR_MM, 2)}
+    distortion: [{_f(k[0], 5)}, {_f(k[1], 5)}, 0, 0, 0]
+lights:
+  - {{name: ceiling, type: area, position: [0, 0, {_f(d.light_height_m, 3)}], energy: {{uniform: [{_f(elo, 2)}, {_f(ehi, 2)}]}}, size: {_f(1.5 * max(w, h), 3)}}}
+world: {{color: 0.9, strength: {_f(d.world_strength, 3)}}}
+keypoints: {{names: default}}
+{background}"""
+
+
+def write_scene(path: Path, d: RigDescription) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(scene_yaml(d))
+    return path
