@@ -75,8 +75,9 @@ class ColorNet(nn.Module):
 
     stride = 4
 
-    def __init__(self, colors=tuple(COLORS.values())):
+    def __init__(self, colors=None):
         super().__init__()
+        colors = list(COLORS.values()) if colors is None else colors
         self.num_keypoints = len(colors)
         self.register_buffer("colors", torch.tensor(colors, dtype=torch.float32) / 255.0)
         self.dummy = nn.Parameter(torch.zeros(1))

@@ -30,8 +30,8 @@ def model_features(model: TrainedModel, images: list[np.ndarray], batch_size: in
 
 
 def embed(images: list[np.ndarray], model: TrainedModel | None = None) -> np.ndarray:
-    """(N, D) features; ``model`` None uses the fixed random CNN."""
-    if model is not None:
+    """(N, D) features; ``model`` None (or a net without the PoseNet encoder) uses the fixed random CNN."""
+    if model is not None and hasattr(model.net, "s16"):  # a PoseNet encoder
         return model_features(model, images)
     from simgen.style.metrics import cnn_features
 
