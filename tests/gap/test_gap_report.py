@@ -67,3 +67,17 @@ def test_gap_errors_are_one_line(inputs, run_cli, monkeypatch, tmp_path):
     monkeypatch.setattr(pm, "load_model", lambda p: oracle_model(("red", "green", "blue")))
     code, _, err = run_cli("gap", inputs["ds"], inputs["video"], "--model", inputs["model"], "--out", tmp_path / "r")
     assert code == 1 and "keypoints" in err and "missing" in err
+
+
+def test_behavior_words_and_the_broken_tracking_warning():
+    import numpy as np
+
+    from simgen.gap.behavior import compare
+
+    real = {"border_distance": np.full(50, 0.02), "heading": np.full(50, 180.0), "body_length": np.full(50, 0.05)}
+    synth = {"border_distance": np.full(50, 0.4), "heading": np.linspace(0, 359, 50), "body_length": np.full(50, 0.22)}
+    res = compare(real, synth)
+    assert any(m.startswith("< 5%") and "100% of frames" in m and "0%" in m for m in res["misses"])
+    assert any(m.startswith("heading left") for m in res["misses"])
+    assert "tracking looks broken" in res["warning"]
+    assert compare(synth, synth)["misses"] == [] and compare(synth, synth)["warning"] is None

@@ -45,7 +45,8 @@ def test_suggest_writes_a_deeplabcut_project(tmp_path, run_cli, monkeypatch):
     video = write_video(tmp_path / "session1.avi", real_frames(40))
     model_dir = saved_untrained_model(tmp_path / "model")
     monkeypatch.setattr(pm, "load_model", lambda p: oracle_model())  # an accurate model, no training
-    code, out, err = run_cli("suggest", video, "--model", model_dir, "--n", "4", "--out", tmp_path / "proj")
+    code, out, err = run_cli("suggest", video, "--model", model_dir, "--n", "4", "--sample", "16",
+                             "--out", tmp_path / "proj")
     assert code == 0, out + err
     proj = tmp_path / "proj"
     cfg = yaml.safe_load((proj / "config.yaml").read_text())

@@ -101,5 +101,6 @@ def analyze(dataset: Path, video: Path, model_path: Path | None = None, labeled:
                          "random CNN, crops are centred on motion")
         if labeled is not None:
             res.notes.append("--labeled needs --model (the estimate is the model's); ignored")
-    res.realism = realism(real.images, synth.images, real_centers, synth_centers, seed=seed)
+    cnn = {} if model is not None else {"cnn_real": feats_r, "cnn_synth": feats_s}  # the same random CNN
+    res.realism = realism(real.images, synth.images, real_centers, synth_centers, seed=seed, **cnn)
     return res

@@ -65,4 +65,11 @@ def compare(real: dict[str, np.ndarray], synth: dict[str, np.ndarray]) -> dict:
                 what = f"heading {b}" if name == "heading" else f"{b} {desc}"
                 words.append(f"{what}: the real animal is there in {100 * hr[b]:.0f}% of frames; "
                              f"the scene puts it there in {100 * hs[b]:.0f}%")
-    return {"bins": out, "misses": words}
+    warning = None
+    if "body_length" in real and "body_length" in synth:
+        mr, ms = np.nanmedian(real["body_length"]), np.nanmedian(synth["body_length"])
+        if np.isfinite(mr) and np.isfinite(ms) and (mr < 0.5 * ms or mr > 2 * ms):
+            warning = (f"The model's tracking looks broken on this video: its median snout-tail base length is "
+                       f"{100 * mr:.0f}% of the shorter side, the renders' {100 * ms:.0f}%; the real behavior "
+                       "numbers come from these predictions, so read them with care.")
+    return {"bins": out, "misses": words, "warning": warning}

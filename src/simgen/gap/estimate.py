@@ -100,11 +100,16 @@ def jump_signal(xy: np.ndarray) -> np.ndarray:
 
 def rank_fraction(x: np.ndarray) -> np.ndarray:
     """0 for the smallest value, 1 for the largest; ties share their mean rank."""
-    from scipy.stats import rankdata
-
+    x = np.asarray(x, float)
     if len(x) < 2:
         return np.zeros(len(x))
-    return (rankdata(x) - 1) / (len(x) - 1)
+    order = np.argsort(x, kind="stable")
+    ranks = np.empty(len(x))
+    ranks[order] = np.arange(len(x), dtype=float)
+    _, inv, counts = np.unique(x, return_inverse=True, return_counts=True)
+    for g in np.nonzero(counts > 1)[0]:  # tied values share their mean rank
+        ranks[inv == g] = ranks[inv == g].mean()
+    return ranks / (len(x) - 1)
 
 
 def estimate(model: TrainedModel, frames: list[np.ndarray], consecutive: bool = False,

@@ -18,14 +18,17 @@ import numpy as np
 from simgen.style.metrics import _logreg, classic_features, cnn_features
 
 
-def feats(images: list[np.ndarray]) -> np.ndarray:
+def feats(images: list[np.ndarray], cnn: np.ndarray | None = None) -> np.ndarray:
+    """Random-CNN and hand-made features (``cnn``: the CNN part when already computed)."""
     square = images[0].shape[0] == images[0].shape[1]
     size = (images[0].shape[1], images[0].shape[0]) if square else (256, 192)
     hog = (images[0].shape[1], images[0].shape[0]) if square else (128, 96)
-    return np.concatenate([cnn_features(images, size=size), classic_features(images, hog_size=hog)], axis=1)
+    c = cnn if cnn is not None and not square else cnn_features(images, size=size)
+    return np.concatenate([c, classic_features(images, hog_size=hog)], axis=1)
 
 
-def heldout_p_real(real: np.ndarray, synth: np.ndarray, seed: int = 0, folds: int = 5) -> tuple[float, np.ndarray]:
+def heldout_p_real(real: np.ndarray, synth: np.ndarray, seed: int = 0, folds: int = 5,
+                   steps: int = 150) -> tuple[float, np.ndarray]:
     """(accuracy, p_real for every synthetic row), all held out, balanced by subsampling per fold."""
     rng = np.random.default_rng(seed)
     x = np.concatenate([real, synth])
@@ -41,7 +44,7 @@ def heldout_p_real(real: np.ndarray, synth: np.ndarray, seed: int = 0, folds: in
             continue
         idx = np.concatenate([rng.choice(ri, m, replace=False), rng.choice(si, m, replace=False)])
         mu, sd = x[idx].mean(0), x[idx].std(0) + 1e-6
-        w, b = _logreg((x[idx] - mu) / sd, y[idx], 1.0, 300)
+        w, b = _logreg((x[idx] - mu) / sd, y[idx], 1.0, steps)
         p[te] = 1 / (1 + np.exp(-(((x[te] - mu) / sd) @ w + b)))
     acc_r = np.mean(p[y == 1] > 0.5)
     acc_s = np.mean(p[y == 0] <= 0.5)
@@ -68,24 +71,33 @@ def grid_cells(images: list[np.ndarray], g: int = 4) -> tuple[list[np.ndarray], 
 
 
 def realism(real: list[np.ndarray], synth: list[np.ndarray], real_centers: list, synth_centers: list,
-            crop: int = 128, worst: int = 6, seed: int = 0) -> dict:
+            crop: int = 128, worst: int = 6, seed: int = 0, cnn_real: np.ndarray | None = None,
+            cnn_synth: np.ndarray | None = None) -> dict:
     crop = min(crop, *real[0].shape[:2], *synth[0].shape[:2])
-    acc_full, p_full = heldout_p_real(feats(real), feats(synth), seed)
+    acc_full, p_full = heldout_p_real(feats(real, cnn_real), feats(synth, cnn_synth), seed)
     acc_crop, p_crop = heldout_p_real(feats(crops(real, real_centers, crop)),
                                       feats(crops(synth, synth_centers, crop)), seed)
     fakeness = -(p_full + p_crop) / 2
     most_fake = np.argsort(-fakeness)[:worst].tolist()
     regions = []
-    try:  # regions: cell classifier over a 4x4 grid (same size frames needed within each set)
+    try:  # regions: a cell classifier over a 4x4 grid, trained on the other frames (at most 30 a side)
         g = 4
-        rc, _ = grid_cells(real, g)
-        sc, boxes = grid_cells(synth, g)
-        rf = classic_features(rc, hog_size=(64, 48))
-        sf = classic_features(sc, hog_size=(64, 48))
-        _, p_cell = heldout_p_real(rf, sf, seed)
-        p_cell = p_cell.reshape(len(synth), g * g)
-        for i in most_fake:
-            j = int(np.argmin(p_cell[i]))
+        rng = np.random.default_rng(seed)
+        others = [i for i in range(len(synth)) if i not in most_fake]
+        r_idx = rng.permutation(len(real))[:30]
+        s_idx = rng.permutation(others)[:30]
+        rc, _ = grid_cells([real[i] for i in r_idx], g)
+        sc, _ = grid_cells([synth[i] for i in s_idx], g)
+        fc, boxes = grid_cells([synth[i] for i in most_fake], g)
+        hog = (32, 24)
+        rf, sf, ff = (classic_features(c, hog_size=hog) for c in (rc, sc, fc))
+        x = np.concatenate([rf, sf])
+        y = np.concatenate([np.ones(len(rf)), np.zeros(len(sf))])
+        mu, sd = x.mean(0), x.std(0) + 1e-6
+        w, b = _logreg((x - mu) / sd, y, 1.0, 150)
+        p_cell = (((ff - mu) / sd) @ w + b).reshape(len(most_fake), g * g)  # logit of p(real)
+        for k, _i in enumerate(most_fake):
+            j = int(np.argmin(p_cell[k]))
             x, y, w, h = boxes[j]
             regions.append([x, y, w, h])
     except (ValueError, IndexError):  # frames of mixed sizes: no regions

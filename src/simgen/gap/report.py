@@ -19,10 +19,11 @@ def _thumb(img: np.ndarray, width: int = 200, points: np.ndarray | None = None,
 
     img = np.ascontiguousarray(img[..., :3]).copy()
     if points is not None:
+        size = max(14, img.shape[1] // 25)
         for j, (x, y) in enumerate(points):
             if np.isfinite(x) and np.isfinite(y):
                 color = [(255, 60, 60), (60, 200, 60), (60, 120, 255), (255, 200, 0)][j % 4]
-                cv2.drawMarker(img, (int(round(x)), int(round(y))), color, cv2.MARKER_TILTED_CROSS, 14, 2)
+                cv2.drawMarker(img, (int(round(x)), int(round(y))), color, cv2.MARKER_TILTED_CROSS, size, max(2, size // 6))
     if box is not None:
         x, y, w, h = box
         cv2.rectangle(img, (x, y), (x + w - 1, y + h - 1), (255, 0, 255), 3)
@@ -100,6 +101,8 @@ def verdict(res: GapResult) -> list[str]:
            f"95% of renders are from their nearest other render (uncovered)."]
     out.append(f"A linear classifier tells real from rendered with {100 * rea['c2st_full']:.0f}% accuracy on full "
                f"frames and {100 * rea['c2st_crop']:.0f}% on {rea['crop_px']} px animal crops (50% = indistinguishable).")
+    if res.behavior and res.behavior.get("warning"):
+        out.append(res.behavior["warning"])
     if res.behavior:
         out += [f"Scene misses {m}." for m in res.behavior["misses"]] or ["The renders cover every bin the real "
                                                                           "animal visits in >= 10% of frames."]
@@ -152,6 +155,8 @@ def render_html(res: GapResult, data: dict) -> str:
             rows = [[html.escape(b), f"{100 * h['real'][b]:.0f}%", f"{100 * h['synthetic'][b]:.0f}%"]
                     for b in h["real"]]
             parts.append(f"<h3>{html.escape(name.replace('_', ' '))}</h3>" + _table(["bin", "real", "renders"], rows))
+        if res.behavior.get("warning"):
+            parts.append(f"<p class='note'>{html.escape(res.behavior['warning'])}</p>")
         if res.behavior["misses"]:
             parts.append("<p><b>The scene misses:</b></p><ul>" +
                          "".join(f"<li>{html.escape(m)}</li>" for m in res.behavior["misses"]) + "</ul>")
