@@ -29,6 +29,9 @@ def test_gap_report_finds_the_border_the_scene_never_visits(inputs, run_cli, mon
     assert data["behavior"]["bins"]["border_distance"]["synthetic"]["15-30%"] == 0
     # A darker floor: a linear classifier tells them apart; every real frame is far from the renders.
     assert data["realism"]["c2st_full"] >= 0.8
+    regions = data["realism"]["regions_xywh"]
+    assert len(regions) == len(data["realism"]["most_fake_renders"]) > 0
+    assert all(w == 32 and h == 24 for _, _, w, h in regions)  # a cell of the 4x4 grid of 128x96 renders
     assert data["coverage"]["uncovered_fraction"] > 0.5
     assert len(data["estimate"]["score"]) == 16 and len(data["real_frames"]) == 16
     assert "Scene misses 15-30%" in stdout

@@ -89,7 +89,7 @@ def realism(real: list[np.ndarray], synth: list[np.ndarray], real_centers: list,
         rc, _ = grid_cells([real[i] for i in r_idx], g)
         sc, _ = grid_cells([synth[i] for i in s_idx], g)
         fc, boxes = grid_cells([synth[i] for i in most_fake], g)
-        hog = (32, 24)
+        hog = (64, 48)  # HOG needs at least 32 px a side
         rf, sf, ff = (classic_features(c, hog_size=hog) for c in (rc, sc, fc))
         x = np.concatenate([rf, sf])
         y = np.concatenate([np.ones(len(rf)), np.zeros(len(sf))])
@@ -100,7 +100,10 @@ def realism(real: list[np.ndarray], synth: list[np.ndarray], real_centers: list,
             j = int(np.argmin(p_cell[k]))
             x, y, w, h = boxes[j]
             regions.append([x, y, w, h])
-    except (ValueError, IndexError):  # frames of mixed sizes: no regions
+    except (ValueError, IndexError) as exc:  # e.g. frames of mixed sizes: no regions
+        import logging
+
+        logging.getLogger("simgen").warning(f"realism: no give-away regions ({exc})")
         regions = []
     return {"c2st_full": acc_full, "c2st_crop": acc_crop, "crop_px": crop, "p_real_full": p_full,
             "p_real_crop": p_crop, "most_fake": most_fake, "regions": regions}
