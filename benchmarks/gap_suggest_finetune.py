@@ -52,7 +52,7 @@ def main() -> None:
     for seed in a.seeds:
         rnd = sorted(np.random.default_rng(seed).choice(len(imgs), a.n, replace=False).tolist())
         test = [i for i in range(len(imgs)) if i not in picked and i not in rnd]
-        row = {"random": rnd, "test": test, "synthetic_only": float(np.nanmean(err0[test]))}
+        row = {"random_frames": rnd, "test": test, "synthetic_only": float(np.nanmean(err0[test]))}
         for arm, frames in (("suggest", picked), ("random", rnd)):
             known = {k: v for k, v in base.config.items() if k in PoseConfig.model_fields}
             cfg = PoseConfig.model_validate({**known, "steps": a.steps, "seed": seed, "val_fraction": 0.0,
