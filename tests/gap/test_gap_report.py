@@ -38,7 +38,37 @@ def test_gap_report_finds_the_border_the_scene_never_visits(inputs, run_cli, mon
     page = (out / "report.html").read_text()
     assert '<svg id="map"' in page and page.count('class="real"') == 16
     assert not re.search(r'(src|href)="(?!data:)', page)  # self-contained: no external images or links
-    assert len(re.findall(r'src="data:image/jpeg;base64,', page)) >= 8
+    uris = re.findall(r'src="data:image/jpeg;base64,([^"]+)"', page)
+    assert len(uris) >= 8
+    import base64
+
+    import cv2
+    import numpy as np
+
+    for u in uris:  # no broken image: every inline JPEG decodes
+        img = cv2.imdecode(np.frombuffer(base64.b64decode(u), np.uint8), cv2.IMREAD_COLOR)
+        assert img is not None and img.shape[1] in (160, 200, 220)
+    _look_in_chromium(out / "report.html", inputs["tmp"] / "shot.png")
+
+
+def _look_in_chromium(page, shot):
+    """Headless Chromium renders the page; the map's red and blue dots are on the first screen."""
+    import shutil
+    import subprocess
+
+    import numpy as np
+    from PIL import Image
+
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        pytest.skip("chromium not installed (Debian: apt-get install chromium)")
+    subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    f"--screenshot={shot}", "--window-size=1200,900", page.resolve().as_uri()],
+                   check=True, timeout=120, capture_output=True)
+    img = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    red = (img[..., 0] > 180) & (img[..., 1] < 150) & (img[..., 2] < 150)
+    blue = (img[..., 2] > 150) & (img[..., 0] < 150)
+    assert red.sum() > 100 and blue.sum() > 100, (red.sum(), blue.sum())
 
 
 def test_gap_without_model_still_reports_coverage_and_realism(inputs, run_cli):
