@@ -69,7 +69,8 @@ def analyze(dataset: Path, video: Path, model_path: Path | None = None, labeled:
     feats_s = embed(synth.images, model)
     cov = coverage(feats_r, feats_s)
     res = GapResult(Path(dataset), Path(video), model_path, real.indices, real.images, synth.frames, synth.images,
-                    cov, {}, "pose model encoder (stride 16, mean+std pooled)" if model else "fixed random CNN")
+                    cov, {}, "pose model encoder (stride 16, mean+std pooled)" if model is not None and hasattr(model.net, "s16")
+                    else "fixed random CNN")
     synth_centers = animal_centers_from_masks(synth.masks, synth.animal_id)
     if model is not None:
         from simgen.gap.estimate import estimate, validate
@@ -101,6 +102,6 @@ def analyze(dataset: Path, video: Path, model_path: Path | None = None, labeled:
                          "random CNN, crops are centred on motion")
         if labeled is not None:
             res.notes.append("--labeled needs --model (the estimate is the model's); ignored")
-    cnn = {} if model is not None else {"cnn_real": feats_r, "cnn_synth": feats_s}  # the same random CNN
+    cnn = {} if res.embedding.startswith("pose") else {"cnn_real": feats_r, "cnn_synth": feats_s}  # same CNN
     res.realism = realism(real.images, synth.images, real_centers, synth_centers, seed=seed, **cnn)
     return res
