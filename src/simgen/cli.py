@@ -20,12 +20,14 @@ from simgen import __version__
 from simgen.commands import asset as asset_cmd
 from simgen.commands import export as export_cmd
 from simgen.commands import farm as farm_cmd
+from simgen.commands import gap as gap_cmd  # issue 15
 from simgen.commands import pose as pose_cmd
 from simgen.commands import preview as preview_cmd
 from simgen.commands import render as render_cmd
 from simgen.commands import rig as rig_cmd
 from simgen.commands import scene as scene_cmd
 from simgen.commands import style as style_cmd
+from simgen.commands import suggest as suggest_cmd  # issue 15
 from simgen.commands import sweep as sweep_cmd
 from simgen.commands import verify as verify_cmd
 
@@ -64,6 +66,8 @@ app.command("preview")(preview_cmd.preview)
 app.command("verify")(verify_cmd.verify)
 app.command("export")(export_cmd.export)
 app.command("sweep")(sweep_cmd.sweep)
+app.command("gap")(gap_cmd.gap)  # issue 15
+app.command("suggest")(suggest_cmd.suggest)  # issue 15
 app.add_typer(asset_cmd.app, name="asset")
 app.add_typer(farm_cmd.app, name="farm")
 app.add_typer(pose_cmd.app, name="pose")

@@ -1,0 +1,81 @@
+"""Does labeling the frames `simgen suggest` picks beat labeling random frames?
+
+The dev labels play the labeler: picks are restricted to the labeled frames. The picks
+come from the label-free estimate and the model's features (no label is looked at);
+for each seed, 10 random frames are drawn. Each set fine-tunes the synthetic-only model
+(``--init``) for ``--steps`` steps on those 10 real frames only; both are tested on the
+frames in neither set (the same test frames for both arms of a seed).
+
+python benchmarks/gap_suggest_finetune.py --model out/synthetic_raw_s0 \
+    --labeled ../shared/data/openfield/dev --out out/gap_finetune [--n 10] [--seeds 0 1 2] [--steps 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", required=True, type=Path)
+    ap.add_argument("--labeled", required=True, type=Path)
+    ap.add_argument("--out", required=True, type=Path)
+    ap.add_argument("--n", type=int, default=10)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--steps", type=int, default=100)
+    ap.add_argument("--threads", type=int, default=1)
+    a = ap.parse_args()
+
+    from simgen.gap.embed import embed
+    from simgen.gap.estimate import estimate
+    from simgen.gap.suggest import pick
+    from simgen.pose.config import PoseConfig
+    from simgen.pose.data import SourceSpec
+    from simgen.pose.evaluate import evaluate
+    from simgen.pose.model import load_model
+    from simgen.pose.train import train
+
+    a.out.mkdir(parents=True, exist_ok=True)
+    base = load_model(a.model)
+    ev0 = evaluate(base, str(a.labeled))
+    imgs = [ev0.labels.load_image(i) for i in range(len(ev0.labels))]
+    est = estimate(base, imgs)
+    picked = pick(est.score, embed(imgs, base), np.arange(len(imgs)), a.n, min_gap=0)
+    err0 = ev0.frame_errors()
+    results = {"picked": picked, "n": a.n, "steps": a.steps, "seeds": {}}
+    print("picked", picked, flush=True)
+    for seed in a.seeds:
+        rnd = sorted(np.random.default_rng(seed).choice(len(imgs), a.n, replace=False).tolist())
+        test = [i for i in range(len(imgs)) if i not in picked and i not in rnd]
+        row = {"random_frames": rnd, "test": test, "synthetic_only": float(np.nanmean(err0[test]))}
+        for arm, frames in (("suggest", picked), ("random", rnd)):
+            known = {k: v for k, v in base.config.items() if k in PoseConfig.model_fields}
+            cfg = PoseConfig.model_validate({**known, "steps": a.steps, "seed": seed, "val_fraction": 0.0,
+                                             "threads": a.threads, "val_every": a.steps,
+                                             "checkpoint_every": a.steps})
+            t0 = time.time()
+            out = a.out / f"{arm}_s{seed}"
+            train([SourceSpec(a.labeled, frames=tuple(frames))], out, cfg, init=a.model, progress=False,
+                  log=lambda s: None)
+            ev = evaluate(load_model(out), SourceSpec(a.labeled, frames=tuple(test)))
+            row[arm] = float(np.nanmean(ev.frame_errors()))
+            row[arm + "_rmse"] = ev.metrics["all"]["rmse"]
+            row[arm + "_s"] = round(time.time() - t0)
+            print(seed, arm, row[arm], flush=True)
+        results["seeds"][seed] = row
+        (a.out / "results.json").write_text(json.dumps(results, indent=1))
+    s = [r["suggest"] for r in results["seeds"].values()]
+    r = [r["random"] for r in results["seeds"].values()]
+    results["mean"] = {"suggest": float(np.mean(s)), "suggest_sd": float(np.std(s)),
+                       "random": float(np.mean(r)), "random_sd": float(np.std(r))}
+    (a.out / "results.json").write_text(json.dumps(results, indent=1))
+    print(json.dumps(results["mean"]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,26 @@
+"""``simgen suggest``: the real frames most worth labeling, as a DeepLabCut project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def suggest(
+    video: Annotated[Path, typer.Argument(help="The real video (or a folder of frames).")],
+    model: Annotated[Path, typer.Option("--model", help="A trained simgen pose model (folder with model.pt).")],
+    out: Annotated[Path, typer.Option("--out", help="The DeepLabCut project to write (new folder).")],
+    n: Annotated[int, typer.Option("--n", help="How many frames to pick.")] = 10,
+    sample: Annotated[int, typer.Option(help="Frames sampled evenly from the video to choose from.")] = 400,
+    min_gap: Annotated[int | None, typer.Option(help="Picks are more than this many video frames apart "
+                                                "(default: frame count / (16 n)).")] = None,
+) -> None:
+    """Pick uncertain, diverse frames (label-free estimate + farthest-point over the model's features)."""
+    from simgen.gap.suggest import suggest as run
+
+    res = run(video, model, n, out, sample=sample, min_gap=min_gap)
+    typer.echo(f"picked {len(res['frames'])} of {res['sampled']} sampled frames "
+               f"(at least {res['min_gap'] + 1} frames apart): {', '.join(map(str, res['frames']))}")
+    typer.echo(f"wrote {res['folder']} and {Path(out) / 'config.yaml'}; label them with deeplabcut.label_frames")

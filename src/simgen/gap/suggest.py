@@ -1,0 +1,126 @@
+"""The real frames most worth labeling, written as a DeepLabCut project.
+
+Picking: every sampled frame gets the label-free estimate (``gap.estimate``); the
+``pool`` most uncertain frames (3 x n by default) are candidates; the most uncertain one
+is picked first, then greedily the candidate whose embedding is farthest from every
+pick so far (farthest-point sampling), skipping candidates within ``min_gap`` video
+frames of a pick. So the picks are uncertain AND diverse, never near-duplicates.
+
+The project is what DeepLabCut's ``extract_frames`` leaves behind: ``config.yaml`` with
+the model's bodyparts and the video under ``video_sets``, and
+``labeled-data/<video stem>/img<frame number>.png`` (zero-padded to the digits of the
+frame count), ready for ``deeplabcut.label_frames``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from simgen.errors import SimgenError
+
+
+@dataclass
+class Picks:
+    rows: list[int]  # indices into the candidate frames, in pick order
+    reasons: list[str]
+
+
+def pick(score: np.ndarray, feats: np.ndarray, frame_idx: np.ndarray, n: int, pool: int | None = None,
+         min_gap: int = 0) -> list[int]:
+    """Rows of ``n`` uncertain, mutually distant frames (fewer when too few qualify)."""
+    if n <= 0:
+        raise SimgenError("--n must be at least 1")
+    order = np.argsort(-score, kind="stable")
+    pool = max(n, pool if pool is not None else 3 * n)
+    cand = list(order[:pool])
+    f = feats / (np.linalg.norm(feats, axis=1, keepdims=True) + 1e-9)
+    picks = [int(cand.pop(0))]
+    while len(picks) < n:
+        ok = [c for c in cand if np.min(np.abs(frame_idx[c] - frame_idx[picks])) > min_gap]
+        if not ok:
+            rest = [int(c) for c in order if c not in picks and c not in cand]
+            ok = [c for c in rest if np.min(np.abs(frame_idx[c] - frame_idx[picks])) > min_gap]
+            if not ok:
+                break
+        d = np.array([np.min(np.linalg.norm(f[picks] - f[c], axis=1)) for c in ok])
+        best = int(ok[int(np.argmax(d))])
+        picks.append(best)
+        if best in cand:
+            cand.remove(best)
+    return picks
+
+
+def image_name(frame: int, count: int) -> str:
+    """DeepLabCut's name for an extracted frame: img + index padded to ceil(log10(count)) digits."""
+    digits = max(1, int(math.ceil(math.log10(max(count, 2)))))
+    return f"img{str(frame).zfill(digits)}.png"
+
+
+def write_project(out: Path, video: Path, images: list[np.ndarray], frames: list[int], count: int,
+                  bodyparts: list[str], skeleton: list[tuple[str, str]] | None = None,
+                  scorer: str = "labeler") -> Path:
+    """A DeepLabCut project with the frames extracted; returns the labeled-data folder."""
+    import datetime
+
+    import yaml
+    from PIL import Image
+
+    out = Path(out)
+    folder = out / "labeled-data" / video.stem
+    folder.mkdir(parents=True, exist_ok=True)
+    for img, fr in zip(images, frames):
+        Image.fromarray(img).save(folder / image_name(fr, count))
+    h, w = images[0].shape[:2]
+    for sub in ("videos", "training-datasets", "dlc-models"):
+        (out / sub).mkdir(exist_ok=True)
+    cfg = {
+        "Task": video.stem, "scorer": scorer, "date": datetime.date.today().strftime("%b%d"),
+        "multianimalproject": False, "identity": None,
+        "project_path": str(out.resolve()),
+        "video_sets": {str(video.resolve()): {"crop": f"0, {w}, 0, {h}"}},
+        "bodyparts": list(bodyparts),
+        "start": 0, "stop": 1, "numframes2pick": len(frames),
+        "skeleton": [list(p) for p in (skeleton or [])], "skeleton_color": "black",
+        "pcutoff": 0.6, "dotsize": 12, "alphavalue": 0.7, "colormap": "rainbow",
+        "TrainingFraction": [0.95], "iteration": 0, "default_net_type": "resnet_50",
+        "default_augmenter": "default", "snapshotindex": -1, "batch_size": 8,
+        "cropping": False, "x1": 0, "x2": w, "y1": 0, "y2": h,
+        "corner2move2": [50, 50], "move2corner": True,
+    }
+    (out / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return folder
+
+
+def suggest(video: Path, model_path: Path, n: int, out: Path, sample: int = 400,
+            min_gap: int | None = None) -> dict:
+    """Estimate ``sample`` frames of ``video``, pick ``n``, write the project; returns a summary."""
+    import csv
+
+    from simgen.gap.embed import embed
+    from simgen.gap.estimate import estimate
+    from simgen.gap.video import read_frames
+    from simgen.pose.model import load_model
+
+    video = Path(video)
+    if Path(out).exists() and any(Path(out).iterdir()):
+        raise SimgenError(f"{out}: exists and is not empty (choose a new folder for the label project)")
+    model = load_model(model_path)
+    real = read_frames(video, sample)
+    est = estimate(model, real.images, consecutive=real.consecutive)
+    feats = embed(real.images, model)
+    gap = min_gap if min_gap is not None else max(1, real.count // (4 * max(n, 1) * 4))
+    rows = pick(est.score, feats, real.indices, n, min_gap=gap)
+    frames = [int(real.indices[r]) for r in rows]
+    folder = write_project(out, video, [real.images[r] for r in rows], frames, real.count, model.keypoints)
+    with open(Path(out) / "suggestions.csv", "w", newline="") as fh:
+        wr = csv.writer(fh)
+        wr.writerow(["image", "frame", "score", *est.signals])
+        for r, fr in zip(rows, frames):
+            wr.writerow([image_name(fr, real.count), fr, round(float(est.score[r]), 4),
+                         *[round(float(v[r]), 3) for v in est.signals.values()]])
+    return {"folder": folder, "frames": frames, "scores": [float(est.score[r]) for r in rows],
+            "sampled": len(real.images), "min_gap": gap}

@@ -1,0 +1,1 @@
+"""The gap tests import their generators from ``gap_fixtures`` (a plain module)."""

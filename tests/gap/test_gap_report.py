@@ -1,0 +1,116 @@
+"""`simgen gap`: a static report and gap.json that find the gap planted in tiny data."""
+
+import json
+import re
+
+import pytest
+from gap_fixtures import oracle_model, real_frames, saved_untrained_model, write_dataset, write_video
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("gap")
+    return {"ds": write_dataset(tmp / "ds", 12), "video": write_video(tmp / "real.avi", real_frames(40)),
+            "model": saved_untrained_model(tmp / "model"), "tmp": tmp}
+
+
+def test_gap_report_finds_the_border_the_scene_never_visits(inputs, run_cli, monkeypatch):
+    import simgen.pose.model as pm
+
+    monkeypatch.setattr(pm, "load_model", lambda p: oracle_model())
+    out = inputs["tmp"] / "report"
+    code, stdout, err = run_cli("gap", inputs["ds"], inputs["video"], "--model", inputs["model"],
+                                "--real-frames", "16", "--out", out)
+    assert code == 0, stdout + err
+    data = json.loads((out / "gap.json").read_text())
+    # The real mouse walks 18 px from the top border (19% of the short side); renders keep >= 30 px away.
+    misses = data["behavior"]["misses"]
+    assert any(m.startswith("15-30%") for m in misses), misses
+    assert data["behavior"]["bins"]["border_distance"]["synthetic"]["15-30%"] == 0
+    # A darker floor: a linear classifier tells them apart; every real frame is far from the renders.
+    assert data["realism"]["c2st_full"] >= 0.8
+    regions = data["realism"]["regions_xywh"]
+    assert len(regions) == len(data["realism"]["most_fake_renders"]) > 0
+    assert all(w == 32 and h == 24 for _, _, w, h in regions)  # a cell of the 4x4 grid of 128x96 renders
+    assert data["coverage"]["uncovered_fraction"] > 0.5
+    assert len(data["estimate"]["score"]) == 16 and len(data["real_frames"]) == 16
+    assert "Scene misses 15-30%" in stdout
+    page = (out / "report.html").read_text()
+    assert '<svg id="map"' in page and page.count('class="real"') == 16
+    assert not re.search(r'(src|href)="(?!data:)', page)  # self-contained: no external images or links
+    uris = re.findall(r'src="data:image/jpeg;base64,([^"]+)"', page)
+    assert len(uris) >= 8
+    import base64
+
+    import cv2
+    import numpy as np
+
+    for u in uris:  # no broken image: every inline JPEG decodes
+        img = cv2.imdecode(np.frombuffer(base64.b64decode(u), np.uint8), cv2.IMREAD_COLOR)
+        assert img is not None and img.shape[1] in (160, 200, 220)
+    _look_in_chromium(out / "report.html", inputs["tmp"] / "shot.png")
+
+
+def _look_in_chromium(page, shot):
+    """Headless Chromium renders the page; the map's red and blue dots are on the first screen."""
+    import shutil
+    import subprocess
+
+    import numpy as np
+    from PIL import Image
+
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        pytest.skip("chromium not installed (Debian: apt-get install chromium)")
+    subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    f"--screenshot={shot}", "--window-size=1200,900", page.resolve().as_uri()],
+                   check=True, timeout=120, capture_output=True)
+    img = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    red = (img[..., 0] > 180) & (img[..., 1] < 150) & (img[..., 2] < 150)
+    blue = (img[..., 2] > 150) & (img[..., 0] < 150)
+    assert red.sum() > 100 and blue.sum() > 100, (red.sum(), blue.sum())
+
+
+def test_gap_without_model_still_reports_coverage_and_realism(inputs, run_cli):
+    out = inputs["tmp"] / "report_nomodel"
+    code, stdout, err = run_cli("gap", inputs["ds"], inputs["video"], "--real-frames", "10", "--out", out)
+    assert code == 0, stdout + err
+    data = json.loads((out / "gap.json").read_text())
+    assert data["behavior"] is None and data["estimate"] is None
+    assert data["coverage"]["uncovered_fraction"] > 0.5
+    assert "no --model" in data["notes"][0]
+
+
+def test_gap_errors_are_one_line(inputs, run_cli, monkeypatch, tmp_path):
+    import simgen.pose.model as pm
+    from simgen.dataset import CameraInfo, DatasetMeta, DatasetWriter
+
+    bad_video = tmp_path / "x.mp4"
+    bad_video.write_bytes(b"\0" * 100)
+    code, _, err = run_cli("gap", inputs["ds"], bad_video, "--out", tmp_path / "r")
+    assert code == 1 and "x.mp4" in err and len(err.strip().splitlines()) == 1
+
+    empty = tmp_path / "empty"
+    DatasetWriter(empty, DatasetMeta(scene={"simgen": 1}, scene_sha256="0" * 64, seed=0, frames=3,
+                                     keypoints=["snout", "tailbase"], cameras=[CameraInfo("top", 128, 96)],
+                                     mask_ids={"background": 0, "animal": 1, "arena": 2}))
+    code, _, err = run_cli("gap", empty, inputs["video"], "--out", tmp_path / "r")
+    assert code == 1 and "no complete frames" in err
+
+    monkeypatch.setattr(pm, "load_model", lambda p: oracle_model(("red", "green", "blue")))
+    code, _, err = run_cli("gap", inputs["ds"], inputs["video"], "--model", inputs["model"], "--out", tmp_path / "r")
+    assert code == 1 and "keypoints" in err and "missing" in err
+
+
+def test_behavior_words_and_the_broken_tracking_warning():
+    import numpy as np
+
+    from simgen.gap.behavior import compare
+
+    real = {"border_distance": np.full(50, 0.02), "heading": np.full(50, 180.0), "body_length": np.full(50, 0.05)}
+    synth = {"border_distance": np.full(50, 0.4), "heading": np.linspace(0, 359, 50), "body_length": np.full(50, 0.22)}
+    res = compare(real, synth)
+    assert any(m.startswith("< 5%") and "100% of frames" in m and "0%" in m for m in res["misses"])
+    assert any(m.startswith("heading left") for m in res["misses"])
+    assert "tracking looks broken" in res["warning"]
+    assert compare(synth, synth)["misses"] == [] and compare(synth, synth)["warning"] is None

@@ -1,0 +1,81 @@
+"""`simgen suggest`: uncertain and diverse picks, written as a DeepLabCut project."""
+
+import re
+
+import numpy as np
+import pytest
+import yaml
+from gap_fixtures import oracle_model, real_frames, saved_untrained_model, write_video
+
+from simgen.gap.suggest import image_name, pick
+
+
+def test_pick_takes_the_most_uncertain_first_and_never_near_duplicates():
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(10, 8))
+    feats = np.concatenate([base, base + 1e-3])  # rows 10..19 duplicate rows 0..9
+    score = np.concatenate([np.linspace(1, 0.5, 10), np.linspace(1, 0.5, 10) - 1e-3])
+    frames = np.concatenate([np.arange(10) * 100, np.arange(10) * 100 + 1])
+    rows = pick(score, feats, frames, n=6, min_gap=5)
+    assert rows[0] == 0  # the most uncertain
+    assert len(rows) == 6 and len(set(rows)) == 6
+    kept = {r % 10 for r in rows}
+    assert len(kept) == 6  # never a row and its duplicate
+    d = np.linalg.norm(feats[rows][:, None] - feats[rows][None], axis=-1) + np.eye(6) * 99
+    assert d.min() > 0.1
+
+
+def test_pick_respects_the_frame_gap():
+    feats = np.random.default_rng(1).normal(size=(30, 4))
+    frames = np.arange(30)
+    rows = pick(np.linspace(1, 0, 30), feats, frames, n=4, min_gap=6)
+    f = np.sort(frames[rows])
+    assert np.all(np.diff(f) > 6)
+
+
+def test_image_names_follow_deeplabcut():
+    assert image_name(7, 2330) == "img0007.png"
+    assert image_name(123, 50) == "img123.png"
+    assert image_name(3, 100000) == "img00003.png"
+
+
+def test_suggest_writes_a_deeplabcut_project(tmp_path, run_cli, monkeypatch):
+    import simgen.pose.model as pm
+
+    video = write_video(tmp_path / "session1.avi", real_frames(40))
+    model_dir = saved_untrained_model(tmp_path / "model")
+    monkeypatch.setattr(pm, "load_model", lambda p: oracle_model())  # an accurate model, no training
+    code, out, err = run_cli("suggest", video, "--model", model_dir, "--n", "4", "--sample", "16",
+                             "--out", tmp_path / "proj")
+    assert code == 0, out + err
+    proj = tmp_path / "proj"
+    cfg = yaml.safe_load((proj / "config.yaml").read_text())
+    assert cfg["bodyparts"] == ["snout", "tailbase"]
+    assert list(cfg["video_sets"]) == [str(video.resolve())]
+    assert cfg["video_sets"][str(video.resolve())]["crop"] == "0, 128, 0, 96"
+    assert cfg["project_path"] == str(proj.resolve()) and cfg["multianimalproject"] is False
+    pngs = sorted((proj / "labeled-data" / "session1").glob("*.png"))
+    assert len(pngs) == 4
+    assert all(re.fullmatch(r"img\d{2}\.png", p.name) for p in pngs)
+    nums = sorted(int(p.stem[3:]) for p in pngs)
+    assert np.all(np.diff(nums) > 0)
+    rows = (proj / "suggestions.csv").read_text().splitlines()
+    assert rows[0].startswith("image,frame,score") and len(rows) == 5
+
+
+def test_suggest_errors_are_one_line(tmp_path, run_cli):
+    bad = tmp_path / "broken.mp4"
+    bad.write_text("not a video")
+    model_dir = saved_untrained_model(tmp_path / "model")
+    code, out, err = run_cli("suggest", bad, "--model", model_dir, "--out", tmp_path / "p")
+    assert code == 1 and "broken.mp4" in err and "Traceback" not in err
+    code, out, err = run_cli("suggest", bad, "--model", tmp_path / "nomodel", "--out", tmp_path / "p")
+    assert code == 1 and "no trained pose model" in err
+
+
+@pytest.mark.parametrize("n", [0])
+def test_suggest_rejects_zero(n):
+    from simgen.errors import SimgenError
+
+    with pytest.raises(SimgenError):
+        pick(np.zeros(3), np.zeros((3, 2)), np.arange(3), n)
