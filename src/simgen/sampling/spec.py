@@ -32,6 +32,7 @@ class PlacementSpec(Spec):
     y: float
     z: float
     yaw_deg: float
+    region: str | None = None  # behavior placement: corner, wall, rear_wall or open
 
 
 class PoseSpec(Spec):

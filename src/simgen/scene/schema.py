@@ -30,8 +30,10 @@ PosInt = Annotated[int, Strict(), Field(gt=0)]
 Engine = Literal["cycles", "eevee", "workbench"]
 Device = Literal["cpu", "gpu", "auto"]
 Fur = Literal["black", "agouti", "white", "brown"]
-PosePreset = Literal["rest", "walk", "trot", "turn", "rear", "groom", "curl", "sniff"]
+PosePreset = Literal["rest", "walk", "trot", "turn", "rear", "groom", "curl", "sniff",
+                     "rear_wall"]  # issue 14: reared against a wall (placement faces it to one)
 PoseMode = Literal["presets", "random", "rest"]
+PlacementMode = Literal["uniform", "behavior"]  # issue 14
 FramesMode = Literal["independent", "sequence"]
 SensorFit = Literal["auto", "horizontal", "vertical"]
 LightType = Literal["area", "point", "sun", "spot"]
@@ -59,6 +61,26 @@ class Placement(Model):
     z: Number = Field(0.0, description="height of the feet above the floor, m "
                    "(the sampler adds what a pose such as rear needs to keep the feet down)")
     yaw: Number = Field(0.0, description="heading about +z, degrees (0: snout toward +x)")
+    # --- issue 14: placement that follows behavior (simgen.sampling.placement)
+    mode: PlacementMode = Field(
+        "uniform", description="uniform: x, y, yaw as drawn; behavior (independent frames, needs an arena rig "
+        "item): along the walls and into the corners with the probabilities below, a rear_wall pose facing a "
+        "wall, no body part through a wall; the open-field rest uses x, y, yaw, kept inside the walls")
+    corner: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.25, description="behavior mode: chance of a corner, heading into it")
+    wall: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.45, description="behavior mode: chance of a wall (if not a corner), heading along it")
+    wall_gap: NonNegative = Field(0.002, description="behavior mode: gap between the body and the wall, m")
+    heading_jitter_deg: NonNegative = Field(
+        10.0, description="behavior mode: std of the heading around the wall direction, degrees")
+
+    @field_validator("wall")
+    @classmethod
+    def _probs(cls, v: float, info) -> float:
+        if v + info.data.get("corner", 0.0) > 1:
+            raise ValueError("corner + wall must be at most 1")
+        return v
+    # --- end issue 14
 
 
 class Pose(Model):
