@@ -233,6 +233,8 @@ class FrameRenderer:
                 finally:
                     mtmp.unlink(missing_ok=True)
                 w.write_mask(cam.name, frame, mask)
+                if getattr(spec, "image", None) is not None:  # issue 14: floor/image randomization
+                    _post_process(tmp, spec.image, mask, bs.mask_ids["animal"])
                 labels[cam.name] = camera_label(bs.pinhole(cam.name), kp_src, bs.first_hits, mask=mask,
                                                 src_names=self.src_names, keypoint_set=self.ks)
             for tmp, final in pending:
@@ -243,6 +245,21 @@ class FrameRenderer:
         kp3d = self.ks.map_points(self.src_names, kp_src)
         w.write_annotation(FrameAnnotation(frame=frame, params=spec.to_json() if hasattr(spec, "to_json") else spec,
                                            keypoints_3d=kp3d, cameras=labels))
+
+
+def _post_process(path: Path, ops, mask, animal_id: int) -> None:
+    """Apply a frame's image operations (``simgen.imageops``) to a rendered PNG in place."""
+    import cv2
+    import numpy as np
+
+    from simgen.imageops import apply_image_ops
+
+    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if img is None or img.dtype != np.uint8 or img.ndim != 3:
+        raise SimgenError(f"{path}: image randomization needs an 8-bit color render")
+    rgb = apply_image_ops(np.ascontiguousarray(img[..., 2::-1]), ops, mask, animal_id)
+    img[..., :3] = rgb[..., ::-1]
+    cv2.imwrite(str(path), img)
 
 
 def _worker(scene_path, out, overrides, meta, frames, threads, queue) -> None:

@@ -209,4 +209,12 @@ def sample_frame(scene: Scene, frame: int) -> FrameSpec:
         ),
         keypoints=scene.keypoints.names,
         clip=clip,
+        image=_image_ops(scene, rng),
     )
+
+
+def _image_ops(scene: Scene, rng):
+    """Floor/image randomization of the frame (issue 14; None when all off)."""
+    from simgen.imageops import draw_image_ops
+
+    return draw_image_ops(scene.image, rng)

@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from simgen.imageops import ImageOpsSpec
+
 Vec3 = list[float]
 
 
@@ -112,6 +114,7 @@ class FrameSpec(Spec):
     world: WorldSpec
     keypoints: str
     clip: ClipSpec | None = None  # set in sequence mode
+    image: ImageOpsSpec | None = None  # post-render floor/image randomization (issue 14); None = off
 
     def camera(self, name: str) -> CameraSpec:
         for cam in self.cameras:

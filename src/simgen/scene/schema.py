@@ -201,6 +201,24 @@ class SequenceSettings(Model):
         "(the turn preset turns at 90-180 deg/s toward its side)")
 
 
+# --- issue 14: floor and image randomization (simgen.imageops); every field 0 = off
+class ImageRandomization(Model):
+    floor_lines: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.0, description="chance a frame gets dark lines/curves drawn on the floor (odor trails, "
+        "scratches), under the animal")
+    floor_lines_max: PosInt = Field(4, description="most floor lines in a frame (at least 1 when drawn)")
+    glare: Annotated[float, Field(ge=0, le=1)] = Field(0.0, description="chance of 1-3 glare spots")
+    vignette: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.0, description="darkening at the image corners, drawn uniform in [0, this]")
+    gain: Annotated[float, Field(ge=0, le=2)] = Field(
+        0.0, description="sensor gain: the image times exp(uniform(-this, this))")
+    blur_px: Annotated[float, Field(ge=0, le=10)] = Field(
+        0.0, description="Gaussian blur sigma in pixels, drawn uniform in [0, this]")
+    noise: Annotated[float, Field(ge=0, le=0.5)] = Field(
+        0.0, description="sensor noise std (0..1 intensity), drawn uniform in [0, this]")
+# --- end issue 14
+
+
 class Scene(Model):
     simgen: Literal[1] = Field(description="scene format version")
     seed: Annotated[int, Strict(), Field(ge=0)] = Field(0, description="dataset seed")
@@ -217,3 +235,5 @@ class Scene(Model):
     lights: list[Light] = Field(default_factory=list)
     world: World = Field(default_factory=World)
     keypoints: Keypoints = Field(default_factory=Keypoints)
+    image: ImageRandomization = Field(default_factory=ImageRandomization,
+                                      description="post-render floor and image randomization (issue 14)")
