@@ -69,7 +69,23 @@ def frame_bins(gt):
     return heading, wall
 
 
-def _row(name: str, k: int, model: Path, spec, n_test: int, seconds: float) -> dict:
+def headings_deg(xyv):
+    """Image heading (deg) of tail base (3) -> snout (0) per frame."""
+    import numpy as np
+
+    vec = xyv[:, 0, :2] - xyv[:, 3, :2]
+    return np.degrees(np.arctan2(vec[:, 1], vec[:, 0]))
+
+
+def novel_heading_mask(test_deg, train_deg, min_diff: float = 45.0):
+    """Test frames whose heading differs by more than ``min_diff`` from every training frame's."""
+    import numpy as np
+
+    d = np.abs((np.asarray(test_deg)[:, None] - np.asarray(train_deg)[None, :] + 180) % 360 - 180)
+    return d.min(axis=1) > min_diff
+
+
+def _row(name: str, k: int, model: Path, spec, n_test: int, seconds: float, train_deg=None) -> dict:
     from simgen.pose.evaluate import evaluate, write_report
     from simgen.pose.model import load_model
 
@@ -91,11 +107,20 @@ def _row(name: str, k: int, model: Path, spec, n_test: int, seconds: float) -> d
 
     ht = ev.metrics["head_tail"]
     worst = sorted(range(len(err)), key=lambda i: -err[i])[:5]
+    novel = None
+    if train_deg is not None and len(train_deg):
+        import numpy as np
+
+        sel = novel_heading_mask(headings_deg(ev.gt), train_deg)
+        d = np.linalg.norm(ev.pred - ev.gt[..., :2], axis=-1)[sel][ev.gt[sel][..., 2] > 0]
+        novel = {"frames": int(sel.sum()), "mean_error": float(d.mean()) if d.size else None,
+                 "rmse": float(np.sqrt((d ** 2).mean())) if d.size else None}
     return {"row": name, "k": k, "test_frames": n_test, "rmse": m["rmse"], "mean_error": m["mean_error"],
             "median_error": m["median_error"], "pck5": m["pck5"], "pck10": m["pck10"],
             "swaps": ht["swapped"], "swap_rate": ht["rate"], "swapped_frames": [names[i] for i in ht["frames_swapped"]],
             "by_heading": by(heading, HEADING_BINS), "by_wall_distance": by(wall, [w[2] for w in WALL_BINS]),
             "worst_frames": [(names[i], round(float(err[i]), 1)) for i in worst],
+            "novel_heading": novel,  # test frames > 45 deg from every training frame's heading
             "train_seconds": round(seconds, 1), "model": str(model), "per_keypoint_rmse": per_kp}
 
 
@@ -134,6 +159,13 @@ def _table(rows: list[dict], wall: float, done: bool) -> str:
                      f"{r['swaps']}/{r['test_frames']} | {r['train_seconds']:.0f} |")
     if rows:
         lines += _summary(rows)
+        nov = [r for r in rows if r.get("novel_heading")]
+        if nov:
+            lines += ["", "Test frames whose heading differs by more than 45 deg from every training frame's:"]
+            for r in nov:
+                v = r["novel_heading"]
+                lines.append(f"- {r['row']}: {v['frames']} frames" + (
+                    f", mean error {v['mean_error']:.2f} px, RMSE {v['rmse']:.2f} px" if v["frames"] else ""))
     lines += ["", f"command: `{' '.join(shlex.quote(a) for a in [sys.executable, *sys.argv])}`  ",
               f"wall time: {wall / 60:.1f} min" + ("" if done else " (still running)")]
     return "\n".join(lines)
@@ -200,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from simgen.export.labels import read_dlc
     from simgen.pose.config import load_config
-    from simgen.pose.data import SourceSpec
+    from simgen.pose.data import SourceSpec, select_keypoints
     from simgen.pose.model import MODEL_FILE
     from simgen.pose.train import train
 
@@ -210,7 +242,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.synthetic is None:
             ap.error("--render-frames needs --synthetic DIR")
         _render(args)
-    n = len(read_dlc(args.real_labeled))
+    dev = read_dlc(args.real_labeled)
+    n = len(dev)
+    dev_deg = headings_deg(select_keypoints(dev, ["snout", "leftear", "rightear", "tailbase"]))
     if args.split == "random":
         order, gap = [int(i) for i in np.random.default_rng(args.seed).permutation(n)], 0
     else:
@@ -239,7 +273,9 @@ def main(argv: list[str] | None = None) -> int:
         if not (out / MODEL_FILE).exists():
             train(sources, out, cfg, init=init, resume=(out / "checkpoint.pt").exists(), progress=False,
                   log=lambda s: print(f"[{name}] {s}", flush=True))
-        rows.append(_row(name, k, out, real(test_rows), len(test_rows), time.time() - t))
+        trained_on = [i for i in sources[0].frames] if sources and sources[0].path == args.real_labeled else []
+        rows.append(_row(name, k, out, real(test_rows), len(test_rows), time.time() - t,
+                         train_deg=dev_deg[trained_on] if trained_on else None))
         print(json.dumps(rows[-1]), flush=True)
         save()
         return out
