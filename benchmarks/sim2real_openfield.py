@@ -219,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="seed of the real-only rows and of --split random")
     ap.add_argument("--seeds", type=int, nargs="+", default=None,
                     help="seeds of the synthetic and fine-tuning rows (default: --seed)")
+    ap.add_argument("--finetune-seeds", type=int, nargs="*", default=None,
+                    help="seeds that get fine-tuning rows (default: every --seeds value)")
     ap.add_argument("--split", choices=["contiguous", "random"], default="contiguous")
     ap.add_argument("--gap", type=int, default=2, help="contiguous split: frames left out after the training block")
     ap.add_argument("--finetune-mix", type=float, nargs="+", default=[0.5],
@@ -331,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         for seed in seeds:
             for style in dict.fromkeys(["raw", start]):
                 synthetic_row(style, seed)
-            for mix in args.finetune_mix:
+            for mix in (args.finetune_mix if args.finetune_seeds is None or seed in args.finetune_seeds else []):
                 tune = base.model_copy(update={"steps": args.finetune_steps, "keypoints": "openfield_dlc",
                                                "seed": seed, "init_mix": mix})
                 for k in args.finetune_k:
