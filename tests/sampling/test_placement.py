@@ -97,10 +97,11 @@ def test_walls_corners_and_rearing_look_like_the_behavior():
 def test_placement_is_deterministic_and_uniform_mode_unchanged():
     scene = _scene()
     assert sample_frame(scene, 7) == sample_frame(scene, 7)
-    uniform = load_scene(SCENE).scene
+    uniform = load_scene(SCENE, ["animal.placement.mode=uniform"]).scene
     f = sample_frame(uniform, 7)
     assert f.animal.placement.region is None
-    other = load_scene(SCENE, ["animal.placement.mode=uniform"]).scene
+    # uniform mode keeps the drawn x, y, yaw: the same as with the behavior fields changed
+    other = load_scene(SCENE, ["animal.placement.mode=uniform", "animal.placement.wall=0.1"]).scene
     assert sample_frame(other, 7) == f
 
 
