@@ -109,7 +109,7 @@ def apply_image_ops(rgb: np.ndarray, ops: ImageOpsSpec | None, mask: np.ndarray 
             one = np.zeros((h, w), np.uint8)
             shift = 4  # sub-pixel coordinates for cv2
             cv2.polylines(one, [np.round(pts * (1 << shift)).astype(np.int32)], False, 255,
-                          thickness=max(1, int(round(ln.width_px))), lineType=cv2.LINE_AA, shift=shift)
+                          thickness=max(1, round(ln.width_px)), lineType=cv2.LINE_AA, shift=shift)
             layer = np.maximum(layer, one.astype(np.float32) / 255.0 * ln.darkness)
         if mask is not None:
             keep = (mask != 0) & (mask != animal_id if animal_id is not None else True)

@@ -80,8 +80,8 @@ def test_each_operation_does_what_it_says(spec, check):
 
 
 def test_draw_needs_no_scene_for_unit_use():
-    from simgen.scene.schema import ImageRandomization
     from simgen.sampling.draw import rng_for
+    from simgen.scene.schema import ImageRandomization
 
     cfg = ImageRandomization(floor_lines=1.0, floor_lines_max=2)
     spec = draw_image_ops(cfg, lambda f: rng_for(0, 1, f))

@@ -10,7 +10,13 @@ import pytest
 
 from simgen.assets import poses
 from simgen.sampling import sample_frame
-from simgen.sampling.placement import ArenaBox, arena_box, body_samples, feasible_box, place_points
+from simgen.sampling.placement import (
+    ArenaBox,
+    arena_box,
+    body_samples,
+    feasible_box,
+    place_points,
+)
 from simgen.sampling.skeletons import skeleton_for
 from simgen.scene import load_scene
 

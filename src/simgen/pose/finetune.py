@@ -11,8 +11,8 @@ whose files are gone, are skipped (with a log line); ``init_mix: 0`` turns it of
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from simgen.pose.data import SourceSpec
 
