@@ -16,9 +16,11 @@ from typing import Literal, get_args
 
 # -- scene: the animal ----------------------------------------------------------------
 Fur = Literal["black", "agouti", "white", "brown"]  # registry: assets.appearance.FUR
-PosePreset = Literal["rest", "walk", "trot", "turn", "rear", "groom", "curl", "sniff"]  # assets.poses.PRESETS
+PosePreset = Literal["rest", "walk", "trot", "turn", "rear", "groom", "curl", "sniff",
+                     "rear_wall"]  # assets.poses.PRESETS; rear_wall: reared against a wall (behavior placement)
 BundledAnimal = Literal["mouse"]  # animal assets a scene may name without a path
 PoseMode = Literal["presets", "random", "rest"]
+PlacementMode = Literal["uniform", "behavior"]  # behavior: along walls, into corners (sampling.placement)
 FramesMode = Literal["independent", "sequence"]
 
 # -- scene: rig, cameras, lights, rendering -------------------------------------------

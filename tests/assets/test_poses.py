@@ -16,7 +16,7 @@ def kp(skel, angles, name):
 
 
 def test_preset_names_are_the_contract():
-    assert poses.PRESET_NAMES == ("rest", "walk", "trot", "turn", "rear", "groom", "curl", "sniff")
+    assert poses.PRESET_NAMES == ("rest", "walk", "trot", "turn", "rear", "groom", "curl", "sniff", "rear_wall")
     assert set(poses.PRESETS) == set(poses.PRESET_NAMES)
 
 

@@ -5,6 +5,9 @@ before the typed FrameSpec, the merged animal path and the split of render/run.p
 (commit d6b848c), with the overrides below. A change that moves a keypoint, a
 visibility code, a box or a sampled value by a single bit fails here; if the change
 is meant, regenerate them with the same command and say why in the commit.
+
+Regenerated since: ``openfield`` when scenes/openfield.yaml moved to behavior placement
+and rearing at the walls (issue 14), a change of the scene, not of the code.
 """
 
 from __future__ import annotations

@@ -138,6 +138,30 @@ def _rear(v: float) -> dict[str, list[float]]:
     return a
 
 
+def _rear_wall(v: float) -> dict[str, list[float]]:
+    """Reared up against a wall: upright on the hind legs (feet planted), forearms reaching
+    forward and up so the forepaws are the body's most forward points (on the wall, at
+    about snout height), head tipped up along the wall. ``v`` sets how upright (52-65 deg
+    of pelvis pitch) and, faster, the head tilt (-28..-12 deg at neck and head). Placement (``simgen.sampling.placement``)
+    faces it to a wall with the forepaws at the wall."""
+    up = 52 + 13 * v
+    nod = -28 + 16 * ((3 * v) % 1.0)  # head and neck: -28 (up along the wall) .. -12
+    a = {
+        "spine_0": [-up, 0, 0], "spine_1": [-5, 0, 0], "spine_2": [-3, 0, 0], "spine_3": [3, 0, 0],
+        "neck": [nod, 0, 0], "head": [nod, 0, 0],
+        "tail_0": [40, 0, 0], "tail_1": [up - 40, 0, 0], "tail_2": [5, 0, 0], "tail_3": [-2.5, 0, 0],
+        "ear_l": [-10, 0, 0], "ear_r": [-10, 0, 0],
+    }
+    _both(a, "femur", [up * 0.55, 0, 4])
+    _both(a, "tibia", [up * 0.25, 0, 0])
+    _both(a, "foot", [up * 0.2 + 8, 0, 0])
+    _both(a, "scapula", [-20, 0, 0])
+    _both(a, "humerus", [-78, 0, 5])
+    _both(a, "forearm", [20, 0, 0])
+    _both(a, "paw", [30, 0, 0])
+    return a
+
+
 def _groom(v: float) -> dict[str, list[float]]:
     """Sitting up on the haunches, head bowed, forepaws at the face (``v`` shifts the paws)."""
     d = (v - 0.5) * 10
@@ -199,7 +223,7 @@ def _sniff(v: float) -> dict[str, list[float]]:
 
 PRESETS: dict[str, Callable[[float], dict[str, list[float]]]] = {
     "rest": _rest, "walk": _walk, "trot": _trot, "turn": _turn, "rear": _rear,
-    "groom": _groom, "curl": _curl, "sniff": _sniff,
+    "groom": _groom, "curl": _curl, "sniff": _sniff, "rear_wall": _rear_wall,
 }
 
 
@@ -269,7 +293,7 @@ def paws_to_face(skeleton: Skeleton, angles: dict[str, list[float]], spread_m: f
 
 
 _POST: dict[str, list[Callable[[Skeleton, dict], dict]]] = {
-    "rear": [plant_hind_feet], "groom": [plant_hind_feet, paws_to_face],
+    "rear": [plant_hind_feet], "rear_wall": [plant_hind_feet], "groom": [plant_hind_feet, paws_to_face],
 }
 
 

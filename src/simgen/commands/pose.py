@@ -26,12 +26,21 @@ def train(
     resume: Annotated[bool, typer.Option("--resume", help="continue the run in --out from its checkpoint")] = False,
     steps: Annotated[int | None, typer.Option("--steps", help="override the config's steps")] = None,
     keypoints: Annotated[str | None, typer.Option("--keypoints", help="keypoint set for simgen datasets")] = None,
+    init_mix: Annotated[float | None, typer.Option(
+        "--init-mix", min=0.0, max=0.99, help="with --init: share of batches from the init model's own training "
+        "data (e.g. its synthetic renders), so fine-tuning does not forget; 0 = DATA only [config: 0.5]")] = None,
+    full_rotation: Annotated[bool, typer.Option(
+        "--full-rotation", help="rotate training images by any angle (top-down cameras; augment.rotation_deg 180)")
+    ] = False,
 ) -> None:
     """Train a pose model on DATA (one or more sources, mixed by weight)."""
     from simgen.pose.config import load_config
 
-    cfg = load_config(config, overrides={k: v for k, v in {"steps": steps, "keypoints": keypoints}.items()
-                                         if v is not None})  # checked before torch is imported
+    overrides = {k: v for k, v in {"steps": steps, "keypoints": keypoints, "init_mix": init_mix}.items()
+                 if v is not None}
+    cfg = load_config(config, overrides=overrides)  # checked before torch is imported
+    if full_rotation:
+        cfg = cfg.model_copy(update={"augment": cfg.augment.model_copy(update={"rotation_deg": 180.0})})
     from simgen.pose.train import train as run_train
 
     res = run_train(data, out, cfg, init=init, resume=resume, log=typer.echo)
@@ -72,6 +81,10 @@ def evaluate(
     row("all", ev.metrics["all"])
     row("visible", ev.metrics["visible"])
     Console().print(table)
+    ht = ev.metrics.get("head_tail")
+    if ht is not None and ht["frames"]:
+        typer.echo(f"head/tail swapped (predicted {ht['head']} nearer the labeled {ht['tail']}): "
+                   f"{ht['swapped']} of {ht['frames']} frames ({ht['rate']:.1%})")
     for kind, path in files.items():
         typer.echo(f"wrote {kind}: {path}")
 

@@ -24,7 +24,7 @@ class ModelConfig(_Strict):
 
 class AugmentConfig(_Strict):
     enabled: bool = True
-    rotation_deg: float = Field(25.0, ge=0, le=180)
+    rotation_deg: float = Field(25.0, ge=0, le=180)  # +- this; 180 = any angle (top-down cameras)
     scale: tuple[float, float] = (0.8, 1.25)
     translate: float = Field(0.1, ge=0, le=0.5)  # fraction of the input size
     flip: float = Field(0.5, ge=0, le=1)  # probability of a horizontal flip (left/right swapped)
@@ -61,6 +61,10 @@ class PoseConfig(_Strict):
     camera: str | None = None  # camera of multi-camera simgen datasets
     occluded: Occluded = "keep"
     swap_pairs: list[tuple[str, str]] | None = None  # None: from the labels, else by left/right names
+    # Fine-tuning that does not forget: with an init model, this share of the batches comes
+    # from the data that model was trained on (recorded in it), e.g. its synthetic renders,
+    # and the rest from the given sources. 0: the given sources only (plain fine-tuning).
+    init_mix: float = Field(0.5, ge=0, lt=1)
 
     @field_validator("input_size")
     @classmethod

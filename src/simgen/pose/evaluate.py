@@ -4,7 +4,9 @@ Errors are Euclidean distances in the labeled images' own pixels, over keypoints
 that carry a label (v > 0); "visible" restricts to v = 2. ``rmse`` is the root of the
 mean squared distance. ``mean_error`` is the mean distance, which is what DeepLabCut
 reports under the name "RMSE"; compare DeepLabCut's numbers with ``mean_error``.
-PCK@t is the fraction of labeled keypoints within t pixels.
+PCK@t is the fraction of labeled keypoints within t pixels. ``head_tail`` counts the
+frames whose predicted snout is nearer the labeled tail base than the labeled snout
+(head and tail swapped), the failure that dominates sim2real error.
 """
 
 from __future__ import annotations
@@ -36,8 +38,39 @@ def summarize(d: np.ndarray) -> dict:
     }
 
 
+HEAD_NAMES = ("snout", "nose")
+TAIL_NAMES = ("tailbase", "tail_base", "tailroot", "tail_root", "tail_0", "tail0")
+
+
+def head_tail_pair(keypoints: list[str]) -> tuple[int, int] | None:
+    """Indices of the head (snout/nose) and tail-base keypoints, or None if either is missing."""
+    low = [k.lower() for k in keypoints]
+    head = next((low.index(n) for n in HEAD_NAMES if n in low), None)
+    tail = next((low.index(n) for n in TAIL_NAMES if n in low), None)
+    return None if head is None or tail is None else (head, tail)
+
+
+def head_tail_swaps(pred: np.ndarray, gt_xyv: np.ndarray, keypoints: list[str]) -> dict | None:
+    """Frames whose predicted snout lies nearer the labeled tail base than the labeled
+    snout: the model took the tail for the head. Counted over frames where both are labeled;
+    ``frames_swapped`` lists their indices. None if the keypoints have no snout/tail base."""
+    pair = head_tail_pair(keypoints)
+    if pair is None:
+        return None
+    h, t = pair
+    ok = (gt_xyv[:, h, 2] > 0) & (gt_xyv[:, t, 2] > 0)
+    to_head = np.linalg.norm(pred[:, h] - gt_xyv[:, h, :2], axis=-1)
+    to_tail = np.linalg.norm(pred[:, h] - gt_xyv[:, t, :2], axis=-1)
+    swapped = ok & (to_tail < to_head)
+    n = int(ok.sum())
+    return {"head": keypoints[h], "tail": keypoints[t], "frames": n, "swapped": int(swapped.sum()),
+            "rate": float(swapped.sum() / n) if n else None,
+            "frames_swapped": [int(i) for i in np.flatnonzero(swapped)]}
+
+
 def metrics(pred: np.ndarray, gt_xyv: np.ndarray, keypoints: list[str]) -> dict:
-    """pred (N, K, 2), gt (N, K, 3) -> {"all", "visible", "per_keypoint": {name: ...}}."""
+    """pred (N, K, 2), gt (N, K, 3) -> {"all", "visible", "per_keypoint": {name: ...},
+    "head_tail": head/tail swap count (see ``head_tail_swaps``; None without snout/tail base)}."""
     d = np.linalg.norm(pred - gt_xyv[..., :2], axis=-1)
     v = gt_xyv[..., 2]
     d_all = np.where(v > 0, d, np.nan)
@@ -47,6 +80,7 @@ def metrics(pred: np.ndarray, gt_xyv: np.ndarray, keypoints: list[str]) -> dict:
         "all": summarize(d_all.ravel()),
         "visible": summarize(d_vis.ravel()),
         "per_keypoint": {k: summarize(d_all[:, j]) for j, k in enumerate(keypoints)},
+        "head_tail": head_tail_swaps(pred, gt_xyv, keypoints),
     }
 
 

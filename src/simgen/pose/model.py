@@ -104,6 +104,9 @@ class TrainedModel:
     input_size: tuple[int, int]  # width, height
     config: dict = field(default_factory=dict)
     keypoint_set: str | None = None  # applied to simgen datasets at train time
+    # what it was trained on: [{"path", "weight", "frames"}] (absolute paths; frames a
+    # [start, stop] slice or a row list, or None); a fine-tuning run mixes these back in
+    sources: list[dict] = field(default_factory=list)
 
     @property
     def stride(self) -> int:
@@ -119,6 +122,7 @@ class TrainedModel:
             "input_size": list(self.input_size),
             "config": self.config,
             "keypoint_set": self.keypoint_set,
+            "sources": self.sources,
         }
 
     def save(self, folder: Path) -> Path:
@@ -157,4 +161,5 @@ def load_model(path: str | Path, device: str = "cpu") -> TrainedModel:
         input_size=tuple(state["input_size"]),
         config=state["config"],
         keypoint_set=state.get("keypoint_set"),
+        sources=list(state.get("sources") or []),
     )

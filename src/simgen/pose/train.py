@@ -154,6 +154,13 @@ def train(
     rng = np.random.default_rng(cfg.seed)
     torch.manual_seed(cfg.seed)
 
+    if init is not None and cfg.init_mix > 0:  # on resume too, so the data stay the same
+        from simgen.pose.finetune import mix_init_sources
+
+        recorded = load_model(Path(init))
+        if cfg.keypoints is None and recorded.keypoint_set is not None:
+            cfg = cfg.model_copy(update={"keypoints": recorded.keypoint_set})
+        specs = mix_init_sources(specs, recorded.sources, cfg.init_mix, log)
     labels = [load_labels(s, cfg.keypoints, cfg.camera, cfg.occluded) for s in specs]
     names = list(labels[0].keypoints)
     pairs = (cfg.swap_pairs if cfg.swap_pairs is not None
@@ -187,8 +194,10 @@ def train(
         log(f"resumed at step {step}")
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.yaml").write_text(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
+    from simgen.pose.finetune import source_record
+
     tm = TrainedModel(net, names, [tuple(p) for p in pairs], cfg.input_size, cfg.model_dump(mode="json"),
-                      cfg.keypoints)
+                      cfg.keypoints, [source_record(s) for s in specs])
 
     def checkpoint() -> None:
         with atomic_write(out / CHECKPOINT) as tmp:  # a killed run never leaves a torn checkpoint

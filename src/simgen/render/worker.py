@@ -110,6 +110,8 @@ class FrameRenderer:
                 pinhole_mask = mask  # visibility is decided in the pinhole render
                 if lens is not None:
                     mask = lens.warp_array(mask)
+                if spec.image is not None:  # floor and image randomization, on the final image
+                    _post_process(tmp, spec.image, mask, ANIMAL_ID)
                 w.write_mask(cam.name, frame, mask)
                 labels[cam.name] = camera_label(bs.pinhole(cam.name), kp_src, bs.first_hits, mask=pinhole_mask,
                                                 src_names=self.src_names, keypoint_set=self.ks)
@@ -124,6 +126,21 @@ class FrameRenderer:
         w.write_annotation(FrameAnnotation(frame=frame, params=spec.to_json(), keypoints_3d=kp3d, cameras=labels))
         self._rendered += 1
         warn_unseen(self._seen, self._rendered)
+
+
+def _post_process(path: Path, ops, mask, animal_id: int) -> None:
+    """Apply a frame's image operations (``simgen.imageops``) to a rendered PNG in place."""
+    import cv2
+    import numpy as np
+
+    from simgen.imageops import apply_image_ops
+
+    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if img is None or img.dtype != np.uint8 or img.ndim != 3:
+        raise SimgenError(f"{path}: image randomization needs an 8-bit color render")
+    rgb = apply_image_ops(np.ascontiguousarray(img[..., 2::-1]), ops, mask, animal_id)
+    img[..., :3] = rgb[..., ::-1]
+    cv2.imwrite(str(path), img)
 
 
 def worker_main(scene_path, out, overrides, meta, frames, threads, queue) -> None:

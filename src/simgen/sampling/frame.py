@@ -95,6 +95,22 @@ def _pose(scene: Scene, frame: int) -> PoseSpec:
     return PoseSpec(preset=out["preset"], angles={k: [float(a) for a in v] for k, v in angles.items()})
 
 
+def _behavior(scene: Scene, rig, skeleton, pose: PoseSpec, scale: float, drawn, rng):
+    """Wall/corner/rearing placement (``simgen.sampling.placement``)."""
+    from simgen.errors import SimgenError
+    from simgen.sampling.placement import arena_box, behavior_placement
+
+    arena = arena_box(rig)
+    if arena is None:
+        raise SimgenError("animal.placement.mode behavior needs an arena in the rig")
+    pl = scene.animal.placement
+    return behavior_placement(
+        arena, skeleton, pose.angles, pose.preset, scale, drawn, (pl.corner, pl.wall),
+        draw_number(pl.wall_gap, rng("animal.placement.wall_gap")),
+        draw_number(pl.heading_jitter_deg, rng("animal.placement.heading_jitter_deg")),
+        rng("animal.placement.behavior"))
+
+
 def sample_frame(scene: Scene, frame: int) -> FrameSpec:
     """Every random value of frame ``frame``; same (scene, frame) -> same FrameSpec."""
     from simgen.assets.poses import ground_offset  # pure numpy; lazy import
@@ -114,6 +130,22 @@ def sample_frame(scene: Scene, frame: int) -> FrameSpec:
         def rng(field: str) -> np.random.Generator:
             return rng_for(seed, frame, field)
 
+    rig = []
+    for item in scene.rig:
+        p = f"rig.{item.name}."
+        rig.append(RigSpec(
+            name=item.name,
+            asset=item.asset,
+            position=draw_vector(item.position, 3, rng(p + "position")),
+            rotation_deg=draw_vector(item.rotation, 3, rng(p + "rotation")),
+            scale=draw_scalar_or_vector(item.scale, 3, rng(p + "scale")),
+            size=None if item.size is None else draw_vector(item.size, 3, rng(p + "size")),
+            material=MaterialSpec(
+                color=draw_scalar_or_vector(item.material.color, 3, rng(p + "material.color")),
+                roughness=draw_number(item.material.roughness, rng(p + "material.roughness")),
+                texture=item.material.texture,
+            ),
+        ))
     a = scene.animal
     scale = draw_number(a.scale, rng("animal.scale"))
     x = draw_number(a.placement.x, rng("animal.placement.x"))
@@ -131,6 +163,9 @@ def sample_frame(scene: Scene, frame: int) -> FrameSpec:
         pose = _pose(scene, frame)
         lift = None
     skeleton = skeleton_for(a.asset)
+    region = None
+    if a.placement.mode == "behavior" and clip is None and not a.pose.fixed_head:  # issue 14
+        x, y, yaw, region = _behavior(scene, rig, skeleton, pose, scale, (x, y, yaw), rng)
     if a.pose.fixed_head:
         # the head bar holds the head: scale and yaw pivot about it, feet are not re-grounded
         x, y, z = pivot_placement(skeleton, x, y, z, yaw, scale)
@@ -141,25 +176,9 @@ def sample_frame(scene: Scene, frame: int) -> FrameSpec:
         asset=a.asset,
         fur=draw_choice(a.fur, rng("animal.fur")),
         scale=scale,
-        placement=PlacementSpec(x=x, y=y, z=z, yaw_deg=yaw),
+        placement=PlacementSpec(x=x, y=y, z=z, yaw_deg=yaw, region=region),
         pose=pose,
     )
-    rig = []
-    for item in scene.rig:
-        p = f"rig.{item.name}."
-        rig.append(RigSpec(
-            name=item.name,
-            asset=item.asset,
-            position=draw_vector(item.position, 3, rng(p + "position")),
-            rotation_deg=draw_vector(item.rotation, 3, rng(p + "rotation")),
-            scale=draw_scalar_or_vector(item.scale, 3, rng(p + "scale")),
-            size=None if item.size is None else draw_vector(item.size, 3, rng(p + "size")),
-            material=MaterialSpec(
-                color=draw_scalar_or_vector(item.material.color, 3, rng(p + "material.color")),
-                roughness=draw_number(item.material.roughness, rng(p + "material.roughness")),
-                texture=item.material.texture,
-            ),
-        ))
     lights = []
     for i, light in enumerate(scene.lights):
         name = light.name or f"light{i}"
@@ -193,6 +212,7 @@ def sample_frame(scene: Scene, frame: int) -> FrameSpec:
         keypoints=scene.keypoints.names,
         clip=clip,
         background=_background(scene, rng),
+        image=_image_ops(scene, rng),
     )
 
 
@@ -204,3 +224,10 @@ def _background(scene: Scene, rng: Callable[[str], np.random.Generator]) -> Back
     w = np.ones(len(bg.plates)) if bg.weights is None else np.asarray(bg.weights, float)
     i = int(rng("background.plate").choice(len(bg.plates), p=w / w.sum()))
     return BackgroundSpec(plate=bg.plates[i])
+
+
+def _image_ops(scene: Scene, rng):
+    """Floor/image randomization of the frame (issue 14; None when all off)."""
+    from simgen.imageops import draw_image_ops
+
+    return draw_image_ops(scene.image, rng)

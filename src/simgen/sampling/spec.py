@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from simgen.choices import Device, Engine, Fur, LightType, PosePreset, SensorFit
+from simgen.imageops import ImageOpsSpec
 
 Vec3 = list[float]
 
@@ -34,6 +35,8 @@ class PlacementSpec(Spec):
     y: float
     z: float
     yaw_deg: float
+    # behavior placement: corner, wall, rear_wall or open (left out of the JSON in uniform mode)
+    region: str | None = Field(None, exclude_if=lambda v: v is None)
 
 
 class PoseSpec(Spec):
@@ -123,6 +126,8 @@ class FrameSpec(Spec):
     clip: ClipSpec | None = None  # set in sequence mode
     # set when the scene has background plates (left out of the JSON otherwise)
     background: BackgroundSpec | None = Field(None, exclude_if=lambda v: v is None)
+    # post-render floor/image randomization (issue 14); None = off, and left out of the JSON
+    image: ImageOpsSpec | None = Field(None, exclude_if=lambda v: v is None)
 
     def camera(self, name: str) -> CameraSpec:
         for cam in self.cameras:

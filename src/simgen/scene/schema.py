@@ -17,7 +17,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, Tag, field_validator
 
-from simgen.choices import Device, Engine, FramesMode, Fur, LightType, PoseMode, PosePreset, SensorFit
+from simgen.choices import Device, Engine, FramesMode, Fur, LightType, PlacementMode, PoseMode, PosePreset, SensorFit
 from simgen.scene.distributions import Number, ScalarOrVector, Vector, bounded, check_weights, tag
 
 Positive = Annotated[Number, bounded(0, lo_open=True)]
@@ -56,6 +56,26 @@ class Placement(Model):
     z: Number = Field(0.0, description="height of the feet above the floor, m "
                    "(the sampler adds what a pose such as rear needs to keep the feet down)")
     yaw: Number = Field(0.0, description="heading about +z, degrees (0: snout toward +x)")
+    # --- issue 14: placement that follows behavior (simgen.sampling.placement)
+    mode: PlacementMode = Field(
+        "uniform", description="uniform: x, y, yaw as drawn; behavior (independent frames, needs an arena rig "
+        "item): along the walls and into the corners with the probabilities below, a rear_wall pose facing a "
+        "wall, no body part through a wall; the open-field rest uses x, y, yaw, kept inside the walls")
+    corner: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.25, description="behavior mode: chance of a corner, heading into it")
+    wall: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.45, description="behavior mode: chance of a wall (if not a corner), heading along it")
+    wall_gap: NonNegative = Field(0.002, description="behavior mode: gap between the body and the wall, m")
+    heading_jitter_deg: NonNegative = Field(
+        10.0, description="behavior mode: std of the heading around the wall direction, degrees")
+
+    @field_validator("wall")
+    @classmethod
+    def _probs(cls, v: float, info) -> float:
+        if v + info.data.get("corner", 0.0) > 1:
+            raise ValueError("corner + wall must be at most 1")
+        return v
+    # --- end issue 14
 
 
 class Pose(Model):
@@ -194,6 +214,24 @@ class Background(Model):
 # --- end background plates ---
 
 
+# --- issue 14: floor and image randomization (simgen.imageops); every field 0 = off
+class ImageRandomization(Model):
+    floor_lines: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.0, description="chance a frame gets dark lines/curves drawn on the floor (odor trails, "
+        "scratches), under the animal")
+    floor_lines_max: PosInt = Field(4, description="most floor lines in a frame (at least 1 when drawn)")
+    glare: Annotated[float, Field(ge=0, le=1)] = Field(0.0, description="chance of 1-3 glare spots")
+    vignette: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.0, description="darkening at the image corners, drawn uniform in [0, this]")
+    gain: Annotated[float, Field(ge=0, le=2)] = Field(
+        0.0, description="sensor gain: the image times exp(uniform(-this, this))")
+    blur_px: Annotated[float, Field(ge=0, le=10)] = Field(
+        0.0, description="Gaussian blur sigma in pixels, drawn uniform in [0, this]")
+    noise: Annotated[float, Field(ge=0, le=0.5)] = Field(
+        0.0, description="sensor noise std (0..1 intensity), drawn uniform in [0, this]")
+# --- end issue 14
+
+
 class Scene(Model):
     simgen: Literal[1] = Field(description="scene format version")
     seed: Annotated[int, Strict(), Field(ge=0)] = Field(0, description="dataset seed")
@@ -212,3 +250,5 @@ class Scene(Model):
     keypoints: Keypoints = Field(default_factory=Keypoints)
     background: Background | None = Field(None, description="render over photographs of the empty rig "
                                           "(background plates) instead of the rendered rig; see docs/rig-from-video.md")
+    image: ImageRandomization = Field(default_factory=ImageRandomization,
+                                      description="post-render floor and image randomization (issue 14)")
