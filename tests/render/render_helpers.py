@@ -88,3 +88,19 @@ def build_toy_animal(out: Path) -> Path:
            "provenance": {"builder": "tests/render/conftest.py"}}
     (out / "toy.json").write_text(json.dumps(doc, indent=1))
     return out
+
+
+def add_emissive_markers(points, radius: float = 0.004) -> None:
+    """Small self-lit spheres at ``points`` (world, m): each shows as a bright blob whose
+    center is the point's exact projection (the label-exactness tests find them)."""
+    import bpy
+
+    mat = bpy.data.materials.new("marker")
+    nt = mat.node_tree
+    nt.nodes.clear()
+    em = nt.nodes.new("ShaderNodeEmission")
+    out = nt.nodes.new("ShaderNodeOutputMaterial")
+    nt.links.new(em.outputs["Emission"], out.inputs["Surface"])
+    for p in points:
+        bpy.ops.mesh.primitive_uv_sphere_add(radius=radius, location=tuple(p), segments=32, ring_count=16)
+        bpy.context.object.data.materials.append(mat)

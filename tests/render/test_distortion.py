@@ -66,10 +66,9 @@ def test_overscan_covers_every_ray_of_a_barrel_lens():
 def test_emissive_markers_land_on_their_distorted_labels(tmp_path):
     """The marker test of test_label_exactness, through a barrel lens: render the
     overscan pinhole, warp, and find each marker where cv2.projectPoints puts it."""
-    import bpy
     import cv2
     from PIL import Image
-    from render_helpers import spec
+    from render_helpers import add_emissive_markers, spec
 
     from simgen.render.blender_scene import BlenderScene
 
@@ -79,15 +78,7 @@ def test_emissive_markers_land_on_their_distorted_labels(tmp_path):
     s = spec([cam], animal=False, lights=[], world=(0, 0, 0), samples=16)
     s.world.strength = 0.0
     scene = BlenderScene(render_spec(s))
-    mat = bpy.data.materials.new("marker")
-    nt = mat.node_tree
-    nt.nodes.clear()
-    em = nt.nodes.new("ShaderNodeEmission")
-    out = nt.nodes.new("ShaderNodeOutputMaterial")
-    nt.links.new(em.outputs["Emission"], out.inputs["Surface"])
-    for p in markers:
-        bpy.ops.mesh.primitive_uv_sphere_add(radius=0.004, location=tuple(p), segments=32, ring_count=16)
-        bpy.context.object.data.materials.append(mat)
+    add_emissive_markers(markers)
     scene.apply(render_spec(s))
     path = tmp_path / "top.png"
     scene.render_rgb("top", path)

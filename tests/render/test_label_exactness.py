@@ -7,7 +7,7 @@ match the projection through the annotation's K, R, t.
 
 import numpy as np
 import pytest
-from render_helpers import camera, spec
+from render_helpers import add_emissive_markers, camera, spec
 
 pytestmark = pytest.mark.blender
 
@@ -45,7 +45,6 @@ def _centroids(img: np.ndarray, uv: np.ndarray, r: int = 7) -> np.ndarray:
 
 
 def test_emissive_markers_land_on_their_labels(tmp_path):
-    import bpy
     from PIL import Image
 
     from simgen.render.blender_scene import BlenderScene
@@ -54,15 +53,7 @@ def test_emissive_markers_land_on_their_labels(tmp_path):
     s = spec(CAMERAS, animal=False, lights=[], world=(0, 0, 0), samples=16)
     s.world.strength = 0.0
     scene = BlenderScene(s)
-    mat = bpy.data.materials.new("marker")
-    nt = mat.node_tree
-    nt.nodes.clear()
-    em = nt.nodes.new("ShaderNodeEmission")
-    out = nt.nodes.new("ShaderNodeOutputMaterial")
-    nt.links.new(em.outputs["Emission"], out.inputs["Surface"])
-    for p in MARKERS:
-        bpy.ops.mesh.primitive_uv_sphere_add(radius=0.004, location=tuple(p), segments=32, ring_count=16)
-        bpy.context.object.data.materials.append(mat)
+    add_emissive_markers(MARKERS)
     scene.apply(s)
     worst = 0.0
     for c in CAMERAS:
