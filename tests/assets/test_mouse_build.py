@@ -128,6 +128,39 @@ def test_posed_mesh_has_no_nan_and_follows_the_skeleton(imported):
     _pose(imported, {})
 
 
+def test_shape_factors_widen_the_trunk_thicken_the_tail_and_keep_labels_on_the_skin(imported):
+    """animal.shape: girth widens the trunk across the body only, tail thickens the tail,
+    ears grow the ears; keypoints stay on the skin and those that should not move do not."""
+    import bpy
+
+    body = imported.body
+    skel = default_skeleton()
+    names = list(KEYPOINT_NAMES)
+    angles = poses.preset_angles(skel, "walk", 0.3)
+    _pose(imported, angles)
+    v0, k0 = _posed_vertices(body), imported.keypoints_world()
+    imported.set_shape(1.4, 2.0, 1.3)
+    bpy.context.view_layer.update()
+    v1, k1 = _posed_vertices(body), imported.keypoints_world()
+    trunk = (v0[:, 0] > -0.04) & (v0[:, 0] < 0.0)  # rump and belly, in the animal's frame (+x forward)
+    width0, width1 = np.ptp(v0[trunk, 1]), np.ptp(v1[trunk, 1])
+    assert 1.25 < width1 / width0 < 1.45, (width0, width1)
+    assert abs(np.ptp(v1[:, 0]) - np.ptp(v0[:, 0])) < 0.002  # the length stays
+    tail = (v0[:, 0] < -0.09) & (v0[:, 0] > -0.11)  # a slice of the tail, away from the body
+    assert np.ptp(v1[tail, 2]) / np.ptp(v0[tail, 2]) > 1.6
+    same = [names.index(n) for n in ("snout", "tail_base", "tail_tip", "left_ear_base", "withers")]
+    np.testing.assert_allclose(k1[same], k0[same], atol=3e-4)
+    ear = names.index("left_ear_tip")
+    assert np.linalg.norm(k1[ear] - k1[names.index("left_ear_base")]) > 1.25 * np.linalg.norm(
+        k0[ear] - k0[names.index("left_ear_base")])
+    d = np.sqrt(((k1[:, None, :] - v1[None, ::3, :]) ** 2).sum(-1)).min(axis=1)
+    assert d.max() < 0.006, (names[int(np.argmax(d))], d.max())
+    _pose(imported, angles)  # pose() resets the shape too
+    np.testing.assert_allclose(_posed_vertices(body), v0, atol=1e-6)
+    _pose(imported, {})
+    assert all(tuple(pb.scale) == (1.0, 1.0, 1.0) for pb in imported.armature.pose.bones)
+
+
 def test_ensure_mouse_caches(tmp_path, monkeypatch):
     first = ensure_mouse(tmp_path)
     stamp = (first / "mouse.glb").stat().st_mtime_ns

@@ -50,7 +50,7 @@ def _check_inside(scene, frames):
         assert w[:, 2].max() < arena.height  # the walls are higher than a reared mouse
         # the skeleton itself strictly inside, and the body's radius clear of the walls too
         assert arena.clearance(w).min() > 0.0, (i, f.animal.placement)
-        pts, rad = body_samples(skel, f.animal.pose.angles)
+        pts, rad = body_samples(skel, f.animal.pose.angles, f.animal.shape.girth if f.animal.shape else 1.0)
         pl = f.animal.placement
         wr = place_points(pts, pl.x, pl.y, pl.z, pl.yaw_deg, f.animal.scale)
         assert arena.clearance(wr, rad * f.animal.scale).min() > -1e-9, (i, f.animal.placement)
@@ -61,6 +61,15 @@ def _check_inside(scene, frames):
 def test_sampled_frames_never_go_through_a_wall():
     regions = _check_inside(_scene(), range(120))
     assert set(regions) == {"open", "wall", "corner", "rear_wall"}
+
+
+def test_plump_bodies_never_go_through_a_wall():
+    """A wider trunk (animal.shape.girth) widens the sampler's body, so walls still hold."""
+    scene = _scene("animal.shape.girth={uniform: [1.3, 1.6]}")
+    regions = _check_inside(scene, range(60))
+    assert regions["wall"] + regions["corner"] > 20
+    f = sample_frame(scene, 0)
+    assert 1.3 <= f.animal.shape.girth <= 1.6
 
 
 @pytest.mark.slow  # ~30 s: the issue's 1000 frames

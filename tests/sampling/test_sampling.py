@@ -86,6 +86,29 @@ def test_adding_a_light_does_not_change_other_fields(tmp_path):
     assert len(b.lights) == 2
 
 
+def test_body_shape_is_drawn_per_frame_per_clip_and_absent_when_off(tmp_path):
+    path = tmp_path / "scene.yaml"
+    path.write_text(MINIMAL_SCENE)
+    base = load_scene(path)
+    shape = ["animal.shape.girth={uniform: [1.0, 1.5]}", "animal.shape.tail={uniform: [1.0, 2.0]}",
+             "animal.shape.ears=1.2"]
+    shaped = load_scene(path, shape)
+    assert all(sample_frame(base.scene, i).animal.shape is None for i in range(4))
+    assert "shape" not in sample_frame(base.scene, 0).to_json()["animal"]  # old annotations unchanged
+    frames = [sample_frame(shaped.scene, i) for i in range(6)]
+    assert frames[2] == sample_frame(shaped.scene, 2)
+    g = [f.animal.shape.girth for f in frames]
+    assert len(set(g)) == 6 and all(1.0 <= x <= 1.5 for x in g)
+    assert all(f.animal.shape.ears == 1.2 and 1.0 <= f.animal.shape.tail <= 2.0 for f in frames)
+    # switching the shape on draws nothing else differently
+    a, b = sample_frame(base.scene, 3), frames[3]
+    assert a.cameras == b.cameras and a.lights == b.lights and a.animal.pose == b.animal.pose
+    # sequence mode: one animal per clip, so one shape per clip
+    seq = load_scene(path, [*shape, "frames_mode=sequence", "sequence.length=4"]).scene
+    clip = [sample_frame(seq, i).animal.shape for i in range(8)]
+    assert clip[0] == clip[3] and clip[4] == clip[7] and clip[0] != clip[4]
+
+
 def test_generator_is_pinned():
     """SeedSequence + PCG64 are stable across numpy versions and machines; pin one draw."""
     assert rng_for(0, 0, "animal.scale").integers(0, 2**31) == rng_for(0, 0, "animal.scale").integers(0, 2**31)

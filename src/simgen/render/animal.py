@@ -27,6 +27,10 @@ _REST_TOLERANCE_M = 1e-4
 _REST_TOLERANCE_DEG = 0.5  # a 0.5 deg rest-axis difference moves a point 1 cm away by < 0.1 mm
 
 
+def _is_tail(bone: str) -> bool:
+    return bone.startswith("tail")
+
+
 class AnimalRig:
     """The imported animal: its armature, meshes and body material."""
 
@@ -75,6 +79,16 @@ class AnimalRig:
         if missing:
             raise SimgenError(f"{asset.mesh}: keypoints name bones the armature lacks: {missing}")
         self._kp_rest = np.array([k.rest for k in asset.keypoints], float)
+        # Shape factors are pose-bone scales, so keypoints follow them exactly. Bones
+        # ignore their parent's scale (a wider rump does not widen the legs or tail),
+        # except along the tail, where each bone takes its parent's thickness.
+        tail = [b.name for b in arm.data.bones if _is_tail(b.name)]
+        self._tail_root = [n for n in tail if arm.data.bones[n].parent is None
+                           or not _is_tail(arm.data.bones[n].parent.name)]
+        for b in arm.data.bones:
+            b.inherit_scale = "ALIGNED" if b.name in tail and b.name not in self._tail_root else "NONE"
+        self._trunk = [b.name for b in arm.data.bones if b.name.startswith("spine")]
+        self._ears = [b.name for b in arm.data.bones if b.name.startswith("ear")]
         # the placement's root: the armature object (meshes are its children)
         self._root = arm
         while self._root.parent is not None:
@@ -118,8 +132,10 @@ class AnimalRig:
         return self.asset.keypoint_names
 
     def apply(self, spec: AnimalSpec) -> None:
-        """Pose, placement, scale and fur from a FrameSpec's ``animal``."""
+        """Pose, shape, placement, scale and fur from a FrameSpec's ``animal``."""
         self.pose(spec.pose.angles)
+        if spec.shape is not None:
+            self.set_shape(spec.shape.girth, spec.shape.tail, spec.shape.ears)
         pl = spec.placement
         root = self._root
         root.location = (float(pl.x), float(pl.y), float(pl.z))
@@ -140,6 +156,22 @@ class AnimalRig:
             pb.rotation_euler = tuple(math.radians(float(x)) for x in a)
             pb.location = (0.0, 0.0, 0.0)
             pb.scale = (1.0, 1.0, 1.0)
+
+    def set_shape(self, girth: float, tail: float, ears: float) -> None:
+        """Trunk width, tail thickness and ear size factors (call after ``pose``, which resets
+        them). Bone-local x is across the body (the rig's roll), y along the bone."""
+        for factor, bones, what in ((girth, self._trunk, "girth needs bones named spine*"),
+                                    (tail, self._tail_root, "tail needs bones named tail*"),
+                                    (ears, self._ears, "ears needs bones named ear*")):
+            if factor != 1.0 and not bones:
+                raise SimgenError(f"{self.asset.mesh}: animal.shape.{what}; this rig has none")
+        pbones = self.armature.pose.bones
+        for n in self._trunk:
+            pbones[n].scale = (girth, 1.0, 1.0)
+        for n in self._tail_root:
+            pbones[n].scale = (tail, 1.0, tail)
+        for n in self._ears:
+            pbones[n].scale = (ears, ears, ears)
 
     def set_fur(self, fur: str) -> None:
         """Fur and skin colors of a ``choices.Fur`` name (materials are touched only on change)."""

@@ -34,6 +34,7 @@ from simgen.sampling.spec import (
     PoseSpec,
     RenderSpec,
     RigSpec,
+    ShapeSpec,
     WorldSpec,
 )
 from simgen.scene.schema import Camera, Scene
@@ -95,7 +96,14 @@ def _pose(scene: Scene, frame: int) -> PoseSpec:
     return PoseSpec(preset=out["preset"], angles={k: [float(a) for a in v] for k, v in angles.items()})
 
 
-def _behavior(scene: Scene, rig, skeleton, pose: PoseSpec, scale: float, drawn, rng):
+def _shape(shape, rng) -> ShapeSpec | None:
+    """The frame's body shape (per clip in sequence mode); None when every factor is 1."""
+    out = ShapeSpec(**{f: draw_number(getattr(shape, f), rng("animal.shape." + f))
+                       for f in ("girth", "tail", "ears")})
+    return None if (out.girth, out.tail, out.ears) == (1.0, 1.0, 1.0) else out
+
+
+def _behavior(scene: Scene, rig, skeleton, pose: PoseSpec, scale: float, shape: ShapeSpec | None, drawn, rng):
     """Wall/corner/rearing placement (``simgen.sampling.placement``)."""
     from simgen.errors import SimgenError
     from simgen.sampling.placement import arena_box, behavior_placement
@@ -106,6 +114,7 @@ def _behavior(scene: Scene, rig, skeleton, pose: PoseSpec, scale: float, drawn, 
     pl = scene.animal.placement
     return behavior_placement(
         arena, skeleton, pose.angles, pose.preset, scale, drawn, (pl.corner, pl.wall),
+        1.0 if shape is None else shape.girth,
         draw_number(pl.wall_gap, rng("animal.placement.wall_gap")),
         draw_number(pl.heading_jitter_deg, rng("animal.placement.heading_jitter_deg")),
         rng("animal.placement.behavior"))
@@ -148,6 +157,7 @@ def sample_frame(scene: Scene, frame: int) -> FrameSpec:
         ))
     a = scene.animal
     scale = draw_number(a.scale, rng("animal.scale"))
+    shape = _shape(a.shape, rng)
     x = draw_number(a.placement.x, rng("animal.placement.x"))
     y = draw_number(a.placement.y, rng("animal.placement.y"))
     z = draw_number(a.placement.z, rng("animal.placement.z"))
@@ -165,7 +175,7 @@ def sample_frame(scene: Scene, frame: int) -> FrameSpec:
     skeleton = skeleton_for(a.asset)
     region = None
     if a.placement.mode == "behavior" and clip is None and not a.pose.fixed_head:  # issue 14
-        x, y, yaw, region = _behavior(scene, rig, skeleton, pose, scale, (x, y, yaw), rng)
+        x, y, yaw, region = _behavior(scene, rig, skeleton, pose, scale, shape, (x, y, yaw), rng)
     if a.pose.fixed_head:
         # the head bar holds the head: scale and yaw pivot about it, feet are not re-grounded
         x, y, z = pivot_placement(skeleton, x, y, z, yaw, scale)
@@ -178,6 +188,7 @@ def sample_frame(scene: Scene, frame: int) -> FrameSpec:
         scale=scale,
         placement=PlacementSpec(x=x, y=y, z=z, yaw_deg=yaw, region=region),
         pose=pose,
+        shape=shape,
     )
     lights = []
     for i, light in enumerate(scene.lights):

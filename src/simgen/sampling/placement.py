@@ -95,15 +95,18 @@ def arena_box(rig) -> ArenaBox | None:
     return None
 
 
-def body_samples(skeleton, angles) -> tuple[np.ndarray, np.ndarray]:
+def body_samples(skeleton, angles, girth: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """(points (N, 3) in the animal's frame at scale 1, radii (N,)): samples along every
-    posed bone and every keypoint."""
+    posed bone and every keypoint. ``girth`` (``animal.shape.girth``) widens the trunk and
+    moves the legs out with it; the other radii grow by that widening, conservatively."""
     heads, tails = skeleton.bone_points(angles)
     t = np.linspace(0.0, 1.0, SAMPLES_PER_BONE)[None, :, None]
     seg = (heads[:, None] + t * (tails - heads)[:, None]).reshape(-1, 3)
-    rad = np.repeat([bone_radius(b) for b in skeleton.bone_names], SAMPLES_PER_BONE)
+    widen = max(0.0, girth - 1.0) * TRUNK_RADIUS
+    rad = np.repeat([bone_radius(b) * girth if b.startswith("spine") else bone_radius(b) + widen
+                     for b in skeleton.bone_names], SAMPLES_PER_BONE)
     kps = skeleton.keypoints_posed(angles)
-    return np.concatenate([seg, kps]), np.concatenate([rad, np.full(len(kps), KEYPOINT_RADIUS)])
+    return np.concatenate([seg, kps]), np.concatenate([rad, np.full(len(kps), KEYPOINT_RADIUS + widen)])
 
 
 def place_points(points: np.ndarray, x: float, y: float, z: float, yaw_deg: float, scale: float) -> np.ndarray:
@@ -133,11 +136,11 @@ def _wall_frame(wall: int) -> tuple[float, int, int]:
 
 
 def behavior_placement(arena: ArenaBox, skeleton, angles, preset: str, scale: float, drawn: tuple[float, float, float],
-                       probs: tuple[float, float], gap: float, jitter_deg: float,
+                       probs: tuple[float, float], girth: float, gap: float, jitter_deg: float,
                        rng: np.random.Generator) -> tuple[float, float, float, str]:
     """(x, y, yaw_deg, where) of one frame; ``drawn`` = the scene's (x, y, yaw) for the open
     field, ``probs`` = (corner, wall), ``where`` in {"corner", "wall", "rear_wall", "open"}."""
-    pts, rad = body_samples(skeleton, angles)
+    pts, rad = body_samples(skeleton, angles, girth)
     u, side_u, along_u = rng.uniform(), rng.uniform(), rng.uniform()
     jitter = rng.normal(0.0, jitter_deg)
     lengths = np.array([arena.hy, arena.hx, arena.hy, arena.hx])

@@ -44,12 +44,20 @@ class PoseSpec(Spec):
     angles: dict[str, list[float]] = Field(default_factory=dict)
 
 
+class ShapeSpec(Spec):
+    girth: float  # trunk width factor (bone-local x of the spine bones)
+    tail: float  # tail thickness factor
+    ears: float  # ear size factor
+
+
 class AnimalSpec(Spec):
     asset: str
     fur: Fur
     scale: float
     placement: PlacementSpec
     pose: PoseSpec
+    # left out of the JSON when the scene does not change the shape (all factors 1)
+    shape: ShapeSpec | None = Field(None, exclude_if=lambda v: v is None)
 
 
 class MaterialSpec(Spec):

@@ -99,11 +99,26 @@ class Pose(Model):
         return v
 
 
+class Shape(Model):
+    """Body-shape randomization: real mice differ in build and look plumper when hunched or
+    slow, and the video's blur thickens the tail; a model that learned one silhouette
+    reads the ends of a different one wrongly (head and tail base swapped)."""
+
+    girth: Annotated[Number, bounded(0.5, 2.0)] = Field(
+        1.0, description="width of the trunk (rump, belly, chest) across the body, factor; the legs "
+        "move out with it; length and height stay")
+    tail: Annotated[Number, bounded(0.5, 3.0)] = Field(
+        1.0, description="thickness of the whole tail, factor (its length stays)")
+    ears: Annotated[Number, bounded(0.5, 2.0)] = Field(
+        1.0, description="size of the ears about their base, factor (ear-tip keypoints move with them)")
+
+
 class Animal(Model):
     asset: str = Field("mouse", description="'mouse' (bundled) or a path to an animal asset directory")
     fur: Annotated[Union[Annotated[Fur, Tag(tag("name"))], Annotated["FurChoice", Tag(tag("choice"))]],
                    Discriminator(lambda v: tag("choice") if isinstance(v, (dict, FurChoice)) else tag("name"))] = Field("black", description="fur color, or {choice: [...]}")
     scale: Positive = Field(1.0, description="uniform size factor")
+    shape: Shape = Field(default_factory=Shape, description="body-shape randomization (all 1: the asset as built)")
     pose: Pose = Field(default_factory=Pose)
     placement: Placement = Field(default_factory=Placement)
 
