@@ -100,9 +100,12 @@ def test_body_shape_is_drawn_per_frame_per_clip_and_absent_when_off(tmp_path):
     g = [f.animal.shape.girth for f in frames]
     assert len(set(g)) == 6 and all(1.0 <= x <= 1.5 for x in g)
     assert all(f.animal.shape.ears == 1.2 and 1.0 <= f.animal.shape.tail <= 2.0 for f in frames)
-    # switching the shape on draws nothing else differently
+    # switching the shape on draws nothing else differently (a thicker tail is lifted
+    # higher off the floor: only tail angles may differ)
     a, b = sample_frame(base.scene, 3), frames[3]
-    assert a.cameras == b.cameras and a.lights == b.lights and a.animal.pose == b.animal.pose
+    assert a.cameras == b.cameras and a.lights == b.lights and a.animal.pose.preset == b.animal.pose.preset
+    body = lambda p: {k: v for k, v in p.angles.items() if not k.startswith("tail")}  # noqa: E731
+    assert body(a.animal.pose) == body(b.animal.pose)
     # sequence mode: one animal per clip, so one shape per clip
     seq = load_scene(path, [*shape, "frames_mode=sequence", "sequence.length=4"]).scene
     clip = [sample_frame(seq, i).animal.shape for i in range(8)]

@@ -396,3 +396,65 @@ def ground_offset(skeleton: Skeleton, angles: Mapping[str, Sequence[float]] | No
         return 0.0
     rest = skeleton.keypoints_rest()[feet, 2].min()
     return float(rest - skeleton.keypoints_posed(angles)[feet, 2].min())
+
+
+# Tail radius at its base and tip (m): the bundled mouse's (``phantom.tail_radius``); a
+# tail joint must clear the floor by the radius there, times ``animal.shape.tail``.
+TAIL_RADIUS_BASE, TAIL_RADIUS_TIP = 0.0021, 0.0005
+_TAIL_STEPS = 14  # bisection steps per bone: the joint's height to well under 0.01 mm
+
+
+def lift_tail_off_floor(skeleton: Skeleton, angles: Mapping[str, Sequence[float]], floor_z: float,
+                        thickness: float = 1.0, margin: float = 0.0002) -> dict[str, list[float]]:
+    """The pose with each tail bone pitched up (about its own x axis, within its joint
+    limits) just enough that the joint at its end clears ``floor_z`` (armature space, m)
+    by the tail's radius there; bones already clear are not touched. Base to tip, so a
+    lifted bone carries the rest of the tail with it. A joint that the limits cannot lift
+    stays at the limit (best effort). Each lifted bone's child turns back by the same angle
+    (within its limits), so the rest of the tail lies along the floor instead of rising."""
+    tail = [i for i, n in enumerate(skeleton.bone_names) if n.startswith("tail")]
+    if not tail:
+        return angles
+    arr = skeleton.angle_array(angles)
+    lim = skeleton.limits()
+    length = np.array([np.linalg.norm(b.tail - b.head) for b in skeleton.bones])
+
+    def end_z(a: np.ndarray, i: int) -> float:
+        pm = skeleton.pose_matrices(a)
+        return float(pm[i, 2, 3] + pm[i, 2, 1] * length[i])
+
+    changed = False
+    for k, i in enumerate(tail):
+        u = (k + 1) / len(tail)
+        need = floor_z + thickness * (TAIL_RADIUS_BASE + u * (TAIL_RADIUS_TIP - TAIL_RADIUS_BASE)) + margin
+        if end_z(arr, i) >= need:
+            continue
+        x0 = arr[i, 0]
+        # each way to a joint limit: the smallest turn that clears, else the limit. Only a
+        # turn that lifts the joint and does not swing it forward (armature +x, under the
+        # body) is taken; with none, the bone stays and the next one lifts the rest.
+        pm = skeleton.pose_matrices(arr)
+        z_now, x_now = end_z(arr, i), float(pm[i, 0, 3] + pm[i, 0, 1] * length[i])
+        options = []
+        for target in lim[i, 0]:
+            a = arr.copy()
+            a[i, 0] = target
+            if end_z(a, i) >= need:
+                t0, t1 = 0.0, 1.0  # fraction of the way from x0 to the limit
+                for _ in range(_TAIL_STEPS):
+                    tm = 0.5 * (t0 + t1)
+                    a[i, 0] = x0 + tm * (target - x0)
+                    t0, t1 = (t0, tm) if end_z(a, i) >= need else (tm, t1)
+                a[i, 0] = x0 + t1 * (target - x0)
+            pm = skeleton.pose_matrices(a)
+            end = pm[i, :3, 3] + pm[i, :3, 1] * length[i]
+            if end[2] > z_now + 1e-6 and end[0] <= x_now + 1e-3:
+                options.append((end[2] < need, end[0], a))
+        if not options:
+            continue
+        _, _, a = min(options, key=lambda o: (o[0], o[1]))
+        if k + 1 < len(tail):  # the next bone turns back by as much (within its limits), so
+            j = tail[k + 1]  # the rest of the tail keeps its direction and lies along the floor
+            a[j, 0] = np.clip(a[j, 0] - (a[i, 0] - x0), lim[j, 0, 0], lim[j, 0, 1])
+        arr, changed = a, True
+    return skeleton.angle_dict(arr) if changed else angles  # unchanged: the same object

@@ -85,8 +85,10 @@ class AnimalRig:
         tail = [b.name for b in arm.data.bones if _is_tail(b.name)]
         self._tail_root = [n for n in tail if arm.data.bones[n].parent is None
                            or not _is_tail(arm.data.bones[n].parent.name)]
-        for b in arm.data.bones:
-            b.inherit_scale = "ALIGNED" if b.name in tail and b.name not in self._tail_root else "NONE"
+        self._shaped_inherit = {b.name: "ALIGNED" if b.name in tail and b.name not in self._tail_root else "NONE"
+                                for b in arm.data.bones}
+        self._plain_inherit = {b.name: b.inherit_scale for b in arm.data.bones}
+        self._shaped = False
         self._trunk = [b.name for b in arm.data.bones if b.name.startswith("spine")]
         self._ears = [b.name for b in arm.data.bones if b.name.startswith("ear")]
         # the placement's root: the armature object (meshes are its children)
@@ -136,6 +138,8 @@ class AnimalRig:
         self.pose(spec.pose.angles)
         if spec.shape is not None:
             self.set_shape(spec.shape.girth, spec.shape.tail, spec.shape.ears)
+        else:
+            self._use_shaped_inherit(False)
         pl = spec.placement
         root = self._root
         root.location = (float(pl.x), float(pl.y), float(pl.z))
@@ -165,6 +169,7 @@ class AnimalRig:
                                     (ears, self._ears, "ears needs bones named ear*")):
             if factor != 1.0 and not bones:
                 raise SimgenError(f"{self.asset.mesh}: animal.shape.{what}; this rig has none")
+        self._use_shaped_inherit(True)
         pbones = self.armature.pose.bones
         for n in self._trunk:
             pbones[n].scale = (girth, 1.0, 1.0)
@@ -172,6 +177,16 @@ class AnimalRig:
             pbones[n].scale = (tail, 1.0, tail)
         for n in self._ears:
             pbones[n].scale = (ears, ears, ears)
+
+    def _use_shaped_inherit(self, shaped: bool) -> None:
+        """Bones' scale inheritance for shaped frames, or the asset's own otherwise (Blender's
+        matrices differ in the last bits between the two even at unit scale, so an unshaped
+        frame's labels do not depend on the frames rendered before it)."""
+        if shaped != self._shaped:
+            modes = self._shaped_inherit if shaped else self._plain_inherit
+            for b in self.armature.data.bones:
+                b.inherit_scale = modes[b.name]
+            self._shaped = shaped
 
     def set_fur(self, fur: str) -> None:
         """Fur and skin colors of a ``choices.Fur`` name (materials are touched only on change)."""

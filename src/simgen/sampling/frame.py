@@ -122,7 +122,7 @@ def _behavior(scene: Scene, rig, skeleton, pose: PoseSpec, scale: float, shape: 
 
 def sample_frame(scene: Scene, frame: int) -> FrameSpec:
     """Every random value of frame ``frame``; same (scene, frame) -> same FrameSpec."""
-    from simgen.assets.poses import ground_offset  # pure numpy; lazy import
+    from simgen.assets.poses import ground_offset, lift_tail_off_floor  # pure numpy; lazy import
 
     if frame < 0:
         raise ValueError(f"frame index must be >= 0 (got {frame})")
@@ -173,6 +173,12 @@ def sample_frame(scene: Scene, frame: int) -> FrameSpec:
         pose = _pose(scene, frame)
         lift = None
     skeleton = skeleton_for(a.asset)
+    if not a.pose.fixed_head:
+        # the tail lies on the floor instead of dipping through it
+        floor = -(z / scale + (ground_offset(skeleton, pose.angles) if lift is None else lift))
+        angles = lift_tail_off_floor(skeleton, pose.angles, floor, 1.0 if shape is None else shape.tail)
+        if angles is not pose.angles:
+            pose = PoseSpec(preset=pose.preset, angles=angles)
     region = None
     if a.placement.mode == "behavior" and clip is None and not a.pose.fixed_head:  # issue 14
         x, y, yaw, region = _behavior(scene, rig, skeleton, pose, scale, shape, (x, y, yaw), rng)
