@@ -21,12 +21,12 @@ animal:
 rig:
   - {{name: arena, asset: arena, size: [0.2, 0.16, 0.03], material: {{color: 0.8}}}}
 cameras:
-  - {{name: top, position: [0, 0, 0.25], focal_mm: 30, sensor_mm: 36{jitter}}}
+  - {{name: top, position: [0, 0, 0.25], focal_mm: 30, sensor_mm: 36{jitter}{lens}}}
 lights:
   - {{type: area, position: [0.05, 0.05, 0.6], energy: 6, size: 0.2}}
 world: {{color: 0.5, strength: 0.3}}
 keypoints: {{names: {kp}}}
-"""
+{background}"""
 KP = "name: toy\nkeypoints: {snout: snout, back: back, belly_point: belly_point, tail_base: tail_base}\n"
 
 
@@ -71,14 +71,23 @@ def test_background_key_ignores_the_animal_and_the_noise_seed(tmp_path):
     assert first_difference(background_fields(a), background_fields(b)) == "cameras.top.position[0]"
 
 
-def _render(tmp_path, toy_animal_dir, *, reuse, denoise="false", jitter=""):
+def _render(tmp_path, toy_animal_dir, *, reuse, denoise="false", jitter="", plate=False):
+    from PIL import Image
+
     from simgen.render.run import plan, run
 
-    d = tmp_path / f"reuse_{reuse}_{denoise}{'_jitter' if jitter else ''}"
+    d = tmp_path / f"reuse_{reuse}_{denoise}{'_jitter' if jitter else ''}{'_plate' if plate else ''}"
     d.mkdir()
     (tmp_path / "kp.yaml").write_text(KP)  # one path for both runs: the annotations name it
+    background, lens = "", ""
+    if plate:  # a textured photo of the "empty rig", seen through a barrel lens
+        rng = np.random.default_rng(0)
+        img = (120 + 60 * rng.random((72, 96, 1)) * np.ones(3)).astype(np.uint8)
+        Image.fromarray(img).save(tmp_path / "plate.png")
+        background = f"background: {{plates: [{tmp_path / 'plate.png'}]}}\n"
+        lens = ", distortion: [-0.15, 0.04, 0, 0, 0]"
     (d / "scene.yaml").write_text(SCENE.format(animal=toy_animal_dir, kp=tmp_path / "kp.yaml", reuse=reuse,
-                                               denoise=denoise, jitter=jitter))
+                                               denoise=denoise, jitter=jitter, lens=lens, background=background))
     run(plan(d / "scene.yaml", d / "out"), progress=False)
     return d / "out"
 
@@ -116,6 +125,33 @@ def test_region_render_keeps_labels_and_matches_the_full_render_inside_the_box(t
     assert outside.mean() > 0.2
     for f in full.frames()[1:]:
         assert (reg.load_image("top", f)[outside] == first[outside]).all()
+
+
+@pytest.mark.blender
+def test_region_render_over_a_plate_through_a_lens_matches_the_full_render(tmp_path, toy_animal_dir, monkeypatch):
+    """Plates (transparent film, shadow catchers) and lens distortion combine with regions."""
+    from simgen.dataset import Dataset
+    from simgen.render import region
+
+    full = Dataset(_render(tmp_path, toy_animal_dir, reuse="false", plate=True))
+    pasted = []
+    monkeypatch.setattr(region, "paste", lambda bg, patch, *a, **k: pasted.append(bg.shape) or paste(bg, patch, *a, **k))
+    reg = Dataset(_render(tmp_path, toy_animal_dir, reuse="true", plate=True))
+    assert len(pasted) == 3 and all(s[2] == 4 for s in pasted)  # regions, with the film's alpha
+    assert full.frames() == reg.frames() == [0, 1, 2]
+    for f in full.frames():
+        assert full.layout.annotation(f).read_bytes() == reg.layout.annotation(f).read_bytes()
+        assert full.layout.mask("top", f).read_bytes() == reg.layout.mask("top", f).read_bytes()
+        a, b = full.load_image("top", f), reg.load_image("top", f)
+        assert a.shape == b.shape == (72, 96, 3)
+        mask = full.load_mask("top", f)
+        assert (mask == 1).sum() > 20  # the animal is in view
+        psnr = _psnr(a, b)  # over the whole frame: outside the box both are the plate
+        assert psnr >= 40, (f, psnr)
+        far = np.ones(mask.shape, bool)
+        x0, y0, x1, y1 = region_box(mask, 1.0)
+        far[y0:y1, x0:x1] = False
+        assert (a[far] == b[far]).all()  # the plate itself, untouched
 
 
 @pytest.mark.blender

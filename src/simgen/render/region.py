@@ -11,7 +11,10 @@ docs/benchmarks.md).
 
 The background is reused while everything but the animal stays the same: the
 ``background_key`` of a FrameSpec (cameras, lights, world, rig, render settings; not the
-animal, the frame index or the Cycles seed). A scene whose background changes every
+animal, the frame index or the Cycles seed). Over a background plate the render is the animal and its shadow on a transparent film,
+so the cached "background" is that film without the animal, the region is pasted with
+its alpha, and the result goes through the lens and onto the plate as a full render
+does. A scene whose background changes every
 frame (camera jitter, random light energy, ...) gains nothing: ``RegionRenderer.check``
 says which field changes and the worker renders full frames.
 """
@@ -116,6 +119,11 @@ def paste(background: np.ndarray, patch: np.ndarray, box: tuple[int, int, int, i
     return out
 
 
+def _pixels(im) -> np.ndarray:
+    """RGB, or RGBA for a render over a plate (transparent film: the animal and its shadow)."""
+    return np.asarray(im.convert("RGBA" if "A" in im.getbands() else "RGB"))
+
+
 class RegionRenderer:
     """Per worker: the cached backgrounds and the region renders of one scene."""
 
@@ -154,10 +162,12 @@ class RegionRenderer:
         try:
             bscene.render_rgb(camera, part, border=rendered)
             with Image.open(part) as im:
-                patch = np.asarray(im.convert("RGB"))
+                patch = _pixels(im)
         finally:
             part.unlink(missing_ok=True)
         try:
+            if patch.shape[2] != bg.shape[2]:
+                raise ValueError(f"region render has {patch.shape[2]} channels, the background {bg.shape[2]}")
             image = paste(bg, patch, box, rendered, feather=_FEATHER_PX)
         except ValueError as exc:  # Blender cut the box differently: render this frame in full
             log.warning("render.reuse_background: %s; rendering frame %d in full", exc, spec.frame)
@@ -177,7 +187,7 @@ class RegionRenderer:
                 with bscene.animal_hidden():
                     bscene.render_rgb(camera, tmp)
                 with Image.open(tmp) as im:
-                    cache[key] = np.asarray(im.convert("RGB"))
+                    cache[key] = _pixels(im)
             finally:
                 tmp.unlink(missing_ok=True)
             self.stats["background"] += 1

@@ -73,10 +73,6 @@ class FrameRenderer:
                     other = frame - 1
                 self.region.check([spec, self.sample(self.scene, other)])
         region = self.region if self.region is not None and self.region.enabled else None
-        if region is not None and (spec.background is not None or any(c.distortion for c in spec.cameras)):
-            log.warning("render.reuse_background does not combine with background plates or lens distortion "
-                        "yet; rendering full frames")
-            region = self.region = None
         bs, w = self._bscene, self.writer
         clean_dead_writers(w, [frame])
         bs.apply(distortion.render_spec(spec))  # a distorted camera renders as its overscan pinhole
