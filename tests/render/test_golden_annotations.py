@@ -9,7 +9,8 @@ is meant, regenerate them with the same command and say why in the commit.
 Regenerated since: ``openfield`` when scenes/openfield.yaml moved to behavior placement
 and rearing at the walls (issue 14), a change of the scene, not of the code;
 ``openfield_clips`` when the sampler began lifting the tail off the floor (its frame 0's
-tail dipped through it; docs/mouse.md), which moved tail angles and the box.
+tail dipped through it; docs/mouse.md), which moved tail angles and the box; both when
+scenes/openfield.yaml took up ``animal.shape`` (issue 14).
 """
 
 from __future__ import annotations

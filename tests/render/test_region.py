@@ -71,6 +71,25 @@ def test_background_key_ignores_the_animal_and_the_noise_seed(tmp_path):
     assert first_difference(background_fields(a), background_fields(b)) == "cameras.top.position[0]"
 
 
+def test_over_a_plate_the_background_key_ignores_lights_world_rig_and_plate(tmp_path):
+    from simgen.sampling import sample_frame
+    from simgen.scene import load_scene
+
+    (tmp_path / "p0.png").write_bytes(b"")
+    (tmp_path / "p1.png").write_bytes(b"")
+    (tmp_path / "s.yaml").write_text(
+        "simgen: 1\nanimal: {placement: {x: {uniform: [-0.1, 0.1]}}}\n"
+        "cameras: [{name: top, position: [0, 0, 1]}, {name: side, position: [1, 0, 0.2]}]\n"
+        "lights: [{type: area, position: [0, 0, 1], energy: {uniform: [5, 7]}}]\n"
+        "background: {plates: [p0.png, p1.png]}\n")
+    scene = load_scene(tmp_path / "s.yaml").scene
+    a, b = sample_frame(scene, 0), sample_frame(scene, 1)
+    assert a.lights != b.lights
+    assert background_key(a, "top") == background_key(b, "top")  # the plate camera's film is empty
+    assert background_key(a, "side") != background_key(b, "side")  # the other camera sees the lit rig
+    assert first_difference(background_fields(a, "side"), background_fields(b, "side")).startswith("lights")
+
+
 def _render(tmp_path, toy_animal_dir, *, reuse, denoise="false", jitter="", plate=False):
     from PIL import Image
 

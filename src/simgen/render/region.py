@@ -10,8 +10,8 @@ lacks only the animal's light influence beyond the margin (measured in
 docs/benchmarks.md).
 
 The background is reused while everything but the animal stays the same: the
-``background_key`` of a FrameSpec (cameras, lights, world, rig, render settings; not the
-animal, the frame index or the Cycles seed). Over a background plate the render is the animal and its shadow on a transparent film,
+``background_key`` of a FrameSpec and camera (cameras, lights, world, rig, render
+settings; not the animal, the frame index, the Cycles seed or the image operations). Over a background plate the render is the animal and its shadow on a transparent film,
 so the cached "background" is that film without the animal, the region is pasted with
 its alpha, and the result goes through the lens and onto the plate as a full render
 does. A scene whose background changes every
@@ -30,6 +30,7 @@ import numpy as np
 
 from simgen.contract import ANIMAL_ID
 from simgen.dataset.writer import tmp_path_for
+from simgen.render.background import plate_for
 from simgen.sampling.spec import FrameSpec
 
 log = logging.getLogger(__name__)
@@ -42,15 +43,22 @@ _FEATHER_PX = 6  # the pasted box blends into the background over its outer pixe
 _KEEP_BACKGROUNDS = 2  # per camera: the current clip's and the one before
 
 
-def background_fields(spec: FrameSpec) -> dict:
-    """What a frame's background depends on (everything but the animal and the noise seed)."""
-    d = spec.model_dump(mode="json", exclude={"frame", "seed", "animal", "clip", "keypoints"})
+def background_fields(spec: FrameSpec, camera: str | None = None) -> dict:
+    """What a frame's background for ``camera`` (None: every camera) depends on: everything
+    but the animal, the noise seed and the image operations applied after the paste. Over a
+    plate, the film without the animal is empty whatever the lights, world, rig and plate
+    are, so only the render settings and that camera count."""
+    d = spec.model_dump(mode="json", exclude={"frame", "seed", "animal", "clip", "keypoints", "image"})
     d["render"].pop("cycles_seed", None)
+    if camera is not None and plate_for(spec, camera) is not None:
+        d = {"render": d["render"], "cameras": [c for c in d["cameras"] if c["name"] == camera]}
+    elif camera is not None:
+        d.pop("background", None)  # only the plate camera composites onto the plate
     return d
 
 
-def background_key(spec: FrameSpec) -> str:
-    return hashlib.sha256(json.dumps(background_fields(spec), sort_keys=True).encode()).hexdigest()[:16]
+def background_key(spec: FrameSpec, camera: str | None = None) -> str:
+    return hashlib.sha256(json.dumps(background_fields(spec, camera), sort_keys=True).encode()).hexdigest()[:16]
 
 
 def first_difference(a: object, b: object, path: str = "") -> str | None:
@@ -138,9 +146,11 @@ class RegionRenderer:
         consecutive frames differ: nothing could be reused."""
         if len(specs) < 2 or not self.enabled:
             return self.enabled
-        keys = {background_key(s) for s in specs}
+        cams = [c.name for c in specs[0].cameras]
+        keys = {tuple(background_key(s, c) for c in cams) for s in specs}
         if len(keys) > 1:
-            field = first_difference(background_fields(specs[0]), background_fields(specs[1]))
+            cam = next(c for c in cams if background_key(specs[0], c) != background_key(specs[1], c))
+            field = first_difference(background_fields(specs[0], cam), background_fields(specs[1], cam))
             log.warning("render.reuse_background: the background changes between frames %d and %d (%s differs); "
                         "nothing can be reused, rendering full frames", specs[0].frame, specs[1].frame,
                         field or "a field")
@@ -179,7 +189,7 @@ class RegionRenderer:
     def _background(self, bscene, camera: str, spec: FrameSpec, path: Path) -> np.ndarray:
         from PIL import Image
 
-        key = background_key(spec)
+        key = background_key(spec, camera)
         cache = self._backgrounds.setdefault(camera, {})
         if key not in cache:
             tmp = tmp_path_for(path, ".png")
