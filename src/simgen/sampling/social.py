@@ -242,7 +242,9 @@ def relative_pose(config: str, a: Body, pa: Pose, b: Body, z_b: float, rng: np.r
     if config == "nose_to_nose":
         phi = _heading(a, pa) + rng.uniform(-30.0, 30.0)  # where b's snout sits, seen from a's snout
         gap = rng.uniform(*NOSE_GAP_M) * min(a.scale, b.scale)
-        snout, yaw = a.point(a.snout, pa)[:2], phi + 180.0 + rng.normal(0.0, 10.0)
+        # b's head (not just its body) turned back toward a's snout
+        own = np.degrees(np.arctan2(*(b.snout - b.head)[[1, 0]])) if np.linalg.norm((b.snout - b.head)[:2]) > 1e-6 else 0.0
+        snout, yaw = a.point(a.snout, pa)[:2], phi + 180.0 - own + rng.normal(0.0, 10.0)
         # a head tucked to the body (curl, groom) leaves no room at the snout: back off up to 2 cm
         return _slide(lambda s: b.origin_for(b.snout, snout + (gap + s) * _unit(phi), yaw, z_b), a, pa, b,
                       TOLERANCE_M * min(a.scale, b.scale), SLIDE_SNOUT_M)
