@@ -122,3 +122,11 @@ def test_identities_stay_over_a_clip(tmp_path):
         if all(b is not None for b in boxes):
             centers = np.array([[(b[0] + b[2]) / 2, (b[1] + b[3]) / 2] for b in boxes])
             assert np.abs(np.diff(centers, axis=0)).max() < 10
+
+
+def test_single_animal_exports_refuse_several_animals(on_top, tmp_path):
+    from simgen.errors import SimgenError
+    from simgen.export import export
+
+    with pytest.raises(SimgenError, match="several animals"):
+        export("coco", on_top, tmp_path / "coco")

@@ -46,6 +46,7 @@ ON_TOP_DEPTH_M = 0.003  # on_top: the rider sinks this far into the partner's ba
 NOSE_GAP_M = (0.01, 0.02)
 FOLLOW_GAP_M = (0.01, 0.03)
 SLIDE_SNOUT_M = 0.02  # nose to nose, following: how much farther the snout may go to clear the partner
+SLIDE_STEP_M = 0.006  # touching configurations approach in steps this long, then bisect
 TRIES_PER_ANIMAL = 8
 MAX_FILL = 0.5  # most of the arena floor the animals' bodies may cover together  # placements of one animal before the whole frame is drawn again
 
@@ -220,13 +221,20 @@ def _unit(deg: float) -> np.ndarray:
 
 def _slide(make: Callable[[float], Pose], a: Body, pa: Pose, b: Body, target: float, far: float) -> Pose | None:
     """The placement ``make(s)`` with the least ``s`` in [0, far] at which ``b`` overlaps ``a`` by at
-    most ``target`` (bisection; the overlap shrinks as ``s`` grows)."""
-    lo, hi = 0.0, far
-    if clash(a, pa, b, make(hi), target) > 0:
+    most ``target``: steps of ``SLIDE_STEP_M`` up to the first clear one, then bisection (a tail
+    crossing the partner's body makes the overlap rise again along ``s``: no bisection over all)."""
+    if clash(a, pa, b, make(0.0), target) <= 0:
+        return make(0.0)
+    lo = 0.0
+    steps = max(1, int(np.ceil(far / SLIDE_STEP_M)))
+    for i in range(1, steps + 1):
+        hi = min(far, i * SLIDE_STEP_M)
+        if clash(a, pa, b, make(hi), target) <= 0:
+            break
+        lo = hi
+    else:
         return None
-    if clash(a, pa, b, make(lo), target) <= 0:
-        return make(lo)
-    for _ in range(18):
+    for _ in range(12):
         mid = 0.5 * (lo + hi)
         if clash(a, pa, b, make(mid), target) > 0:
             lo = mid
