@@ -15,6 +15,7 @@ def _registries():
     from simgen.distributed.executors import EXECUTORS
     from simgen.render.blender_scene import ENGINES, LIGHT_TYPES
     from simgen.render.primitives import PRIMITIVES
+    from simgen.sampling.social import CONFIGS as SOCIAL_CONFIGS
     from simgen.scene.presets import PRESETS as RENDER_PRESETS
     from simgen.style.model import METHODS, PROFILES
 
@@ -22,17 +23,18 @@ def _registries():
         (choices.Fur, FUR), (choices.PosePreset, POSE_PRESETS), (choices.Primitive, PRIMITIVES),
         (choices.Engine, ENGINES), (choices.LightType, LIGHT_TYPES), (choices.RenderPreset, RENDER_PRESETS),
         (choices.StyleMethod, METHODS), (choices.StyleProfile, PROFILES), (choices.Executor, EXECUTORS),
+        (choices.SocialConfig, SOCIAL_CONFIGS),
     ]
 
 
-@pytest.mark.parametrize("i", range(9))
+@pytest.mark.parametrize("i", range(10))
 def test_registry_equals_its_literal(i):
     literal, registry = _registries()[i]
     assert set(get_args(literal)) == set(registry), (literal, sorted(registry))
 
 
 def test_every_registry_is_checked():
-    assert len(_registries()) == 9
+    assert len(_registries()) == 10
 
 
 def test_schema_and_spec_read_the_same_literals():

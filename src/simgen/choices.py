@@ -22,6 +22,8 @@ BundledAnimal = Literal["mouse"]  # animal assets a scene may name without a pat
 PoseMode = Literal["presets", "random", "rest"]
 PlacementMode = Literal["uniform", "behavior"]  # behavior: along walls, into corners (sampling.placement)
 FramesMode = Literal["independent", "sequence"]
+# how one animal is placed relative to another (several animals; sampling.social.CONFIGS)
+SocialConfig = Literal["independent", "nose_to_nose", "following", "side_by_side", "huddle", "on_top"]
 
 # -- scene: rig, cameras, lights, rendering -------------------------------------------
 Primitive = Literal["plane", "box", "cylinder", "arena", "wheel", "head_post"]  # render.primitives.PRIMITIVES

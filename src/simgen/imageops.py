@@ -88,9 +88,10 @@ def draw_image_ops(cfg, rng: Callable[[str], np.random.Generator]) -> ImageOpsSp
 
 
 def apply_image_ops(rgb: np.ndarray, ops: ImageOpsSpec | None, mask: np.ndarray | None = None,
-                    animal_id: int | None = None) -> np.ndarray:
+                    animal_id: int | list[int] | None = None) -> np.ndarray:
     """uint8 (H, W, 3) -> uint8 (H, W, 3). Floor lines darken only pixels that are not the
-    animal (``mask != animal_id``) and not background (id 0) when a mask is given."""
+    animal (``mask != animal_id``; a list: the ids of several animals) and not background
+    (id 0) when a mask is given."""
     if ops is None or ops.is_identity():
         return rgb
     import cv2
@@ -112,7 +113,7 @@ def apply_image_ops(rgb: np.ndarray, ops: ImageOpsSpec | None, mask: np.ndarray 
                           thickness=max(1, round(ln.width_px)), lineType=cv2.LINE_AA, shift=shift)
             layer = np.maximum(layer, one.astype(np.float32) / 255.0 * ln.darkness)
         if mask is not None:
-            keep = (mask != 0) & (mask != animal_id if animal_id is not None else True)
+            keep = (mask != 0) & (~np.isin(mask, animal_id) if animal_id is not None else True)
             layer = np.where(keep, layer, 0.0)
         img = img * (1.0 - layer[..., None])
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)

@@ -4,8 +4,14 @@ Conventions (OpenCV): ``x_cam = R @ X + t``; camera x right, y down, z forward;
 ``(u, v) = (K @ x_cam)[:2] / z``; pixel centers at integer coordinates, origin at
 the center of the top-left pixel. World units are meters.
 
-Keypoint visibility ``v``: 2 visible, 1 occluded (by the animal or a rig part),
-0 outside the image. Keypoints with v == 0 keep their projected coordinates.
+Keypoint visibility ``v``: 2 visible, 1 occluded (by the animal, another animal or a
+rig part), 0 outside the image. Keypoints with v == 0 keep their projected coordinates.
+
+Several animals (issue 16, ``simgen-dataset/1.1``): the top-level ``cameras`` hold each
+camera's K, R, t and size only, and ``instances`` lists the animals in ``dataset.json``'s
+order, each with ``name``, ``track`` (its index there), ``keypoints_3d`` and per camera
+``keypoints`` and ``bbox``. ``FrameAnnotation.animals()`` gives either kind as a list of
+``AnimalLabels`` whose cameras are full ``CameraLabel``s.
 """
 
 from __future__ import annotations
@@ -41,9 +47,19 @@ class CameraLabel:
             **({} if self.dist is None else {"dist": np.asarray(self.dist, float).tolist()}),
         }
 
+    def camera_json(self) -> dict[str, Any]:
+        """The camera alone (K, R, t, size, dist): a camera entry of a several-animal frame."""
+        d = self.to_json()
+        del d["keypoints"], d["bbox"]
+        return d
+
+    def with_labels(self, keypoints: np.ndarray, bbox: np.ndarray | None) -> CameraLabel:
+        return CameraLabel(K=self.K, R=self.R, t=self.t, width=self.width, height=self.height,
+                           keypoints=np.asarray(keypoints, float).reshape(-1, 3), bbox=bbox, dist=self.dist)
+
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> CameraLabel:
-        kp = np.asarray(d["keypoints"], dtype=float).reshape(-1, 3)
+        kp = np.asarray(d.get("keypoints", []), dtype=float).reshape(-1, 3)
         return cls(
             K=np.asarray(d["K"], float).reshape(3, 3),
             R=np.asarray(d["R"], float).reshape(3, 3),
@@ -70,13 +86,53 @@ class CameraLabel:
 
 
 @dataclass
+class AnimalLabels:
+    """One animal's labels in a frame: its name, track (index in dataset.json's animals),
+    3-D keypoints and one full ``CameraLabel`` per camera."""
+
+    name: str
+    track: int
+    keypoints_3d: np.ndarray
+    cameras: dict[str, CameraLabel]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "track": int(self.track),
+            "keypoints_3d": np.asarray(self.keypoints_3d, float).tolist(),
+            "cameras": {name: {"keypoints": cam.to_json()["keypoints"], "bbox": cam.to_json()["bbox"]}
+                        for name, cam in self.cameras.items()},
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any], cameras: dict[str, CameraLabel]) -> AnimalLabels:
+        return cls(
+            name=str(d["name"]),
+            track=int(d["track"]),
+            keypoints_3d=np.asarray(d["keypoints_3d"], float).reshape(-1, 3),
+            cameras={k: cameras[k].with_labels(
+                np.asarray(v["keypoints"], float).reshape(-1, 3),
+                None if v.get("bbox") is None else np.asarray(v["bbox"], float).reshape(4))
+                for k, v in d["cameras"].items()},
+        )
+
+
+@dataclass
 class FrameAnnotation:
     frame: int
     params: dict[str, Any]
-    keypoints_3d: np.ndarray  # (N, 3) world meters, order of dataset.json keypoints
-    cameras: dict[str, CameraLabel] = field(default_factory=dict)
+    keypoints_3d: np.ndarray  # (N, 3) world meters, order of dataset.json keypoints; (0, 3) with instances
+    cameras: dict[str, CameraLabel] = field(default_factory=dict)  # with instances: K, R, t and size only
+    instances: list[AnimalLabels] | None = None  # several animals (issue 16)
 
     def to_json(self) -> dict[str, Any]:
+        if self.instances is not None:
+            return {
+                "frame": int(self.frame),
+                "params": self.params,
+                "cameras": {name: cam.camera_json() for name, cam in self.cameras.items()},
+                "instances": [a.to_json() for a in self.instances],
+            }
         return {
             "frame": int(self.frame),
             "params": self.params,
@@ -86,9 +142,21 @@ class FrameAnnotation:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> FrameAnnotation:
+        cameras = {k: CameraLabel.from_json(v) for k, v in d["cameras"].items()}
+        instances = None
+        if "instances" in d:
+            instances = [AnimalLabels.from_json(a, cameras) for a in d["instances"]]
         return cls(
             frame=int(d["frame"]),
             params=d.get("params", {}),
-            keypoints_3d=np.asarray(d["keypoints_3d"], float).reshape(-1, 3),
-            cameras={k: CameraLabel.from_json(v) for k, v in d["cameras"].items()},
+            keypoints_3d=np.asarray(d.get("keypoints_3d", [] if instances is not None else d["keypoints_3d"]),
+                                    float).reshape(-1, 3),
+            cameras=cameras,
+            instances=instances,
         )
+
+    def animals(self, name: str = "animal") -> list[AnimalLabels]:
+        """Every animal's labels: the ``instances``, or the one animal (named ``name``, track 0)."""
+        if self.instances is not None:
+            return list(self.instances)
+        return [AnimalLabels(name, 0, self.keypoints_3d, dict(self.cameras))]

@@ -11,6 +11,9 @@ from simgen.contract import ANIMAL_ID
 from simgen.errors import DatasetError
 
 DATASET_FORMAT = "simgen-dataset/1"
+# several animals (issue 16): dataset.json lists them, annotations carry ``instances``
+DATASET_FORMAT_MULTI = "simgen-dataset/1.1"
+READABLE_FORMATS = (DATASET_FORMAT, DATASET_FORMAT_MULTI)
 
 
 @dataclass(frozen=True)
@@ -43,11 +46,29 @@ class DatasetMeta:
     versions: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     format: str = DATASET_FORMAT
+    # several animals (issue 16): [{"name", "asset"}] in mask-id and ``instances`` order; empty for one
+    animals: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def animal_id(self) -> int:
         """The animal's id in the masks."""
         return int(self.mask_ids.get("animal", ANIMAL_ID))
+
+    @property
+    def multi(self) -> bool:
+        """Several animals: annotations carry ``instances`` (``FrameAnnotation.animals()`` reads both)."""
+        return bool(self.animals)
+
+    @property
+    def animal_names(self) -> list[str]:
+        return [a["name"] for a in self.animals]
+
+    @property
+    def animal_ids(self) -> list[int]:
+        """Each animal's id in the masks, in ``animals`` order (the one ``animal_id`` for one animal)."""
+        if not self.animals:
+            return [self.animal_id]
+        return [int(self.mask_ids[a["name"]]) for a in self.animals]
 
     @property
     def frame_indices(self) -> range:
@@ -67,13 +88,15 @@ class DatasetMeta:
         out = asdict(self)
         out["skeleton"] = [list(e) for e in self.skeleton]
         out["swap_pairs"] = [list(p) for p in self.swap_pairs]
+        if not self.animals:
+            del out["animals"]  # one animal: dataset.json as before
         return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any], source: str = "dataset.json") -> DatasetMeta:
         fmt = data.get("format")
-        if fmt != DATASET_FORMAT:
-            raise DatasetError(f"{source}: format {fmt!r} is not {DATASET_FORMAT!r}")
+        if fmt not in READABLE_FORMATS:
+            raise DatasetError(f"{source}: format {fmt!r} is not one of {', '.join(READABLE_FORMATS)}")
         try:
             return cls(
                 scene=data["scene"],
@@ -88,6 +111,8 @@ class DatasetMeta:
                 mask_ids=dict(data.get("mask_ids", {})),
                 versions=dict(data.get("versions", {})),
                 extra=dict(data.get("extra", {})),
+                format=fmt,
+                animals=[{"name": str(a["name"]), "asset": str(a["asset"])} for a in data.get("animals", [])],
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise DatasetError(f"{source}: malformed ({exc!r})") from exc

@@ -50,16 +50,30 @@ def check_frame(layout: Layout, meta: DatasetMeta, frame: int) -> str | None:
         return f"annotation does not parse ({type(exc).__name__}: {exc})"
     if ann.frame != frame:
         return f"annotation says frame {ann.frame}"
-    if len(ann.keypoints_3d) != len(meta.keypoints):
-        return f"{len(ann.keypoints_3d)} 3-D keypoints, dataset.json lists {len(meta.keypoints)}"
+    if meta.multi != (ann.instances is not None):
+        return ("annotation has no instances, dataset.json lists several animals" if meta.multi else
+                "annotation has instances, dataset.json lists one animal")
+    animals = ann.animals()
+    if meta.multi:
+        names = [a.name for a in animals]
+        if names != meta.animal_names or [a.track for a in animals] != list(range(len(names))):
+            return f"instances {names} are not dataset.json's animals {meta.animal_names} in order"
+    for animal in animals:
+        who = f"{animal.name}: " if meta.multi else ""
+        if len(animal.keypoints_3d) != len(meta.keypoints):
+            return f"{who}{len(animal.keypoints_3d)} 3-D keypoints, dataset.json lists {len(meta.keypoints)}"
+        for cam in meta.cameras:
+            label = animal.cameras.get(cam.name)
+            if label is None:
+                return f"{who}annotation lacks camera {cam.name!r}"
+            if len(label.keypoints) != len(meta.keypoints):
+                return f"{who}{cam.name}: {len(label.keypoints)} keypoints, expected {len(meta.keypoints)}"
     for cam in meta.cameras:
         label = ann.cameras.get(cam.name)
         if label is None:
             return f"annotation lacks camera {cam.name!r}"
         if (label.width, label.height) != (cam.width, cam.height):
             return f"{cam.name}: annotation size {label.width}x{label.height} != {cam.width}x{cam.height}"
-        if len(label.keypoints) != len(meta.keypoints):
-            return f"{cam.name}: {len(label.keypoints)} keypoints, expected {len(meta.keypoints)}"
         for kind, path in layout.frame_files(cam.name, frame).items():
             if kind != "image" and not path.parent.is_dir():
                 continue  # masks and depth are checked where the dataset has them

@@ -173,6 +173,9 @@ def from_dataset(
     from simgen.dataset import Dataset
 
     ds = dataset if isinstance(dataset, Dataset) else Dataset(dataset)
+    if ds.meta.multi:
+        raise SimgenError(f"{ds.root}: a dataset of several animals ({', '.join(ds.meta.animal_names)}); "
+                          "exports and training with identities are not supported yet (docs/multi-animal.md)")
     cam = pick_camera(ds.meta, camera)
     kset = resolve_keypoint_set(keypoint_set, ds.meta)
     frames = ds.sound_frames()

@@ -31,6 +31,23 @@ def _is_tail(bone: str) -> bool:
     return bone.startswith("tail")
 
 
+def _own(objects, name: str):
+    """The object called ``name`` among ``objects``, allowing Blender's ``.001`` suffix."""
+    import re
+
+    exact = [o for o in objects if o.name == name]
+    if exact:
+        return exact[0]
+    renamed = [o for o in objects if re.fullmatch(re.escape(name) + r"\.\d{3,}", o.name)]
+    return renamed[0] if renamed else None
+
+
+def _shared(material) -> bool:
+    """A fur or skin material (the ones recolored per frame)."""
+    name = material.name.lower()
+    return "fur" in name or "skin" in name
+
+
 class AnimalRig:
     """The imported animal: its armature, meshes and body material."""
 
@@ -41,8 +58,10 @@ class AnimalRig:
 
         self.asset = asset
         new = import_model(asset.mesh, collection)
-        arm = bpy.data.objects.get(asset.armature)
-        body = bpy.data.objects.get(asset.body_mesh)
+        # The rig's own objects among those just imported: a second animal of the same asset comes
+        # in renamed by Blender (mouse_armature.001), so a global name lookup would find the first.
+        arm = _own(new, asset.armature)
+        body = _own(new, asset.body_mesh)
         if arm is None or arm.type != "ARMATURE":
             raise SimgenError(f"{asset.mesh}: no armature object named {asset.armature!r}")
         if body is None or body.type != "MESH":
@@ -64,6 +83,10 @@ class AnimalRig:
         self._check_rest()
         # The asset's own materials stay (eyes); the fur and skin materials are recolored
         # per frame. An asset without fur gets a single fur material on its body.
+        for o in self.meshes:  # materials of its own: recoloring one animal must not recolor another
+            for i, m in enumerate(o.data.materials):
+                if m is not None and m.users > 1 and _shared(m):
+                    o.data.materials[i] = m.copy()
         self.fur_materials = [m for m in body.data.materials if m is not None and "fur" in m.name.lower()]
         self.skin_materials = [m for m in body.data.materials if m is not None and "skin" in m.name.lower()]
         if not self.fur_materials:

@@ -64,15 +64,22 @@ class BlenderScene:
         scene.world = bpy.data.worlds.new("world")
         self._world_bg = _make_world(scene.world)
 
-        self.animal = None
-        if spec.animal is not None:
-            asset = animal if animal is not None else load_animal(spec.animal.asset)
-            self.animal = AnimalRig(asset, self.collection)
-            for o in self.animal.meshes:
-                o.color = (ANIMAL_ID / 255.0, 0.0, 0.0, 1.0)
-        if FIRST_RIG_ID + len(spec.rig) > MAX_MASK_ID + 1:
-            raise SimgenError(f"at most {MAX_MASK_ID + 1 - FIRST_RIG_ID} rig parts fit in an 8-bit mask")
-        self.rig = [build_part(p, FIRST_RIG_ID + i, self.collection) for i, p in enumerate(spec.rig)]
+        # every animal of the frame (several: issue 16), mask ids 1..A in order, rig parts after them
+        self.animals: list[AnimalRig] = []
+        self._names: list[str | None] = [a.name for a in spec.animal_specs]
+        assets: dict[str, object] = {}
+        for i, a in enumerate(spec.animal_specs):
+            if a.asset not in assets:
+                assets[a.asset] = animal if animal is not None else load_animal(a.asset)
+            rig = AnimalRig(assets[a.asset], self.collection)
+            for o in rig.meshes:
+                o.color = ((ANIMAL_ID + i) / 255.0, 0.0, 0.0, 1.0)
+            self.animals.append(rig)
+        self.animal = self.animals[0] if self.animals else None
+        first_rig = FIRST_RIG_ID + max(0, len(self.animals) - 1)
+        if first_rig + len(spec.rig) > MAX_MASK_ID + 1:
+            raise SimgenError(f"{len(self.animals)} animals and {len(spec.rig)} rig parts do not fit in an 8-bit mask")
+        self.rig = [build_part(p, first_rig + i, self.collection) for i, p in enumerate(spec.rig)]
         self.cameras = {}
         for c in spec.cameras:
             data = bpy.data.cameras.new(c.name)
@@ -94,6 +101,8 @@ class BlenderScene:
     # -- ids -------------------------------------------------------------------------
     @property
     def mask_ids(self) -> dict[str, int]:
+        if self._names and self._names[0] is not None:  # several animals, named
+            return mask_ids([p.name for p in self.rig], list(self._names))
         return mask_ids([p.name for p in self.rig])
 
     # -- per frame -------------------------------------------------------------------
@@ -106,10 +115,10 @@ class BlenderScene:
             raise SimgenError("a frame's cameras differ from the scene's")
         if len(spec.rig) != len(self.rig):
             raise SimgenError("a frame's rig parts differ from the scene's")
-        if (spec.animal is None) != (self.animal is None):
-            raise SimgenError("a frame's animal differs from the scene's")
-        if self.animal is not None:
-            self.animal.apply(spec.animal)
+        if [a.name for a in spec.animal_specs] != self._names:
+            raise SimgenError("a frame's animals differ from the scene's")
+        for rig, a in zip(self.animals, spec.animal_specs):
+            rig.apply(a)
         for part, p in zip(self.rig, spec.rig):
             apply_part(part, p)
         self._pinholes = {}
@@ -216,7 +225,7 @@ class BlenderScene:
     @contextlib.contextmanager
     def animal_hidden(self):
         """Render without the animal (its meshes hidden from renders and ray casts)."""
-        meshes = self.animal.meshes if self.animal is not None else []
+        meshes = [o for rig in self.animals for o in rig.meshes]
         for o in meshes:
             o.hide_render = True
         try:
@@ -329,27 +338,28 @@ class BlenderScene:
         return z
 
     # -- labels ----------------------------------------------------------------------
-    def keypoints_world(self) -> np.ndarray:
-        if self.animal is None:
+    def keypoints_world(self, index: int = 0) -> np.ndarray:
+        """World keypoints of animal ``index`` (the only one, for one animal)."""
+        if not self.animals:
             raise SimgenError("this scene has no animal")
-        return self.animal.keypoints_world()
+        return self.animals[index].keypoints_world()
 
-    def first_hits(self, origin: np.ndarray, points: np.ndarray, tolerance: float) -> np.ndarray:
-        """Distance at which a ray from ``origin`` toward each point is blocked.
+    def first_hits(self, origin: np.ndarray, points: np.ndarray, tolerance: float, *, animal: int = 0) -> np.ndarray:
+        """Distance at which a ray from ``origin`` toward each point of animal ``animal`` is blocked.
 
-        A ray is blocked by the first non-animal surface, or by the animal's
-        surface once the ray has entered and left the animal (so a keypoint just
-        under the skin on the side facing the camera stays visible, one behind
-        the body does not). ``inf`` when nothing blocks it before the point.
-        Surfaces within ``tolerance`` of the point do not block it.
+        A ray is blocked by the first surface that is not this animal (a rig part or
+        another animal), or by this animal's surface once the ray has entered and left
+        it (so a keypoint just under the skin on the side facing the camera stays
+        visible, one behind the body does not). ``inf`` when nothing blocks it before
+        the point. Surfaces within ``tolerance`` of the point do not block it.
         """
         import bpy
         from mathutils import Vector
 
         dg = bpy.context.evaluated_depsgraph_get()
-        animal = set()
-        if self.animal is not None:
-            animal = {o.name for o in self.animal.meshes}
+        animal_objs = set()
+        if self.animals:
+            animal_objs = {o.name for o in self.animals[animal].meshes}
         out = np.full(len(points), np.inf)
         o = Vector(tuple(float(v) for v in origin))
         eps = 1e-5
@@ -366,7 +376,7 @@ class BlenderScene:
                 if not hit:
                     break
                 at = (loc - o).length
-                if obj is None or obj.original.name not in animal:
+                if obj is None or obj.original.name not in animal_objs:
                     out[i] = at
                     break
                 animal_crossings += 1

@@ -2,7 +2,8 @@
 
 Visible keypoints (v=2) are filled dots, occluded ones (v=1) hollow rings,
 keypoints outside the image (v=0) are not drawn; skeleton edges join keypoints
-that are both in the image; the box is the annotation's ``bbox``.
+that are both in the image; the box is the annotation's ``bbox``. With several
+animals each gets its own box and skeleton color and its name over the box.
 """
 
 from __future__ import annotations
@@ -19,8 +20,14 @@ def _palette(n: int) -> list[tuple[int, int, int]]:
     return [tuple(int(255 * c) for c in colorsys.hsv_to_rgb(i / max(n, 1), 0.85, 1.0)) for i in range(n)]
 
 
-def draw_labels(img, label, skeleton_idx: list[tuple[int, int]], radius: float | None = None):
-    """Draw one CameraLabel onto a PIL image (in place); returns the image."""
+# box and skeleton colors of several animals (one animal: yellow box, white skeleton)
+ANIMAL_COLORS = [(255, 220, 0), (0, 200, 255), (255, 80, 200), (120, 255, 80), (255, 140, 0), (170, 120, 255)]
+
+
+def draw_labels(img, label, skeleton_idx: list[tuple[int, int]], radius: float | None = None,
+                color: tuple[int, int, int] | None = None, name: str | None = None):
+    """Draw one CameraLabel onto a PIL image (in place); returns the image. ``color``: the box and
+    skeleton color (default: yellow box, white skeleton); ``name``: written over the box."""
     from PIL import ImageDraw
 
     d = ImageDraw.Draw(img)
@@ -29,10 +36,12 @@ def draw_labels(img, label, skeleton_idx: list[tuple[int, int]], radius: float |
     r = radius or max(2.0, min(img.size) / 120)
     for a, b in skeleton_idx:
         if kp[a, 2] > 0 and kp[b, 2] > 0:
-            d.line([tuple(kp[a, :2]), tuple(kp[b, :2])], fill=(255, 255, 255), width=1)
+            d.line([tuple(kp[a, :2]), tuple(kp[b, :2])], fill=color or (255, 255, 255), width=1)
     if label.bbox is not None:
         x0, y0, x1, y1 = (float(v) for v in label.bbox)
-        d.rectangle([x0, y0, x1, y1], outline=(255, 220, 0), width=1)
+        d.rectangle([x0, y0, x1, y1], outline=color or (255, 220, 0), width=1)
+        if name:
+            d.text((x0 + 1, max(0.0, y0 - 11)), name, fill=color or (255, 220, 0))
     for (x, y, v), c in zip(kp, colors):
         box = [x - r, y - r, x + r, y + r]
         if v >= 2:
@@ -65,7 +74,12 @@ def contact_sheet(root: Path | str, out: Path | str, n: int = 16, camera: str | 
             if len(tiles) >= n:
                 break
             img = Image.fromarray(ds.load_image(cam, f))
-            draw_labels(img, ann.cameras[cam], skel)
+            if ds.meta.multi:
+                for animal in ann.animals():
+                    draw_labels(img, animal.cameras[cam], skel, color=ANIMAL_COLORS[animal.track % len(ANIMAL_COLORS)],
+                                name=animal.name)
+            else:
+                draw_labels(img, ann.cameras[cam], skel)
             ImageDraw.Draw(img).text((4, 2), f"{f} {cam}", fill=(255, 255, 0))
             scale = tile_width / img.width
             tiles.append(img.resize((tile_width, max(1, round(img.height * scale))), Image.BILINEAR))

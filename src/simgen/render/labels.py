@@ -48,13 +48,14 @@ def camera_label(
     src_names: list[str] | None = None,
     keypoint_set=None,
     tolerance: float = DEFAULT_TOLERANCE_M,
+    mask_id: int = 1,
 ) -> CameraLabel:
     """The ``CameraLabel`` of one camera.
 
     ``points`` are the animal's keypoints (world, in ``src_names`` order); with a
     ``keypoint_set`` the labels are in the set's order. The box is the animal's
-    mask extent when a mask is given (the tight box of what the camera sees),
-    else the extent of the in-image keypoints.
+    mask extent when a mask is given (the tight box of the pixels with ``mask_id``,
+    what the camera sees of it), else the extent of the in-image keypoints.
     """
     points = np.asarray(points, float)
     uv, v = source_visibility(pin, points, hits, tolerance)
@@ -66,5 +67,5 @@ def camera_label(
         v = np.where(in_image(uv, pin.width, pin.height, z), v, OUTSIDE)
     uv = np.where(np.isfinite(uv), uv, -1.0)  # a point in the camera plane has no image
     xyv = np.c_[uv, v]
-    bbox = mask_bbox(mask, 1) if mask is not None else points_bbox(xyv, pin.width, pin.height)
+    bbox = mask_bbox(mask, mask_id) if mask is not None else points_bbox(xyv, pin.width, pin.height)
     return CameraLabel(K=pin.K, R=pin.R, t=pin.t, width=pin.width, height=pin.height, keypoints=xyv, bbox=bbox)

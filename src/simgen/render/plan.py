@@ -37,14 +37,33 @@ def keypoint_set_for(names: str, animal_names: list[str]):
     return ks
 
 
+def animal_assets(scene) -> list:
+    """The ``AnimalAsset`` of each animal of the scene (loaded once per asset), in order; several
+    animals must share their keypoint names (one keypoint list per dataset)."""
+    from simgen.assets.animal_asset import load_animal
+
+    cache: dict = {}
+    for _, a in scene.animal_list():
+        if a.asset not in cache:
+            cache[a.asset] = load_animal(a.asset)
+    out = [cache[a.asset] for _, a in scene.animal_list()]
+    first = out[0].keypoint_names
+    for (name, a), asset in zip(scene.animal_list(), out):
+        if asset.keypoint_names != first:
+            raise SimgenError(f"animal {name} ({a.asset}) has other keypoints than {scene.animal_list()[0][0]}; "
+                              "animals of one dataset share one keypoint list")
+    return out
+
+
 def build_meta(loaded, frames: int, start: int, animal):
     """``DatasetMeta`` of a run (everything constant across its frames)."""
     import simgen
     from simgen.bpyutil import blender_version
     from simgen.contract import mask_ids
-    from simgen.dataset import CameraInfo, DatasetMeta
+    from simgen.dataset import DATASET_FORMAT, DATASET_FORMAT_MULTI, CameraInfo, DatasetMeta
 
     s = loaded.scene
+    animals = [{"name": name, "asset": a.asset} for name, a in s.animal_list()] if s.multi else []
     ks = keypoint_set_for(s.keypoints.names, animal.keypoint_names)
     cams = [CameraInfo(c.name, *(int(v) for v in (c.resolution or s.render.resolution))) for c in s.cameras]
     return DatasetMeta(
@@ -57,10 +76,12 @@ def build_meta(loaded, frames: int, start: int, animal):
         cameras=cams,
         skeleton=[tuple(e) for e in ks.skeleton],
         swap_pairs=[tuple(p) for p in ks.swap_pairs],
-        mask_ids=mask_ids([item.name for item in s.rig]),
+        mask_ids=mask_ids([item.name for item in s.rig], [a["name"] for a in animals] if animals else None),
         versions={"simgen": simgen.__version__, "blender": blender_version()},
         extra={"keypoint_set": ks.name, "animal": animal.name, "animal_keypoints": animal.keypoint_names,
                "overrides": list(loaded.overrides)},
+        format=DATASET_FORMAT_MULTI if animals else DATASET_FORMAT,
+        animals=animals,
     )
 
 
@@ -80,7 +101,13 @@ def plan(scene_path: Path, out: Path, *, frames: int | None = None, start: int =
     if n < 1 or start < 0:
         raise SimgenError("--frames must be >= 1 and --start >= 0")
     check_limits(n)
-    animal = load_animal(loaded.scene.animal.asset)
+    if loaded.scene.multi:  # issue 16: several animals; a scene they do not fit fails here, not in a worker
+        from simgen.sampling import sample_frame
+
+        animal = animal_assets(loaded.scene)[0]
+        sample_frame(loaded.scene, start)
+    else:
+        animal = load_animal(loaded.scene.animal.asset)
     meta = build_meta(loaded, n, start, animal)
     writer = DatasetWriter(out, meta)  # writes dataset.json, or checks it matches
     todo, skipped = [], []

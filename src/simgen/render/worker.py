@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
+
+import numpy as np
 
 from simgen.contract import ANIMAL_ID
 from simgen.errors import SimgenError
@@ -49,8 +52,10 @@ class FrameRenderer:
         from simgen.assets.animal_asset import load_animal
         from simgen.render.blender_scene import BlenderScene
 
-        asset = self._animal or load_animal(spec.animal.asset)
-        self._bscene = BlenderScene(spec, threads=self._threads, animal=asset)
+        asset = self._animal
+        if asset is None and spec.animal is not None:
+            asset = load_animal(spec.animal.asset)
+        self._bscene = BlenderScene(spec, threads=self._threads, animal=asset)  # several animals: each its own
         self.src_names = self._bscene.animal.keypoint_names
         self.ks = keypoint_set_for(spec.keypoints, self.src_names)
         if self.ks.names != list(self.meta.keypoints):
@@ -59,7 +64,7 @@ class FrameRenderer:
             raise SimgenError("the rig differs from dataset.json's mask ids")
 
     def render(self, frame: int) -> None:
-        from simgen.dataset import FrameAnnotation
+        from simgen.dataset import AnimalLabels, FrameAnnotation
         from simgen.render import distortion
         from simgen.render.background import composite, plate_for
         from simgen.render.labels import camera_label
@@ -76,8 +81,17 @@ class FrameRenderer:
         bs, w = self._bscene, self.writer
         clean_dead_writers(w, [frame])
         bs.apply(distortion.render_spec(spec))  # a distorted camera renders as its overscan pinhole
-        kp_src = bs.keypoints_world()
+        n_animals = len(bs.animals)
+        if n_animals == 0:
+            raise SimgenError("this scene has no animal")
+        multi = spec.animals is not None  # several animals (issue 16): one id and one label set each
+        animal_ids = [ANIMAL_ID + k for k in range(n_animals)]
+        if multi and region is not None:
+            log.warning("render.reuse_background does not support several animals yet; rendering full frames")
+            region = self.region = None
+        kp_src = [bs.keypoints_world(k) for k in range(n_animals)]
         labels = {}
+        inst_labels: list[dict] = [{} for _ in range(n_animals)]
         pending: list[tuple[Path, Path]] = []
         try:
             for cam in spec.cameras:
@@ -96,7 +110,7 @@ class FrameRenderer:
                         mask = bs.render_mask(cam.name, mtmp)
                 finally:
                     mtmp.unlink(missing_ok=True)
-                self._seen[cam.name] = self._seen.get(cam.name, 0) + int((mask == ANIMAL_ID).any())
+                self._seen[cam.name] = self._seen.get(cam.name, 0) + int(np.isin(mask, animal_ids).any())
                 if region is not None:  # the mask says where the animal is
                     region.render(bs, cam.name, spec, mask, tmp)
                 if lens is not None:  # through the lens: images, masks and depth alike
@@ -107,34 +121,44 @@ class FrameRenderer:
                 if lens is not None:
                     mask = lens.warp_array(mask)
                 if spec.image is not None:  # floor and image randomization, on the final image
-                    _post_process(tmp, spec.image, mask, ANIMAL_ID)
+                    _post_process(tmp, spec.image, mask, animal_ids)
                 w.write_mask(cam.name, frame, mask)
-                labels[cam.name] = camera_label(bs.pinhole(cam.name), kp_src, bs.first_hits, mask=pinhole_mask,
-                                                src_names=self.src_names, keypoint_set=self.ks)
-                if lens is not None:
-                    labels[cam.name] = lens.label(labels[cam.name], mask)
+                for k in range(n_animals):
+                    lab = camera_label(bs.pinhole(cam.name), kp_src[k], partial(bs.first_hits, animal=k),
+                                       mask=pinhole_mask, src_names=self.src_names, keypoint_set=self.ks,
+                                       mask_id=animal_ids[k])
+                    if lens is not None:
+                        lab = lens.label(lab, mask if k == 0 else (mask == animal_ids[k]).astype(np.uint8))
+                    inst_labels[k][cam.name] = lab
+                labels[cam.name] = inst_labels[0][cam.name]
             for tmp, final in pending:
                 w.commit(tmp, final)
         finally:
             for tmp, _ in pending:
                 tmp.unlink(missing_ok=True)
-        kp3d = self.ks.map_points(self.src_names, kp_src)
-        w.write_annotation(FrameAnnotation(frame=frame, params=spec.to_json(), keypoints_3d=kp3d, cameras=labels))
+        if multi:
+            instances = [AnimalLabels(a.name, k, self.ks.map_points(self.src_names, kp_src[k]), inst_labels[k])
+                         for k, a in enumerate(spec.animals)]
+            w.write_annotation(FrameAnnotation(frame=frame, params=spec.to_json(), keypoints_3d=np.zeros((0, 3)),
+                                               cameras=labels, instances=instances))
+        else:
+            kp3d = self.ks.map_points(self.src_names, kp_src[0])
+            w.write_annotation(FrameAnnotation(frame=frame, params=spec.to_json(), keypoints_3d=kp3d,
+                                               cameras=labels))
         self._rendered += 1
         warn_unseen(self._seen, self._rendered)
 
 
-def _post_process(path: Path, ops, mask, animal_id: int) -> None:
+def _post_process(path: Path, ops, mask, animal_ids: list[int]) -> None:
     """Apply a frame's image operations (``simgen.imageops``) to a rendered PNG in place."""
     import cv2
-    import numpy as np
 
     from simgen.imageops import apply_image_ops
 
     img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if img is None or img.dtype != np.uint8 or img.ndim != 3:
         raise SimgenError(f"{path}: image randomization needs an 8-bit color render")
-    rgb = apply_image_ops(np.ascontiguousarray(img[..., 2::-1]), ops, mask, animal_id)
+    rgb = apply_image_ops(np.ascontiguousarray(img[..., 2::-1]), ops, mask, animal_ids)
     img[..., :3] = rgb[..., ::-1]
     cv2.imwrite(str(path), img)
 

@@ -13,28 +13,22 @@ from collections.abc import Callable
 
 import numpy as np
 
+from simgen.sampling.animal import one_animal
 from simgen.sampling.draw import (
-    draw_choice,
     draw_number,
     draw_scalar_or_vector,
     draw_vector,
     rng_for,
 )
-from simgen.sampling.headfixed import fix_head, pivot_placement
-from simgen.sampling.skeletons import skeleton_for
 from simgen.sampling.spec import (
-    AnimalSpec,
     BackgroundSpec,
     CameraSpec,
     ClipSpec,
     FrameSpec,
     LightSpec,
     MaterialSpec,
-    PlacementSpec,
-    PoseSpec,
     RenderSpec,
     RigSpec,
-    ShapeSpec,
     WorldSpec,
 )
 from simgen.scene.schema import Camera, Scene
@@ -82,48 +76,8 @@ def _camera(scene: Scene, cam: Camera, draw_rng: Callable[[str], np.random.Gener
 
 
 
-def _pose(scene: Scene, frame: int) -> PoseSpec:
-    """The pose of an independent frame."""
-    from simgen.assets.poses import sample_pose  # pure numpy; lazy import
-
-    pose = scene.animal.pose
-    skeleton = skeleton_for(scene.animal.asset)
-    out = sample_pose(skeleton, pose.mode, dict(pose.preset_weights), pose.jitter_deg,
-                      rng_for(scene.seed, frame, "animal.pose"))
-    angles = out["angles"]
-    if pose.fixed_head:
-        angles = fix_head(skeleton, angles, out["preset"])
-    return PoseSpec(preset=out["preset"], angles={k: [float(a) for a in v] for k, v in angles.items()})
-
-
-def _shape(shape, rng) -> ShapeSpec | None:
-    """The frame's body shape (per clip in sequence mode); None when every factor is 1."""
-    out = ShapeSpec(**{f: draw_number(getattr(shape, f), rng("animal.shape." + f))
-                       for f in ("girth", "tail", "ears")})
-    return None if (out.girth, out.tail, out.ears) == (1.0, 1.0, 1.0) else out
-
-
-def _behavior(scene: Scene, rig, skeleton, pose: PoseSpec, scale: float, shape: ShapeSpec | None, drawn, rng):
-    """Wall/corner/rearing placement (``simgen.sampling.placement``)."""
-    from simgen.errors import SimgenError
-    from simgen.sampling.placement import arena_box, behavior_placement
-
-    arena = arena_box(rig)
-    if arena is None:
-        raise SimgenError("animal.placement.mode behavior needs an arena in the rig")
-    pl = scene.animal.placement
-    return behavior_placement(
-        arena, skeleton, pose.angles, pose.preset, scale, drawn, (pl.corner, pl.wall),
-        1.0 if shape is None else shape.girth,
-        draw_number(pl.wall_gap, rng("animal.placement.wall_gap")),
-        draw_number(pl.heading_jitter_deg, rng("animal.placement.heading_jitter_deg")),
-        rng("animal.placement.behavior"))
-
-
 def sample_frame(scene: Scene, frame: int) -> FrameSpec:
     """Every random value of frame ``frame``; same (scene, frame) -> same FrameSpec."""
-    from simgen.assets.poses import ground_offset, lift_tail_off_floor  # pure numpy; lazy import
-
     if frame < 0:
         raise ValueError(f"frame index must be >= 0 (got {frame})")
     seed = scene.seed
@@ -155,47 +109,13 @@ def sample_frame(scene: Scene, frame: int) -> FrameSpec:
                 texture=item.material.texture,
             ),
         ))
-    a = scene.animal
-    scale = draw_number(a.scale, rng("animal.scale"))
-    shape = _shape(a.shape, rng)
-    x = draw_number(a.placement.x, rng("animal.placement.x"))
-    y = draw_number(a.placement.y, rng("animal.placement.y"))
-    z = draw_number(a.placement.z, rng("animal.placement.z"))
-    yaw = draw_number(a.placement.yaw, rng("animal.placement.yaw"))
-    if clip is not None:
-        from simgen.sampling.sequence import clip_frame
+    animal, animals = None, None
+    if scene.multi:  # issue 16
+        from simgen.sampling.multi import sample_animals
 
-        cf = clip_frame(scene, clip.index, clip.frame, scale, (x, y, yaw))
-        pose = PoseSpec(preset=cf.preset, angles=cf.angles)
-        x, y, yaw = cf.x, cf.y, cf.yaw_deg
-        lift = cf.lift  # smoothed over the gait cycle: no bobbing from frame to frame
+        animals = sample_animals(scene, frame, clip, rig, rng)
     else:
-        pose = _pose(scene, frame)
-        lift = None
-    skeleton = skeleton_for(a.asset)
-    if not a.pose.fixed_head:
-        # the tail lies on the floor instead of dipping through it
-        floor = -(z / scale + (ground_offset(skeleton, pose.angles) if lift is None else lift))
-        angles = lift_tail_off_floor(skeleton, pose.angles, floor, 1.0 if shape is None else shape.tail)
-        if angles is not pose.angles:
-            pose = PoseSpec(preset=pose.preset, angles=angles)
-    region = None
-    if a.placement.mode == "behavior" and clip is None and not a.pose.fixed_head:  # issue 14
-        x, y, yaw, region = _behavior(scene, rig, skeleton, pose, scale, shape, (x, y, yaw), rng)
-    if a.pose.fixed_head:
-        # the head bar holds the head: scale and yaw pivot about it, feet are not re-grounded
-        x, y, z = pivot_placement(skeleton, x, y, z, yaw, scale)
-    else:
-        # poses cannot move the root: raise it so the feet stand where they do at rest
-        z += scale * (ground_offset(skeleton, pose.angles) if lift is None else lift)
-    animal = AnimalSpec(
-        asset=a.asset,
-        fur=draw_choice(a.fur, rng("animal.fur")),
-        scale=scale,
-        placement=PlacementSpec(x=x, y=y, z=z, yaw_deg=yaw, region=region),
-        pose=pose,
-        shape=shape,
-    )
+        animal = one_animal(scene, frame, clip, rig, rng)
     lights = []
     for i, light in enumerate(scene.lights):
         name = light.name or f"light{i}"
@@ -219,6 +139,7 @@ def sample_frame(scene: Scene, frame: int) -> FrameSpec:
             cycles_seed=int(rng("render.cycles_seed").integers(0, 2**31 - 1)),
         ),
         animal=animal,
+        animals=animals,
         rig=rig,
         cameras=[_camera(scene, cam, rng) for cam in scene.cameras],
         lights=lights,

@@ -102,12 +102,16 @@ def _preset_names(weights: dict[str, float]) -> tuple[list[str], np.ndarray]:
     return names, p / p.sum()
 
 
-def clip_keys(scene, clip: int, scale: float) -> list[Key]:
-    """The behavior keyframes of ``clip`` (drawn from generators keyed by the clip)."""
+def clip_keys(scene, clip: int, scale: float, animal=None, key: str = "") -> list[Key]:
+    """The behavior keyframes of ``clip`` (drawn from generators keyed by the clip).
+
+    ``animal``: the scene's animal block (default ``scene.animal``); ``key`` prefixes every
+    generator's field path, so several animals of a scene draw their own keys."""
     from simgen.assets.poses import PRESET_NAMES, sample_pose
 
-    seq, pose = scene.sequence, scene.animal.pose
-    skel = skeleton_for(scene.animal.asset)
+    animal = scene.animal if animal is None else animal
+    seq, pose = scene.sequence, animal.pose
+    skel = skeleton_for(animal.asset)
     lim = skel.limits()
     free = lim[..., 1] > lim[..., 0]
     if pose.fixed_head:
@@ -120,7 +124,7 @@ def clip_keys(scene, clip: int, scale: float) -> list[Key]:
     prev = None
     for k in range(n_keys(seq.length, seq.fps, seq.key_seconds)):
         def rng(field: str, k=k) -> np.random.Generator:
-            return rng_for(scene.seed, clip, f"sequence.key{k}.{field}")
+            return rng_for(scene.seed, clip, f"{key}sequence.key{k}.{field}")
 
         base = None
         if pose.mode == "rest":
@@ -143,7 +147,7 @@ def clip_keys(scene, clip: int, scale: float) -> list[Key]:
         hz = speed = turn = 0.0
         if preset in GAIT_HZ_FACTOR:
             hz = draw_number(seq.stride_hz, rng("stride_hz")) * GAIT_HZ_FACTOR[preset]
-            speed = stance_speed_per_hz(scene.animal.asset, preset) * hz * scale
+            speed = stance_speed_per_hz(animal.asset, preset) * hz * scale
             std = draw_number(seq.wander_deg_s, rng("wander_deg_s"))
             turn = math.radians(float(rng("wander").normal(0.0, 1.0)) * std)
         elif preset == "turn":
@@ -156,13 +160,13 @@ def clip_keys(scene, clip: int, scale: float) -> list[Key]:
     return keys
 
 
-def _box(scene) -> tuple[tuple[float, float], tuple[float, float]]:
+def _box(animal) -> tuple[tuple[float, float], tuple[float, float]]:
     """Where the animal's origin may go: the support of placement x and y; an axis whose
     placement is a constant (or unbounded) does not constrain the path."""
     from simgen.scene.distributions import Dist
 
     out = []
-    for value in (scene.animal.placement.x, scene.animal.placement.y):
+    for value in (animal.placement.x, animal.placement.y):
         lo, hi = (-math.inf, math.inf)
         if isinstance(value, Dist):
             s_lo, s_hi = value.support()
@@ -258,32 +262,61 @@ def _key_lift(asset: str, key: Key, fixed_head: bool) -> float:
                           for ph in phases]))
 
 
+@dataclass(frozen=True)
+class ClipTrack:
+    """One animal's clip before it is put anywhere: keys, gait and tail phases. Its poses do
+    not depend on where the clip starts; ``motion(start)`` gives the path from a start."""
+
+    scene: object
+    animal: object
+    keys: list[Key]
+    phase0: float
+    tail_hz: float
+    tail_phase0: float
+    wavelength: float
+
+    def motion(self, start: tuple[float, float, float]) -> dict[str, np.ndarray]:
+        """Per-frame path (``clip_motion``) from ``start`` = (x, y, yaw_deg)."""
+        seq = self.scene.sequence
+        return clip_motion(self.keys, seq.length, seq.fps, seq.key_seconds,
+                           (start[0], start[1], math.radians(start[2])), self.phase0, _box(self.animal))
+
+    def frame(self, j: int, m: dict[str, np.ndarray]) -> ClipFrame:
+        """Frame ``j`` on the path ``m`` (from ``motion``)."""
+        from simgen.assets.poses import tail_wave
+
+        pose, keys = self.animal.pose, self.keys
+        asset = self.animal.asset
+        skel = skeleton_for(asset)
+        k, w, t, phase = int(m["key"][j]), float(m["w"][j]), float(m["t"][j]), float(m["phase"][j])
+        arr = ((1 - w) * _key_angles(asset, keys[k], phase, pose.fixed_head)
+               + w * _key_angles(asset, keys[k + 1], phase, pose.fixed_head))
+        if pose.mode == "presets":
+            tail: dict[str, list[float]] = {}
+            amp = (1 - w) * keys[k].tail_amp + w * keys[k + 1].tail_amp
+            tail_wave(tail, amp, self.tail_phase0 + self.tail_hz * t, wavelength=self.wavelength)
+            have = set(skel.bone_names)
+            arr = arr + skel.angle_array({b: v for b, v in tail.items() if b in have})
+        lim = skel.limits()
+        arr = np.clip(arr, lim[..., 0], lim[..., 1])
+        dominant = keys[k] if w < 0.5 else keys[k + 1]
+        lift = 0.0
+        if not pose.fixed_head:
+            lift = (1 - w) * _key_lift(asset, keys[k], False) + w * _key_lift(asset, keys[k + 1], False)
+        return ClipFrame(preset=dominant.preset, angles=skel.angle_dict(arr), x=float(m["x"][j]),
+                         y=float(m["y"][j]), yaw_deg=math.degrees(float(m["heading"][j])), phase=phase, lift=lift)
+
+
+def clip_track(scene, clip: int, scale: float, animal=None, key: str = "") -> ClipTrack:
+    """The clip of ``animal`` (default ``scene.animal``); ``key`` prefixes its generators' paths."""
+    animal = scene.animal if animal is None else animal
+    keys = clip_keys(scene, clip, scale, animal, key)
+    r = rng_for(scene.seed, clip, f"{key}sequence.clip")
+    phase0, tail_hz, tail_phase0, wavelength = r.uniform(), r.uniform(*TAIL_HZ), r.uniform(), r.uniform(5, 12)
+    return ClipTrack(scene, animal, keys, phase0, tail_hz, tail_phase0, wavelength)
+
+
 def clip_frame(scene, clip: int, j: int, scale: float, start: tuple[float, float, float]) -> ClipFrame:
     """Frame ``j`` of clip ``clip``: pose, and the path from ``start`` = (x, y, yaw_deg)."""
-    from simgen.assets.poses import tail_wave
-
-    seq, pose = scene.sequence, scene.animal.pose
-    skel = skeleton_for(scene.animal.asset)
-    keys = clip_keys(scene, clip, scale)
-    r = rng_for(scene.seed, clip, "sequence.clip")
-    phase0, tail_hz, tail_phase0, wavelength = r.uniform(), r.uniform(*TAIL_HZ), r.uniform(), r.uniform(5, 12)
-    m = clip_motion(keys, seq.length, seq.fps, seq.key_seconds, (start[0], start[1], math.radians(start[2])),
-                    phase0, _box(scene))
-    k, w, t, phase = int(m["key"][j]), float(m["w"][j]), float(m["t"][j]), float(m["phase"][j])
-    asset = scene.animal.asset
-    arr = ((1 - w) * _key_angles(asset, keys[k], phase, pose.fixed_head)
-           + w * _key_angles(asset, keys[k + 1], phase, pose.fixed_head))
-    if pose.mode == "presets":
-        tail: dict[str, list[float]] = {}
-        amp = (1 - w) * keys[k].tail_amp + w * keys[k + 1].tail_amp
-        tail_wave(tail, amp, tail_phase0 + tail_hz * t, wavelength=wavelength)
-        have = set(skel.bone_names)
-        arr = arr + skel.angle_array({b: v for b, v in tail.items() if b in have})
-    lim = skel.limits()
-    arr = np.clip(arr, lim[..., 0], lim[..., 1])
-    dominant = keys[k] if w < 0.5 else keys[k + 1]
-    lift = 0.0
-    if not pose.fixed_head:
-        lift = (1 - w) * _key_lift(asset, keys[k], False) + w * _key_lift(asset, keys[k + 1], False)
-    return ClipFrame(preset=dominant.preset, angles=skel.angle_dict(arr), x=float(m["x"][j]), y=float(m["y"][j]),
-                     yaw_deg=math.degrees(float(m["heading"][j])), phase=phase, lift=lift)
+    track = clip_track(scene, clip, scale)
+    return track.frame(j, track.motion(start))

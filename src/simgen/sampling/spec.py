@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from simgen.choices import Device, Engine, Fur, LightType, PosePreset, SensorFit
+from simgen.choices import Device, Engine, Fur, LightType, PosePreset, SensorFit, SocialConfig
 from simgen.imageops import ImageOpsSpec
 
 Vec3 = list[float]
@@ -37,6 +37,9 @@ class PlacementSpec(Spec):
     yaw_deg: float
     # behavior placement: corner, wall, rear_wall or open (left out of the JSON in uniform mode)
     region: str | None = Field(None, exclude_if=lambda v: v is None)
+    # several animals (issue 16): how this animal was placed (choices.SocialConfig) and next to whom
+    social: SocialConfig | None = Field(None, exclude_if=lambda v: v is None)
+    partner: str | None = Field(None, exclude_if=lambda v: v is None)
 
 
 class PoseSpec(Spec):
@@ -51,6 +54,8 @@ class ShapeSpec(Spec):
 
 
 class AnimalSpec(Spec):
+    # several animals (issue 16): the animal's name (its track and mask label); None for one animal
+    name: str | None = Field(None, exclude_if=lambda v: v is None)
     asset: str
     fur: Fur
     scale: float
@@ -125,7 +130,9 @@ class FrameSpec(Spec):
     frame: int
     seed: int
     render: RenderSpec
-    animal: AnimalSpec | None  # None only in test scenes without an animal (markers, rig alone)
+    animal: AnimalSpec | None  # None in test scenes without an animal (markers, rig alone) and with several
+    # several animals (issue 16), in dataset.json's order; left out of the JSON for one animal
+    animals: list[AnimalSpec] | None = Field(None, exclude_if=lambda v: v is None)
     rig: list[RigSpec]
     cameras: list[CameraSpec]
     lights: list[LightSpec]
@@ -136,6 +143,13 @@ class FrameSpec(Spec):
     background: BackgroundSpec | None = Field(None, exclude_if=lambda v: v is None)
     # post-render floor/image randomization (issue 14); None = off, and left out of the JSON
     image: ImageOpsSpec | None = Field(None, exclude_if=lambda v: v is None)
+
+    @property
+    def animal_specs(self) -> list[AnimalSpec]:
+        """Every animal of the frame: ``animals``, or the one ``animal`` (none in marker scenes)."""
+        if self.animals is not None:
+            return list(self.animals)
+        return [] if self.animal is None else [self.animal]
 
     def camera(self, name: str) -> CameraSpec:
         for cam in self.cameras:

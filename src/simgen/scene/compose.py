@@ -19,6 +19,7 @@ from simgen.scene.yamlsrc import Origin, PathT, format_path, load_yaml
 # without a path separator or suffix are bundled names (e.g. "mouse", "arena").
 PATH_FIELDS: tuple[tuple[str | int | None, ...], ...] = (
     ("animal", "asset"),
+    ("animals", None, "asset"),
     ("rig", None, "asset"),
     ("rig", None, "material", "texture"),
     ("keypoints", "names"),

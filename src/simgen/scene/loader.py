@@ -119,13 +119,17 @@ def check_references(scene: Scene) -> list[tuple[PathT, str]]:
                                  f"duplicate name {item.name!r} (also {group}[{seen[item.name]}])"))
             seen[item.name] = i
 
-    asset = scene.animal.asset
-    if _is_path(asset):
-        if not Path(asset).exists():
-            problems.append((("animal", "asset"), f"file not found: {display_path(Path(asset))}"))
-    elif asset not in BUNDLED_ANIMALS:
-        problems.append((("animal", "asset"), f"unknown bundled animal {asset!r}; "
-                         f"bundled: {', '.join(BUNDLED_ANIMALS)}, or give a path"))
+    blocks = [(("animal",), scene.animal)] if scene.animals is None else [
+        (("animals", i), a) for i, a in enumerate(scene.animals)]
+    for where, a in blocks:
+        asset = a.asset
+        if _is_path(asset):
+            if not Path(asset).exists():
+                problems.append(((*where, "asset"), f"file not found: {display_path(Path(asset))}"))
+        elif asset not in BUNDLED_ANIMALS:
+            problems.append(((*where, "asset"), f"unknown bundled animal {asset!r}; "
+                             f"bundled: {', '.join(BUNDLED_ANIMALS)}, or give a path"))
+    problems += check_animals(scene)
 
     primitives = get_args(Primitive)
     for i, item in enumerate(scene.rig):
@@ -156,6 +160,42 @@ def check_references(scene: Scene) -> list[tuple[PathT, str]]:
             problems.append((("keypoints", "names"), f"unknown keypoint set {names!r}"
                              + (f" (did you mean {hint[0]!r}?)" if hint else
                                 f"; bundled: {', '.join(bundled) or 'none'}, or a YAML path")))
+    return problems
+
+
+def check_animals(scene: Scene) -> list[tuple[PathT, str]]:
+    """Several animals (issue 16): one way to list them, unique names that are not mask labels
+    of the rig, ids that fit an 8-bit mask. Whether they fit the arena is the sampler's check
+    (``simgen.sampling.social.check_scene``), which needs the animals' skeletons."""
+    from simgen.contract import MAX_MASK_ID
+
+    problems: list[tuple[PathT, str]] = []
+    if scene.animals is not None:
+        if "animal" in scene.model_fields_set:
+            problems.append((("animals",), "give either animal: (with count: for several alike) or animals:, "
+                             "not both (an extended scene's animal: counts too)"))
+        for i, a in enumerate(scene.animals):
+            if a.count is not None:
+                problems.append((("animals", i, "count"), "count belongs to animal:; list each animal of "
+                                 "animals: on its own"))
+    if scene.social is not None and not scene.multi:
+        problems.append((("social",), "social needs several animals (animals:, or animal.count)"))
+    if not scene.multi:
+        return problems
+    where = (lambda i: ("animals", i, "name")) if scene.animals is not None else (lambda i: ("animal", "name"))
+    seen: dict[str, int] = {}
+    rig_names = {item.name for item in scene.rig}
+    for i, (name, _) in enumerate(scene.animal_list()):
+        if name in seen:
+            problems.append((where(i), f"duplicate animal name {name!r} (also animal {seen[name]}); "
+                             "names identify the animals' tracks and mask ids"))
+        elif name in rig_names or name == "background":
+            problems.append((where(i), f"animal name {name!r} is also a rig part or 'background'; "
+                             "mask labels must be unique"))
+        seen.setdefault(name, i)
+    n = len(scene.animal_list()) + len(scene.rig)
+    if n > MAX_MASK_ID:
+        problems.append((("animals",), f"{n} animals and rig parts do not fit an 8-bit mask ({MAX_MASK_ID} ids)"))
     return problems
 
 

@@ -17,7 +17,18 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, Tag, field_validator
 
-from simgen.choices import Device, Engine, FramesMode, Fur, LightType, PlacementMode, PoseMode, PosePreset, SensorFit
+from simgen.choices import (
+    Device,
+    Engine,
+    FramesMode,
+    Fur,
+    LightType,
+    PlacementMode,
+    PoseMode,
+    PosePreset,
+    SensorFit,
+    SocialConfig,
+)
 from simgen.scene.distributions import Number, ScalarOrVector, Vector, bounded, check_weights, tag
 
 Positive = Annotated[Number, bounded(0, lo_open=True)]
@@ -114,6 +125,16 @@ class Shape(Model):
 
 
 class Animal(Model):
+    # --- issue 16: several animals (left out of the resolved scene when unset)
+    name: str | None = Field(
+        None, min_length=1, exclude_if=lambda v: v is None,
+        description="several animals: unique name, also the animal's mask label and track "
+        "(default <asset><i>, e.g. mouse0)")
+    count: PosInt | None = Field(
+        None, exclude_if=lambda v: v is None,
+        description="animal: only: this many animals, each drawing its own values from this block's "
+        "distributions, named <asset>0, <asset>1, ... (a dataset with several animals)")
+    # --- end issue 16
     asset: str = Field("mouse", description="'mouse' (bundled) or a path to an animal asset directory")
     fur: Annotated[Union[Annotated[Fur, Tag(tag("name"))], Annotated["FurChoice", Tag(tag("choice"))]],
                    Discriminator(lambda v: tag("choice") if isinstance(v, (dict, FurChoice)) else tag("name"))] = Field("black", description="fur color, or {choice: [...]}")
@@ -135,6 +156,41 @@ class FurChoice(Model):
 
 
 Animal.model_rebuild()
+
+
+# --- issue 16: several animals
+class Social(Model):
+    """Relative frequency of each configuration in which an animal is placed next to one placed
+    before it (sampling.social). The first animal is placed by its own placement."""
+
+    independent: Annotated[float, Strict(), Field(ge=0)] = Field(
+        1.0, description="its own placement, anywhere clear of the others")
+    nose_to_nose: Annotated[float, Strict(), Field(ge=0)] = Field(
+        0.0, description="facing the partner, snouts 1-2 cm apart")
+    following: Annotated[float, Strict(), Field(ge=0)] = Field(
+        0.0, description="behind the partner, same heading, snout near its tail base")
+    side_by_side: Annotated[float, Strict(), Field(ge=0)] = Field(
+        0.0, description="parallel to the partner, bodies touching")
+    huddle: Annotated[float, Strict(), Field(ge=0)] = Field(
+        0.0, description="touching the partner's body at any angle")
+    on_top: Annotated[float, Strict(), Field(ge=0)] = Field(
+        0.0, description="partly on the partner's back, raised until only shallow contact is left")
+    tries: PosInt = Field(
+        200, description="placements tried per frame (deterministic per frame) before giving up with an error")
+
+    @property
+    def weights(self) -> dict[SocialConfig, float]:
+        return {k: getattr(self, k) for k in ("independent", "nose_to_nose", "following", "side_by_side",
+                                              "huddle", "on_top")}
+
+    @field_validator("tries")
+    @classmethod
+    def _some(cls, v, info):
+        if sum(info.data.get(k, 0.0) for k in ("independent", "nose_to_nose", "following", "side_by_side",
+                                                "huddle", "on_top")) <= 0:
+            raise ValueError("at least one configuration needs a weight above 0")
+        return v
+# --- end issue 16
 
 
 class Material(Model):
@@ -258,6 +314,14 @@ class Scene(Model):
     sequence: SequenceSettings = Field(default_factory=SequenceSettings, description="clips (frames_mode: sequence)")
     render: RenderSettings = Field(default_factory=RenderSettings)
     animal: Animal = Field(default_factory=Animal)
+    # --- issue 16: several animals (left out of the resolved scene when unset)
+    animals: list[Animal] | None = Field(
+        None, min_length=1, exclude_if=lambda v: v is None,
+        description="several animals, each a block like animal: with its own name (instead of animal:)")
+    social: Social | None = Field(
+        None, exclude_if=lambda v: v is None,
+        description="several animals: how often each is placed in each configuration next to another")
+    # --- end issue 16
     rig: list[RigItem] = Field(default_factory=list)
     cameras: list[Camera] = Field(min_length=1)
     lights: list[Light] = Field(default_factory=list)
@@ -267,3 +331,28 @@ class Scene(Model):
                                           "(background plates) instead of the rendered rig; see docs/rig-from-video.md")
     image: ImageRandomization = Field(default_factory=ImageRandomization,
                                       description="post-render floor and image randomization (issue 14)")
+
+    # --- issue 16
+    @property
+    def multi(self) -> bool:
+        """A scene of several animals (``animals:``, or ``animal.count``): annotations carry
+        ``instances``, masks one id per animal."""
+        return self.animals is not None or self.animal.count is not None
+
+    def animal_list(self) -> list[tuple[str, Animal]]:
+        """(name, block) of every animal, in mask-id and annotation order."""
+        if self.animals is not None:
+            return [(a.name or f"{asset_stem(a.asset)}{i}", a) for i, a in enumerate(self.animals)]
+        a = self.animal
+        if a.count is None:
+            return [(a.name or asset_stem(a.asset), a)]
+        stem = a.name or asset_stem(a.asset)
+        return [(f"{stem}{i}", a) for i in range(a.count)]
+
+
+def asset_stem(asset: str) -> str:
+    """'mouse' for the bundled mouse, the folder or file stem of an asset path."""
+    from pathlib import PurePath
+
+    return PurePath(asset).stem or "animal"
+# --- end issue 16
