@@ -1,12 +1,14 @@
-"""Run one arm x seed as render -> (style) -> train -> evaluate through the stage store.
+"""Run one arm x seed as render -> (style) -> train -> evaluate (-> gap) through the stage store.
 
 Each stage's inputs are what determines its output: the render's are the resolved
 scene (after the arm's overrides, the preset and the seed) and the frame count; the
 style's, the render plus method, iterations, seed and the real video; training's, the
 dataset stage plus the full pose config (seed included); evaluation's, the model plus
-the labeled data. A render of N frames of a scene that was already rendered with M
-frames starts from hard links to the first min(N, M) of them (frame i is a function of
-the scene and i alone), so frame-count arms share their frames.
+the labeled data; the optional gap stage's (``gap:`` in the sweep file), the model, its
+training data, the real video and the gap settings. A render of N frames of a scene
+that was already rendered with M frames starts from hard links to the first min(N, M)
+of them (frame i is a function of the scene and i alone), so frame-count arms share
+their frames.
 """
 
 from __future__ import annotations
@@ -35,6 +37,12 @@ class ArmRun:
     def metrics(self) -> dict | None:
         ev = self.stages.get("evaluate")
         return ev.info["metrics"] if ev else None
+
+    @property
+    def gap(self) -> dict | None:
+        """The gap stage's numbers (``simgen.gap.report.headline``); None without a gap stage."""
+        st = self.stages.get("gap")
+        return st.info if st else None
 
     @property
     def seconds(self) -> float:
@@ -171,11 +179,39 @@ def run_arm(sweep: Sweep, arm: Arm, seed: int, store: StageStore, *, log: Log = 
 
     stage("evaluate", {"model": tst.key, "labeled": sweep.labeled, "labeled_id": fingerprint(labeled_path),
                        "camera": sweep.camera}, evaluate, "on real labeled frames")
+
+    # -- gap (optional): simgen gap's numbers of this model and its training data on the real video
+    g = sweep.gap
+    if g is not None:
+        video = sweep.video
+        assert video is not None  # checked when the sweep was loaded
+
+        def gap(folder: Path) -> dict:
+            from simgen.gap.analyze import analyze
+            from simgen.gap.report import headline
+            from simgen.gap.report import write as write_gap
+
+            res = analyze(data_stage.path / "data", video, tst.path / "model",
+                          sweep.labeled if g.validate_estimate else None, n_real=g.frames, n_synth=g.renders,
+                          seed=seed, labeled_camera=sweep.camera)
+            write_gap(res, folder / "report")
+            return headline(res)
+
+        inputs = {"model": tst.key, "data": f"{data_stage.kind}/{data_stage.key}", "video": str(video),
+                  "video_id": fingerprint(video), "frames": g.frames, "renders": g.renders, "seed": seed}
+        if g.validate_estimate:
+            inputs.update(labeled=sweep.labeled, labeled_id=fingerprint(labeled_path), camera=sweep.camera)
+        stage("gap", inputs, gap, f"on {g.frames} real video frames")
     return out
 
 
 RESULT_COLUMNS = ["arm", "seed", "style", "frames", "train_frames", "eval_frames", "rmse", "mean_error",
                   "median_error", "pck5", "pck10", "wall_time_s"]
+
+
+# headline numbers of the gap stage, as results.csv columns gap_<name> (docs/sweeps.md)
+GAP_COLUMNS = ["doubtful", "flip_px", "rotate_px", "shift_px", "confidence", "coverage_median", "coverage_mean",
+               "uncovered", "realism_full", "realism_crop", "spearman"]
 
 
 def result_row(r: ArmRun) -> dict[str, Any]:
@@ -191,6 +227,9 @@ def result_row(r: ArmRun) -> dict[str, Any]:
     }
     for name, km in m.get("per_keypoint", {}).items():
         row[f"rmse_{name}"] = km.get("rmse")
+    if r.gap is not None:  # only with a gap stage, so results.csv of other sweeps keeps its columns
+        row.update({f"gap_{k}": r.gap.get(k) for k in GAP_COLUMNS})
+        row["gap_seconds"] = round(r.stages["gap"].seconds, 1)
     return row
 
 
