@@ -65,7 +65,7 @@ def test_report_shows_the_gap_beside_the_accuracy(gap_run):
     page = (out / "report.html").read_text()
     table = re.search(r'<table id="gap-table">(.*?)</table>', page).group(1)
     assert "<th>mean error (px)</th><th>doubtful real frames (%)</th>" in table
-    rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td>", table)
+    rows = re.findall(r"<tr(?: class=\"bad\")?><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td>", table)
     assert [r[0] for r in rows] == ["baseline", "few_steps"]
     mean_error = {r["arm"]: float(r["mean_error"]) for r in csv.DictReader((out / "results.csv").open())}
     doubtful = {r["arm"]: float(r["gap_doubtful"]) for r in csv.DictReader((out / "results.csv").open())}
@@ -91,3 +91,16 @@ def test_rerun_reuses_the_gap_stage_and_redoes_a_killed_one(gap_run, run_cli):
     assert "stages computed: render 0, style 0, train 0, evaluate 0, gap 1" in text
     assert "reused: render 2, style 0, train 2, evaluate 2, gap 1" in text
     assert markers[0].is_file() and markers[1].stat().st_mtime_ns == before[markers[1]]
+
+
+def test_without_validation_the_gap_stage_skips_the_labeled_frames(gap_run, run_cli):
+    root, _, _ = gap_run
+    out = root / "out"
+    path = write_sweep(root, root / "real_dlc",
+                       top="gap: {frames: 5, renders: 6, validate_estimate: false}", arms=ARMS)
+    code, text, err = run_cli("sweep", path, "--out", out, "--resume", "-q")
+    assert code == 0, text + err
+    assert "stages computed: render 0, style 0, train 0, evaluate 0, gap 2" in text  # other settings: new stages
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert all(r["gap_spearman"] == "" and np.isfinite(float(r["gap_doubtful"])) for r in rows)
+    assert len(list((out / "stages" / "gap").glob("*/done.json"))) == 4

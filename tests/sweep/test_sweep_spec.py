@@ -185,6 +185,7 @@ def test_shipped_openfield_sweep_is_valid(tmp_path):
         loaded = load_scene(sw.scene, scene_overrides(arm.preset, arm.overrides(0)))
         shas.add(loaded.sha256)
     assert len(shas) == 5  # baseline, style and frame-count arms share one scene
+    assert (sw.gap.frames, sw.gap.renders) == (100, 100)  # the shipped experiment runs the gap stage
     assert {a.frames for a in load_sweep(tmp_path / "s.yaml", scale_frames=0.1).arms} == {25, 100, 400}
 
 

@@ -254,7 +254,8 @@ def _gap_table(an: Analysis, runs: dict[str, list[ArmRun]], out: Path) -> tuple[
         cells = [_e(r.name), _num(r.values[name], name)] + [_gap_cell(vals.get(k), u) for k, (_, u, _) in
                                                               GAP_NUMBERS.items()]
         cells += [" ".join(links) or "-", _secs(float(np.mean(secs))) if secs else "-"]
-        trs.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        cls = ' class="bad"' if r.flags else ""  # degenerate: grey, as in the accuracy table
+        trs.append(f"<tr{cls}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     sizes = "; ".join(f"{f} real video frames, {n} renders" for f, n in sorted(frames, key=str))
     sentence = gap_agreement(name, {r.name: r.values[name] for r in an.arms if r.seeds}, means)
     html_ = (f'<h2 id="gap">Gap to the real video per arm (label-free)</h2><table id="gap-table">{"".join(trs)}'
