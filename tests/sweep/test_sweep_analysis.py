@@ -181,7 +181,10 @@ def test_grid_compares_with_its_first_arm(gt):
 
 
 def test_gap_agreement_says_which_gap_numbers_order_the_arms_like_the_accuracy():
-    from simgen.sweep.analysis import gap_agreement
+    from simgen.gap.report import HEADLINE
+    from simgen.sweep.analysis import GAP_NUMBERS, gap_agreement
+
+    assert set(GAP_NUMBERS) <= set(HEADLINE)  # the report shows numbers the gap stage computes
 
     acc = {"baseline": 20.0, "a": 10.0, "b": 30.0}  # best first: a, baseline, b
     gap = {"baseline": {"doubtful": 0.5, "flip_px": 9.0, "coverage_median": 3.0, "uncovered": 1.0,

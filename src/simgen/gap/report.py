@@ -103,6 +103,12 @@ DOUBT_SHORT_SIDE = 0.05
 DOUBT_HEADTAIL = 0.5
 
 
+# the numbers ``headline`` returns (besides counts and the embedding's name), in the order a
+# table shows them; a sweep's results.csv has them as gap_<name> columns
+HEADLINE = ("doubtful", "flip_px", "rotate_px", "shift_px", "confidence", "coverage_median", "coverage_mean",
+            "uncovered", "realism_full", "realism_crop", "spearman")
+
+
 def headline(res: GapResult) -> dict:
     """The gap in a few numbers (one row of a sweep's table; docs/sweeps.md says what each means).
 

@@ -209,11 +209,6 @@ RESULT_COLUMNS = ["arm", "seed", "style", "frames", "train_frames", "eval_frames
                   "median_error", "pck5", "pck10", "wall_time_s"]
 
 
-# headline numbers of the gap stage, as results.csv columns gap_<name> (docs/sweeps.md)
-GAP_COLUMNS = ["doubtful", "flip_px", "rotate_px", "shift_px", "confidence", "coverage_median", "coverage_mean",
-               "uncovered", "realism_full", "realism_crop", "spearman"]
-
-
 def result_row(r: ArmRun) -> dict[str, Any]:
     """One row of results.csv (per-keypoint RMSE columns are ``rmse_<keypoint>``)."""
     m = r.metrics or {}
@@ -228,7 +223,9 @@ def result_row(r: ArmRun) -> dict[str, Any]:
     for name, km in m.get("per_keypoint", {}).items():
         row[f"rmse_{name}"] = km.get("rmse")
     if r.gap is not None:  # only with a gap stage, so results.csv of other sweeps keeps its columns
-        row.update({f"gap_{k}": r.gap.get(k) for k in GAP_COLUMNS})
+        from simgen.gap.report import HEADLINE
+
+        row.update({f"gap_{k}": r.gap.get(k) for k in HEADLINE})  # None (empty) where a number was not computed
         row["gap_seconds"] = round(r.stages["gap"].seconds, 1)
     return row
 
