@@ -82,8 +82,8 @@ def sweep(
                                                     "the file's real.video (style transfer arms).",
                                                     show_default=False)] = None,
 ) -> None:
-    """Run every arm x seed of SWEEP_FILE (render -> style -> train -> evaluate), reusing finished stages;
-    write OUT/results.csv and OUT/report.html."""
+    """Run every arm x seed of SWEEP_FILE (render -> style -> train -> evaluate, -> gap when the file has
+    gap:), reusing finished stages; write OUT/results.csv and OUT/report.html."""
     from rich.console import Console
 
     from simgen.distributed.executors import Resources

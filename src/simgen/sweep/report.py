@@ -270,8 +270,8 @@ def _gap_table(an: Analysis, runs: dict[str, list[ArmRun]], out: Path) -> tuple[
              "real frames farther from every render than 95% of renders are from their nearest other render. "
              "<b>Classifier</b>: held-out accuracy of a linear real-vs-render classifier on full frames (50% = "
              "indistinguishable). <b>Spearman</b>: the estimate's rank correlation with the true per-frame error "
-             "on the labeled frames (higher: the label-free estimate can be trusted more). Lower is better for "
-             "every other column. See docs/sweeps.md.</p>")
+             "on the labeled frames (higher: the label-free estimate can be trusted more). Lower is better in "
+             "every other gap column. See docs/sweeps.md.</p>")
     return html_, sentence
 
 
