@@ -104,3 +104,27 @@ def test_without_validation_the_gap_stage_skips_the_labeled_frames(gap_run, run_
     rows = list(csv.DictReader((out / "results.csv").open()))
     assert all(r["gap_spearman"] == "" and np.isfinite(float(r["gap_doubtful"])) for r in rows)
     assert len(list((out / "stages" / "gap").glob("*/done.json"))) == 4
+
+
+def test_a_failed_gap_stage_keeps_the_accuracy(gap_run, monkeypatch):
+    import simgen.gap.analyze
+    from simgen.errors import SimgenError
+    from simgen.sweep.execute import run_sweep
+    from simgen.sweep.spec import load_sweep
+
+    def broken(*a, **k):
+        raise SimgenError("real.avi: OpenCV cannot open this video")
+
+    monkeypatch.setattr(simgen.gap.analyze, "analyze", broken)
+    root, _, _ = gap_run
+    out = root / "out"
+    path = write_sweep(root, root / "real_dlc", top="gap: {frames: 6, renders: 6}", arms=ARMS)
+    logs = []
+    res = run_sweep(load_sweep(path), out, resume=True, progress=False, log=logs.append)
+    assert not res.failed and [r.gap_error for r in res.runs] == ["real.avi: OpenCV cannot open this video"] * 2
+    assert "baseline seed 0: gap FAILED: real.avi: OpenCV cannot open this video" in logs
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert [r["arm"] for r in rows] == ["baseline", "few_steps"] and all(np.isfinite(float(r["rmse"])) for r in rows)
+    page = (out / "report.html").read_text()
+    assert "few_steps seed 0: gap stage failed: real.avi: OpenCV cannot open this video" in page
+    assert 'id="gap-agreement"' not in page  # no numbers, no sentence

@@ -451,7 +451,6 @@ def analyze(arms: list[ArmData], gt: np.ndarray, *, metric_name: str = "mean_err
     return Analysis(metric_name, results, scale, trivial, lead, headline, warnings, notes, n, n_boot, answer)
 
 
-
 # -- the gap stage's numbers against the accuracy ---------------------------------------------
 
 # The label-free numbers (``simgen.gap.report.headline``) a report shows per arm: name shown,

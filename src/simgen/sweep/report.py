@@ -229,7 +229,7 @@ def _gap_cell(vals: list[float] | None, unit: str) -> str:
 
 def _gap_table(an: Analysis, runs: dict[str, list[ArmRun]], out: Path) -> tuple[str, str]:
     """(the gap section, the sentence for the answer): simgen gap's numbers beside the accuracy."""
-    if not any(r.gap is not None for rs in runs.values() for r in rs):
+    if not any(r.gap is not None or r.gap_error for rs in runs.values() for r in rs):
         return "", ""
     name = an.metric
     label, _, unit = METRICS[name]
@@ -258,8 +258,10 @@ def _gap_table(an: Analysis, runs: dict[str, list[ArmRun]], out: Path) -> tuple[
         trs.append(f"<tr{cls}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     sizes = "; ".join(f"{f} real video frames, {n} renders" for f, n in sorted(frames, key=str))
     sentence = gap_agreement(name, {r.name: r.values[name] for r in an.arms if r.seeds}, means)
+    failed = "".join(f'<p class="err">{_e(x.arm.name)} seed {x.seed}: gap stage failed: {_e(x.gap_error)}</p>'
+                     for rs in runs.values() for x in rs if x.gap_error)
     html_ = (f'<h2 id="gap">Gap to the real video per arm (label-free)</h2><table id="gap-table">{"".join(trs)}'
-             "</table>"
+             f"</table>{failed}"
              f'<p class="muted">simgen gap on each arm x seed ({_e(sizes)}), beside the accuracy on the labeled '
              "frames; mean over seeds ± standard deviation when there are several. <b>Doubtful</b>: share of the "
              "real video frames whose prediction moves by more than 5% of the frame's shorter side under a "
