@@ -2,7 +2,9 @@
 
 import json
 import re
+from pathlib import Path
 
+import numpy as np
 import pytest
 from gap_fixtures import oracle_model, real_frames, saved_untrained_model, write_dataset, write_video
 
@@ -114,3 +116,26 @@ def test_behavior_words_and_the_broken_tracking_warning():
     assert any(m.startswith("heading left") for m in res["misses"])
     assert "tracking looks broken" in res["warning"]
     assert compare(synth, synth)["misses"] == [] and compare(synth, synth)["warning"] is None
+
+
+def test_headline_numbers_and_the_doubtful_rule():
+    """The few numbers a sweep shows per arm: doubtful = moves > 5% of the shorter side under a
+    mirror or a turn, or head/tail > 0.5; pixel signals as medians; the combined score left out."""
+    from simgen.gap.analyze import GapResult
+    from simgen.gap.report import HEADLINE, headline
+
+    imgs = [np.zeros((100, 200, 3), np.uint8)] * 4  # shorter side 100 px: 5 px is the limit
+    est = {"score": [0.1, 0.9, 0.5, 0.5],
+           "signals": {"flip": [1.0, 6.0, 1.0, 2.0], "rotate": [1.0, 1.0, 5.5, 2.0], "shift": [1.0, 2.0, 3.0, 4.0],
+                       "confidence": [0.2, 0.4, 0.2, 0.4], "headtail": [0.0, 0.0, 0.0, 0.7]}}
+    cov = {"nearest_distance": np.array([1.0, 2.0, 3.0, 10.0]), "uncovered_fraction": 0.25}
+    res = GapResult(Path("d"), Path("v"), Path("m"), np.arange(4), imgs, [0], imgs, cov,
+                    {"c2st_full": 0.9, "c2st_crop": 0.6}, "pose model encoder", estimate=est,
+                    validation={"spearman": 0.4, "frames": 40})
+    h = headline(res)
+    assert h["doubtful"] == 0.75  # frame 1 (flip), 2 (turn), 3 (head/tail); frame 0 is fine
+    assert (h["flip_px"], h["rotate_px"], h["shift_px"]) == (1.5, 1.5, 2.5)
+    assert h["confidence"] == pytest.approx(0.7) and "score" not in h
+    assert (h["coverage_median"], h["coverage_mean"], h["uncovered"]) == (2.5, 4.0, 0.25)
+    assert (h["realism_full"], h["realism_crop"], h["spearman"], h["validation_frames"]) == (0.9, 0.6, 0.4, 40)
+    assert set(HEADLINE) <= set(h)

@@ -31,20 +31,23 @@ TINY_TRAIN = """\
 """
 
 
-def make_real(root: Path) -> Path:
-    """A DeepLabCut project of 4 frames rendered with another seed (stands in for real data)."""
+def make_real(root: Path, frames: int = 4) -> Path:
+    """A DeepLabCut project of ``frames`` frames rendered with another seed (stands in for real data)."""
     from simgen.export.dlc import export
     from simgen.render.run import render
 
     scene = root / "real_scene.yaml"
     scene.write_text(TINY_SWEEP_SCENE)
-    render(scene, root / "real_render", frames=4, overrides=["seed=99"], progress=False)
+    render(scene, root / "real_render", frames=frames, overrides=["seed=99"], progress=False)
     export(root / "real_render", root / "real_dlc")
     return root / "real_dlc"
 
 
-def write_sweep(root: Path, real_dlc: Path, extra_arms: str = "") -> Path:
-    """scene.yaml + sweep.yaml in ``root``: baseline and a style-transfer arm, one seed."""
+def write_sweep(root: Path, real_dlc: Path, extra_arms: str = "", top: str = "",
+                arms: str = "styled: {style: classic, description: classic style transfer to the real frames}"
+                ) -> Path:
+    """scene.yaml + sweep.yaml in ``root``: baseline and (by default) a style-transfer arm, one
+    seed; ``top``: more top-level YAML (e.g. ``gap: {frames: 5}``)."""
     (root / "scene.yaml").write_text(TINY_SWEEP_SCENE)
     frames_dir = next((real_dlc / "labeled-data").iterdir())
     text = f"""\
@@ -55,8 +58,9 @@ defaults:
   preset: null
 {TINY_TRAIN}seeds: [0]
 design: ofat
+{top}
 arms:
-  styled: {{style: classic, description: classic style transfer to the real frames}}
+  {arms}
 """ + textwrap.indent(textwrap.dedent(extra_arms), "  ")
     path = root / "sweep.yaml"
     path.write_text(text)

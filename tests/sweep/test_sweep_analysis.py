@@ -178,3 +178,28 @@ def test_grid_compares_with_its_first_arm(gt):
     assert a.lead == "ranking" and a.arm("light=random").verdict == "baseline"
     assert a.arm("light=fixed").sentence.startswith("light=fixed is better than the reference arm light=random:")
     assert a.headline.startswith("Better than the reference arm light=random: light=fixed")
+
+
+def test_gap_agreement_says_which_gap_numbers_order_the_arms_like_the_accuracy():
+    from simgen.gap.report import HEADLINE
+    from simgen.sweep.analysis import GAP_NUMBERS, gap_agreement
+
+    assert set(GAP_NUMBERS) <= set(HEADLINE)  # the report shows numbers the gap stage computes
+
+    acc = {"baseline": 20.0, "a": 10.0, "b": 30.0}  # best first: a, baseline, b
+    gap = {"baseline": {"doubtful": 0.5, "flip_px": 9.0, "coverage_median": 3.0, "uncovered": 1.0,
+                        "realism_full": 1.0, "spearman": 0.9},
+           "a": {"doubtful": 0.2, "flip_px": 12.0, "coverage_median": 3.0, "uncovered": 1.0, "realism_full": 1.0},
+           "b": {"doubtful": 0.7, "flip_px": 4.0, "coverage_median": 2.0, "uncovered": 1.0, "realism_full": 1.0}}
+    s = gap_agreement("mean_error", acc, gap)
+    assert s.startswith("Label-free gap numbers against the accuracy: mean error ranks the arms a, baseline, b "
+                        "(best first); doubtful real frames ranks them the same way; ")
+    assert "flip inconsistency ranks them b, baseline, a" in s
+    assert "distance to the nearest render ranks them b, " in s  # b is nearest but worst: against the accuracy
+    assert s.endswith("; uncovered real frames and real-vs-render classifier accuracy do not separate them.")
+    assert "Spearman" not in s  # a check of the estimate, not a property to rank arms by
+    # PCK: higher is better, so the best arm has the largest value
+    s = gap_agreement("pck10", {"x": 0.9, "y": 0.4}, {"x": {"doubtful": 0.1}, "y": {"doubtful": 0.6}})
+    assert "PCK@10 ranks the arms x, y (best first); doubtful real frames ranks them the same way." in s
+    assert gap_agreement("mean_error", {"x": 1.0}, {"x": {"doubtful": 0.1}}) == ""  # one arm: nothing to rank
+    assert gap_agreement("mean_error", {"x": 1.0, "y": 2.0}, {}) == ""  # no gap numbers

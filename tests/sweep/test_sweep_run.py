@@ -68,6 +68,10 @@ def test_results_and_report(first_run):
     assert list((out / "report_files" / "arm01").glob("real_worst_*.png"))
     assert len(list((out / "stages" / "evaluate").glob("*/report/points.npz"))) == 2
     assert json.loads((out / "sweep.json").read_text())["arms"][1]["style"] == "classic"
+    # no gap: in the sweep file: no gap stage, columns, section or sweep.json entry
+    assert not (out / "stages" / "gap").exists() and not res.computed["gap"]
+    assert not any(c.startswith("gap_") for c in rows[0]) and 'id="gap' not in page
+    assert "gap" not in json.loads((out / "sweep.json").read_text())
 
 
 def test_rerun_with_a_new_arm_renders_only_it(first_run, run_cli):

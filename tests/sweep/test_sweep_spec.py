@@ -94,10 +94,23 @@ def test_command_line_set_applies_to_every_arm_after_its_own(files):
     ("arms: {a: {train: {set: {batch_size: 0}}}}\n", r"a.train: .*batch_size: Input should be greater"),
     ("seeds: [1, 1]\n", r"sweep.yaml:3: seeds: seeds must be distinct"),
     ("defaults: {frames: 0}\n", r"sweep.yaml:3: defaults.frames: must be >= 1"),
+    ("gap: {frames: 3}\n", r"sweep.yaml:3: gap.frames: must be >= 5"),
+    ("gap: {frame: 30}\n", r"sweep.yaml:3: gap.frame: unknown key 'frame' \(did you mean 'frames'\?\)"),
 ])
 def test_errors_name_file_line_and_field(files, text, msg):
     with pytest.raises(SweepError, match=msg):
         load_sweep(files(text))
+
+
+def test_gap_stage_is_off_by_default_and_needs_the_real_video(files, tmp_path):
+    assert load_sweep(files("seeds: [0]\n")).gap is None
+    sw = load_sweep(files("gap: {frames: 30}\n"))
+    assert (sw.gap.frames, sw.gap.renders, sw.gap.validate_estimate) == (30, 100, True)
+    p = tmp_path / "novideo.yaml"
+    p.write_text("base_scene: scene.yaml\nreal: {labeled: real}\ngap: {frames: 30}\n")
+    with pytest.raises(SweepError, match=r"novideo.yaml:3: gap: the gap stage compares each arm with real.video"):
+        load_sweep(p)
+    assert load_sweep(p, video=tmp_path / "real").gap.frames == 30  # --real-video supplies it
 
 
 def test_missing_files_are_reported(tmp_path):
@@ -172,6 +185,7 @@ def test_shipped_openfield_sweep_is_valid(tmp_path):
         loaded = load_scene(sw.scene, scene_overrides(arm.preset, arm.overrides(0)))
         shas.add(loaded.sha256)
     assert len(shas) == 5  # baseline, style and frame-count arms share one scene
+    assert (sw.gap.frames, sw.gap.renders) == (100, 100)  # the shipped experiment runs the gap stage
     assert {a.frames for a in load_sweep(tmp_path / "s.yaml", scale_frames=0.1).arms} == {25, 100, 400}
 
 

@@ -82,8 +82,8 @@ def sweep(
                                                     "the file's real.video (style transfer arms).",
                                                     show_default=False)] = None,
 ) -> None:
-    """Run every arm x seed of SWEEP_FILE (render -> style -> train -> evaluate), reusing finished stages;
-    write OUT/results.csv and OUT/report.html."""
+    """Run every arm x seed of SWEEP_FILE (render -> style -> train -> evaluate, -> gap when the file has
+    gap:), reusing finished stages; write OUT/results.csv and OUT/report.html."""
     from rich.console import Console
 
     from simgen.distributed.executors import Resources
@@ -100,7 +100,7 @@ def sweep(
                     log=lambda m: console.print(m, markup=False, soft_wrap=True),
                     resources=Resources(partition=partition, time_min=time_min, mem_gb=mem, cpus=cpus, gpus=gpus),
                     command=_command_line(ctx))
-    kinds = ("render", "style", "train", "evaluate")
+    kinds = ("render", "style", "train", "evaluate") + (("gap",) if spec.gap is not None else ())
     typer.echo("stages computed: " + ", ".join(f"{k} {res.computed[k]}" for k in kinds)
                + "; reused: " + ", ".join(f"{k} {res.reused[k]}" for k in kinds))
     typer.echo(f"wrote {res.results} and {res.report}")

@@ -44,8 +44,11 @@ def check_keypoints(model, dataset: Path, camera: str | None):
     return labels
 
 
-def analyze(dataset: Path, video: Path, model_path: Path | None = None, labeled: Path | None = None,
-            n_real: int = 200, n_synth: int = 200, camera: str | None = None, seed: int = 0) -> GapResult:
+def analyze(dataset: Path, video: Path, model_path: Path | None = None, labeled: Path | str | None = None,
+            n_real: int = 200, n_synth: int = 200, camera: str | None = None, seed: int = 0,
+            labeled_camera: str | None = None) -> GapResult:
+    """``labeled``: real labeled frames to validate the estimate on (PATH[,frames=A:B]), of
+    ``labeled_camera`` when they are a multi-camera simgen dataset; ``camera``: the renders'."""
     from simgen.gap.behavior import compare, quantities
     from simgen.gap.coverage import coverage
     from simgen.gap.embed import embed
@@ -91,7 +94,7 @@ def analyze(dataset: Path, video: Path, model_path: Path | None = None, labeled:
         if labeled is not None:
             from simgen.pose.evaluate import evaluate
 
-            ev = evaluate(model, str(labeled))
+            ev = evaluate(model, str(labeled), labeled_camera)
             imgs = [ev.labels.load_image(i) for i in range(len(ev.labels))]
             lest = estimate(model, imgs)
             res.validation = validate(lest, ev.frame_errors())

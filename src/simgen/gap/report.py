@@ -94,6 +94,45 @@ def summary(res: GapResult) -> dict:
     return out
 
 
+# A real frame is "doubtful" (likely wrong) when its prediction moves by more than this
+# fraction of the frame's shorter side under the mirror or the 180-degree turn (24 px on
+# 640x480, where the open-field mouse is ~115 px long), or when its predicted body is
+# implausible (head/tail signal above DOUBT_HEADTAIL: ears outside the front half of the
+# body by half its length, or a body length off the median by a factor e**0.5 = 1.65).
+DOUBT_SHORT_SIDE = 0.05
+DOUBT_HEADTAIL = 0.5
+
+
+# the numbers ``headline`` returns (besides counts and the embedding's name), in the order a
+# table shows them; a sweep's results.csv has them as gap_<name> columns
+HEADLINE = ("doubtful", "flip_px", "rotate_px", "shift_px", "confidence", "coverage_median", "coverage_mean",
+            "uncovered", "realism_full", "realism_crop", "spearman")
+
+
+def headline(res: GapResult) -> dict:
+    """The gap in a few numbers (one row of a sweep's table; docs/sweeps.md says what each means).
+
+    The estimate's combined ``score`` is left out on purpose: it is a rank among the
+    sampled frames, so its mean is 0.5 for every model. Its raw signals are in pixels on
+    the same real frames, so they compare across models."""
+    cov, rea = res.coverage, res.realism
+    d = np.asarray(cov["nearest_distance"], float)
+    out: dict = {"real_frames": len(res.real_images), "renders": len(res.synth_images), "embedding": res.embedding,
+                 "coverage_median": float(np.median(d)), "coverage_mean": float(np.mean(d)),
+                 "uncovered": float(cov["uncovered_fraction"]),
+                 "realism_full": float(rea["c2st_full"]), "realism_crop": float(rea["c2st_crop"])}
+    if res.estimate:
+        sig = {k: np.asarray(v, float) for k, v in res.estimate["signals"].items()}
+        short = np.array([min(im.shape[:2]) for im in res.real_images], float)
+        doubt = (np.maximum(sig["flip"], sig["rotate"]) > DOUBT_SHORT_SIDE * short) | (sig["headtail"] > DOUBT_HEADTAIL)
+        out.update(doubtful=float(doubt.mean()), flip_px=float(np.median(sig["flip"])),
+                   rotate_px=float(np.median(sig["rotate"])), shift_px=float(np.median(sig["shift"])),
+                   confidence=float(1 - np.mean(sig["confidence"])))
+    if res.validation:
+        out.update(spearman=res.validation.get("spearman"), validation_frames=res.validation.get("frames"))
+    return out
+
+
 def verdict(res: GapResult) -> list[str]:
     """Plain sentences for a lab deciding: render more, change the scene, or label more?"""
     cov, rea = res.coverage, res.realism

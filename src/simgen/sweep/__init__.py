@@ -1,6 +1,7 @@
 """Domain-randomization experiments: ``simgen sweep`` runs arms (scene overrides, frame
 counts, style, training settings) x seeds through render -> style -> train -> evaluate
-and reports accuracy on real labeled frames.
+and reports accuracy on real labeled frames (and, with ``gap:`` in the sweep file, the
+label-free ``simgen gap`` numbers of each arm on the real video).
 
 Modules: ``spec`` (the sweep file and its arms), ``stages`` (the content-addressed
 stage store), ``runner`` (one arm x seed, results.csv rows), ``execute`` (all arms,

@@ -450,3 +450,68 @@ def analyze(arms: list[ArmData], gt: np.ndarray, *, metric_name: str = "mean_err
     notes.extend(_order_notes(results))
     return Analysis(metric_name, results, scale, trivial, lead, headline, warnings, notes, n, n_boot, answer)
 
+
+# -- the gap stage's numbers against the accuracy ---------------------------------------------
+
+# The label-free numbers (``simgen.gap.report.headline``) a report shows per arm: name shown,
+# unit ("%": a fraction shown in percent), and whether lower is better (None: not a property
+# of the arm's data or model to rank arms by).
+GAP_NUMBERS: dict[str, tuple[str, str, bool | None]] = {
+    "doubtful": ("doubtful real frames", "%", True),
+    "flip_px": ("flip inconsistency", "px", True),
+    "coverage_median": ("distance to the nearest render", "", True),
+    "uncovered": ("uncovered real frames", "%", True),
+    "realism_full": ("real-vs-render classifier accuracy", "%", True),
+    "spearman": ("estimate vs true error (Spearman)", "", None),
+}
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def gap_agreement(metric_name: str, accuracy: dict[str, float], gap: dict[str, dict[str, float | None]]) -> str:
+    """One sentence: do the label-free gap numbers order the arms as the accuracy does?
+
+    ``accuracy``: arm -> the metric (mean over seeds); ``gap``: arm -> gap number -> value
+    (mean over seeds). A gap number agrees when no pair of arms is ordered the other way
+    round (ties in it do not count against it); it "does not separate" the arms when it is
+    the same for all. "" when fewer than two arms have both."""
+    label, lower, _ = METRICS[metric_name]
+    arms = [a for a, v in accuracy.items() if v is not None and np.isfinite(v) and a in gap]
+    if len(arms) < 2:
+        return ""
+
+    def order(values: dict[str, float], low: bool) -> list[str]:
+        return sorted(values, key=lambda a: values[a] if low else -values[a])
+
+    acc = {a: accuracy[a] for a in arms}
+    agree, differ, flat = [], [], []
+    for key, (name, _, low) in GAP_NUMBERS.items():
+        if low is None:
+            continue
+        vals = {a: gap[a].get(key) for a in arms}
+        vals = {a: float(v) for a, v in vals.items() if v is not None and np.isfinite(v)}
+        if len(vals) < 2:
+            continue
+        span = max(vals.values()) - min(vals.values())
+        if span <= 1e-9 * max(1.0, *map(abs, vals.values())):
+            flat.append(name)
+            continue
+        sign = 1 if lower else -1  # +1: the accuracy's order is ascending
+        discordant = any(
+            sign * (acc[a] - acc[b]) * (vals[a] - vals[b]) < 0 for a in vals for b in vals if a < b)
+        if discordant:
+            differ.append(f"{name} ranks them {', '.join(order(vals, True))}")
+        else:
+            agree.append(name)
+    if not (agree or differ or flat):
+        return ""
+    s = f"Label-free gap numbers against the accuracy: {label} ranks the arms {', '.join(order(acc, lower))} (best first)"
+    if agree:
+        s += f"; {_join(agree)} {'ranks' if len(agree) == 1 else 'rank'} them the same way"
+    if differ:
+        s += "; " + "; ".join(differ)
+    if flat:
+        s += f"; {_join(flat)} {'does' if len(flat) == 1 else 'do'} not separate them"
+    return s + "."

@@ -74,6 +74,7 @@ def _write_spec(sweep: Sweep, out: Path, run: dict | None = None) -> None:
            "labeled": sweep.labeled, "video": None if sweep.video is None else str(sweep.video),
            "camera": sweep.camera, "design": sweep.design, "seeds": sweep.seeds,
            "arms": [a.to_json() for a in sweep.arms],
+           **({"gap": sweep.gap.model_dump(mode="json")} if sweep.gap is not None else {}),
            "invocation": {k: v for k, v in (run or {}).items() if k != "t0"}}
     from simgen.dataset.writer import atomic_write_json
 

@@ -28,11 +28,13 @@ import yaml
 
 from simgen.sweep.analysis import (
     BASELINE,
+    GAP_NUMBERS,
     METRICS,
     Analysis,
     ArmData,
     analyze,
     fmt,
+    gap_agreement,
     metric,
     trivial_prediction,
 )
@@ -119,9 +121,10 @@ def _banner(sweep: Sweep, runs: list[ArmRun], run: dict | None, file_seeds: int 
 # -- the answer ------------------------------------------------------------------------------
 
 
-def _lead(an: Analysis) -> str:
+def _lead(an: Analysis, gap_note: str = "") -> str:
     sentences = "".join(f"<li>{_e(r.sentence)}</li>" for r in an.arms)
-    notes = "".join(f"<p>{_e(n)}</p>" for n in an.notes)
+    notes = (f'<p id="gap-agreement">{_e(gap_note)}</p>' if gap_note else "") + "".join(
+        f"<p>{_e(n)}</p>" for n in an.notes)
     if an.lead == "warning":
         warn = "".join(f"<li>{_e(w)}</li>" for w in an.warnings)
         box = (f'<div class="box warning" id="lead" data-lead="warning"><h2>Warning: {_e(an.headline)}</h2>'
@@ -202,6 +205,76 @@ def _table(an: Analysis, data: dict[str, ArmData], runs: dict[str, list[ArmRun]]
     return (f"<table>{''.join(trs)}</table><p class=\"muted\">Values: mean over seeds"
             " ± standard deviation over seeds when there are several. Mean error is DeepLabCut's \"RMSE\"; RMSE "
             "is the root of the mean squared error. \"trained on\": frames after the style gate.</p>")
+
+
+def _gap_values(runs: list[ArmRun]) -> dict[str, list[float]]:
+    """Gap number -> its finite values over the arm's seeds that ran the gap stage."""
+    out: dict[str, list[float]] = {}
+    for r in runs:
+        for k in GAP_NUMBERS:
+            v = (r.gap or {}).get(k)
+            if v is not None and np.isfinite(v):
+                out.setdefault(k, []).append(float(v))
+    return out
+
+
+def _gap_cell(vals: list[float] | None, unit: str) -> str:
+    if not vals:
+        return "-"
+    k = 100.0 if unit == "%" else 1.0
+    digits = 2 if unit == "" else 1
+    v = f"{np.mean(vals) * k:.{digits}f}"
+    return v + (f" ± {np.std(vals, ddof=1) * k:.{digits}f}" if len(vals) > 1 else "")
+
+
+def _gap_table(an: Analysis, runs: dict[str, list[ArmRun]], out: Path) -> tuple[str, str]:
+    """(the gap section, the sentence for the answer): simgen gap's numbers beside the accuracy."""
+    if not any(r.gap is not None or r.gap_error for rs in runs.values() for r in rs):
+        return "", ""
+    name = an.metric
+    label, _, unit = METRICS[name]
+    head = ["arm", f"{label} ({'%' if unit == '%' else 'px'})"] + [
+        f"{t}{f' ({u})' if u else ''}" for t, u, _ in GAP_NUMBERS.values()] + ["gap reports", "gap compute"]
+    trs = ["<tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr>"]
+    means: dict[str, dict[str, float]] = {}
+    frames = set()
+    for r in an.arms:
+        rs = [x for x in runs.get(r.name, []) if x.gap is not None]
+        vals = _gap_values(rs)
+        means[r.name] = {k: float(np.mean(v)) for k, v in vals.items()}
+        frames |= {(x.gap.get("real_frames"), x.gap.get("renders")) for x in rs}
+        links = []
+        for x in rs:
+            page = x.stages["gap"].path / "report" / "report.html"
+            try:
+                links.append(f'<a href="{_e(page.relative_to(out).as_posix())}">seed {x.seed}</a>')
+            except ValueError:  # a stage outside the report's folder: no relative link
+                links.append(f"seed {x.seed}")
+        secs = [x.stages["gap"].seconds for x in rs]
+        cells = [_e(r.name), _num(r.values[name], name)] + [_gap_cell(vals.get(k), u) for k, (_, u, _) in
+                                                              GAP_NUMBERS.items()]
+        cells += [" ".join(links) or "-", _secs(float(np.mean(secs))) if secs else "-"]
+        cls = ' class="bad"' if r.flags else ""  # degenerate: grey, as in the accuracy table
+        trs.append(f"<tr{cls}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    sizes = "; ".join(f"{f} real video frames, {n} renders" for f, n in sorted(frames, key=str))
+    sentence = gap_agreement(name, {r.name: r.values[name] for r in an.arms if r.seeds}, means)
+    failed = "".join(f'<p class="err">{_e(x.arm.name)} seed {x.seed}: gap stage failed: {_e(x.gap_error)}</p>'
+                     for rs in runs.values() for x in rs if x.gap_error)
+    html_ = (f'<h2 id="gap">Gap to the real video per arm (label-free)</h2><table id="gap-table">{"".join(trs)}'
+             f"</table>{failed}"
+             f'<p class="muted">simgen gap on each arm x seed ({_e(sizes)}), beside the accuracy on the labeled '
+             "frames; mean over seeds ± standard deviation when there are several. <b>Doubtful</b>: share of the "
+             "real video frames whose prediction moves by more than 5% of the frame's shorter side under a "
+             "mirror or a 180-degree turn, or whose predicted body is implausible. <b>Flip inconsistency</b>: "
+             "median over those frames of how far the prediction moves under a mirror. <b>Distance to the "
+             "nearest render</b>: median over real frames, in the arm's model's encoder features standardised "
+             "over both sets (each model has its own feature space: compare arms with care); <b>uncovered</b>: "
+             "real frames farther from every render than 95% of renders are from their nearest other render. "
+             "<b>Classifier</b>: held-out accuracy of a linear real-vs-render classifier on full frames (50% = "
+             "indistinguishable). <b>Spearman</b>: the estimate's rank correlation with the true per-frame error "
+             "on the labeled frames (higher: the label-free estimate can be trusted more). Lower is better in "
+             "every other gap column. See docs/sweeps.md.</p>")
+    return html_, sentence
 
 
 def _per_keypoint(an: Analysis, data: dict[str, ArmData], keypoints: list[str]) -> str:
@@ -484,8 +557,10 @@ def write_report(sweep: Sweep, runs: list[ArmRun], out: Path, run: dict | None =
             if r.error:
                 body.append(f'<p class="err">{_e(r.arm.name)} seed {r.seed} failed: {_e(r.error)}</p>')
     else:
-        body.append(_lead(an))
+        gap_html, gap_note = _gap_table(an, by_arm, out)
+        body.append(_lead(an, gap_note))
         body.append("<h2>Accuracy per arm</h2>" + _chart(an) + _table(an, data, by_arm))
+        body.append(gap_html)
         for r in runs:
             if r.error:
                 body.append(f'<p class="err">{_e(r.arm.name)} seed {r.seed} failed: {_e(r.error)}</p>')

@@ -1,12 +1,14 @@
-"""Run one arm x seed as render -> (style) -> train -> evaluate through the stage store.
+"""Run one arm x seed as render -> (style) -> train -> evaluate (-> gap) through the stage store.
 
 Each stage's inputs are what determines its output: the render's are the resolved
 scene (after the arm's overrides, the preset and the seed) and the frame count; the
 style's, the render plus method, iterations, seed and the real video; training's, the
 dataset stage plus the full pose config (seed included); evaluation's, the model plus
-the labeled data. A render of N frames of a scene that was already rendered with M
-frames starts from hard links to the first min(N, M) of them (frame i is a function of
-the scene and i alone), so frame-count arms share their frames.
+the labeled data; the optional gap stage's (``gap:`` in the sweep file), the model, its
+training data, the real video and the gap settings. A render of N frames of a scene
+that was already rendered with M frames starts from hard links to the first min(N, M)
+of them (frame i is a function of the scene and i alone), so frame-count arms share
+their frames.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simgen.errors import SimgenError
 from simgen.sweep.spec import Arm, Sweep, pose_config
 from simgen.sweep.stages import Stage, StageStore, fingerprint
 
@@ -30,11 +33,18 @@ class ArmRun:
     seed: int
     stages: dict[str, Stage] = field(default_factory=dict)
     error: str | None = None
+    gap_error: str | None = None  # the gap stage failed; the accuracy still counts
 
     @property
     def metrics(self) -> dict | None:
         ev = self.stages.get("evaluate")
         return ev.info["metrics"] if ev else None
+
+    @property
+    def gap(self) -> dict | None:
+        """The gap stage's numbers (``simgen.gap.report.headline``); None without a gap stage."""
+        st = self.stages.get("gap")
+        return st.info if st else None
 
     @property
     def seconds(self) -> float:
@@ -171,6 +181,33 @@ def run_arm(sweep: Sweep, arm: Arm, seed: int, store: StageStore, *, log: Log = 
 
     stage("evaluate", {"model": tst.key, "labeled": sweep.labeled, "labeled_id": fingerprint(labeled_path),
                        "camera": sweep.camera}, evaluate, "on real labeled frames")
+
+    # -- gap (optional): simgen gap's numbers of this model and its training data on the real video
+    g = sweep.gap
+    if g is not None:
+        video = sweep.video
+        assert video is not None  # checked when the sweep was loaded
+
+        def gap(folder: Path) -> dict:
+            from simgen.gap.analyze import analyze
+            from simgen.gap.report import headline
+            from simgen.gap.report import write as write_gap
+
+            res = analyze(data_stage.path / "data", video, tst.path / "model",
+                          sweep.labeled if g.validate_estimate else None, n_real=g.frames, n_synth=g.renders,
+                          seed=seed, labeled_camera=sweep.camera)
+            write_gap(res, folder / "report")
+            return headline(res)
+
+        inputs = {"model": tst.key, "data": f"{data_stage.kind}/{data_stage.key}", "video": str(video),
+                  "video_id": fingerprint(video), "frames": g.frames, "renders": g.renders, "seed": seed}
+        if g.validate_estimate:
+            inputs.update(labeled=sweep.labeled, labeled_id=fingerprint(labeled_path), camera=sweep.camera)
+        try:
+            stage("gap", inputs, gap, f"on {g.frames} real video frames")
+        except SimgenError as err:  # e.g. an unreadable video: keep the arm's accuracy, say why the gap is missing
+            out.gap_error = str(err).splitlines()[0]
+            log(f"{tag}: gap FAILED: {err}")
     return out
 
 
@@ -191,6 +228,11 @@ def result_row(r: ArmRun) -> dict[str, Any]:
     }
     for name, km in m.get("per_keypoint", {}).items():
         row[f"rmse_{name}"] = km.get("rmse")
+    if r.gap is not None:  # only with a gap stage, so results.csv of other sweeps keeps its columns
+        from simgen.gap.report import HEADLINE
+
+        row.update({f"gap_{k}": r.gap.get(k) for k in HEADLINE})  # None (empty) where a number was not computed
+        row["gap_seconds"] = round(r.stages["gap"].seconds, 1)
     return row
 
 

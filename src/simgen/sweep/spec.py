@@ -74,6 +74,15 @@ class RealData(_Strict):
     camera: str | None = None  # camera of a multi-camera simgen dataset used as "real"
 
 
+class GapSpec(_Strict):
+    """The optional gap stage: ``simgen gap`` numbers of every arm x seed on ``real.video``."""
+
+    frames: int = Field(100, ge=5)  # real video frames, spread evenly over the video
+    renders: int = Field(100, ge=5)  # frames of the arm's training data, spread evenly
+    # also estimate on real.labeled and correlate with the true per-frame error (Spearman)
+    validate_estimate: bool = True
+
+
 class SweepFile(_Strict):
     simgen_sweep: Literal[1] = 1
     base_scene: str
@@ -82,6 +91,7 @@ class SweepFile(_Strict):
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     design: Design = "ofat"
     metric: Metric = "mean_error"  # what the report ranks and charts (mean_error is DeepLabCut's "RMSE")
+    gap: GapSpec | None = None  # None: no gap stage (the default)
     arms: dict[str, ArmSpec] = Field(default_factory=dict)
     factors: dict[str, dict[str, ArmSpec]] = Field(default_factory=dict)
 
@@ -130,6 +140,7 @@ class Sweep:
     # (scale_frames, steps, seeds, arms, set), for the report's banner; empty: full size
     reductions: dict[str, Any] = field(default_factory=dict)
     metric: str = "mean_error"  # what the report ranks and charts
+    gap: GapSpec | None = None  # the gap stage's settings; None: no gap stage
 
     def arm(self, name: str) -> Arm:
         for a in self.arms:
@@ -244,6 +255,9 @@ def load_sweep(path: str | Path, *, seeds: list[int] | None = None, scale_frames
     if video is not None and not video.exists():
         msg = f"not found: {display_path(video)} (point --real-video at the real video or image folder)"
         problems.append((("real", "video"), msg))
+    if spec.gap is not None and video is None:
+        problems.append((("gap",), "the gap stage compares each arm with real.video: set real.video (or pass "
+                                   "--real-video)"))
     arms = expand(spec)
     for text in extra_set or []:
         key, eq, value = text.partition("=")
@@ -298,7 +312,7 @@ def load_sweep(path: str | Path, *, seeds: list[int] | None = None, scale_frames
                                     ("arms", only), ("set", extra_set)) if v}
     return Sweep(path=path.resolve(), scene=scene, labeled=labeled, video=video, camera=spec.real.camera,
                  seeds=list(seeds) if seeds else list(spec.seeds), design=spec.design, arms=arms,
-                 reductions=reductions, metric=spec.metric)
+                 reductions=reductions, metric=spec.metric, gap=spec.gap)
 
 
 def pose_config(train: TrainSpec, seed: int, source: str = "sweep"):

@@ -27,7 +27,7 @@ from simgen.errors import SimgenError
 
 MARKER = "done.json"
 INPUTS = "inputs.json"
-KINDS = ("render", "style", "train", "evaluate")
+KINDS = ("render", "style", "train", "evaluate", "gap")  # gap: only when the sweep file asks for it
 
 
 def stage_key(kind: str, inputs: dict[str, Any]) -> str:
