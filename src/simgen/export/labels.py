@@ -2,8 +2,8 @@
 
 ``PoseLabels`` holds one animal per image: image sources, an ``(N, K, 3)`` array of
 x, y, v, keypoint names and skeleton. ``AnimalsLabels`` holds several animals per image
-(a dataset of several animals): one ``PoseLabels`` per animal over the same images. Coordinates follow simgen (and DeepLabCut):
-pixel centers at integer coordinates, origin at the center of the top-left pixel.
+(a dataset of several animals): one ``PoseLabels`` per animal over the same images.
+Coordinates follow simgen (and DeepLabCut): pixel centers at integer coordinates, origin at the center of the top-left pixel.
 ``v``: 2 visible, 1 occluded (labeled but hidden), 0 not labeled; x and y are NaN
 exactly where v is 0 (a keypoint outside the image, dropped, or never labeled).
 
@@ -211,9 +211,11 @@ def from_dataset(
 
     ds = dataset if isinstance(dataset, Dataset) else Dataset(dataset)
     if ds.meta.multi:
-        raise SimgenError(f"{ds.root}: a dataset of several animals ({', '.join(ds.meta.animal_names)}); "
-                          "this takes one animal. Export with identities as dlc, sleap or coco "
-                          "(docs/export.md); the other formats and pose training take one animal")
+        from simgen.export.registry import MULTI_ANIMAL_FORMATS
+
+        raise SimgenError(f"{ds.root}: a dataset of several animals ({', '.join(ds.meta.animal_names)}); this "
+                          "reads one animal (pose training, exports without identities). Formats that keep "
+                          f"identities: {', '.join(MULTI_ANIMAL_FORMATS)} (docs/export.md)")
     return animals_from_dataset(ds, camera, keypoint_set, occluded).first
 
 
