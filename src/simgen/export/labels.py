@@ -210,12 +210,10 @@ def from_dataset(
     from simgen.dataset import Dataset
 
     ds = dataset if isinstance(dataset, Dataset) else Dataset(dataset)
-    if ds.meta.multi:
-        from simgen.export.registry import MULTI_ANIMAL_FORMATS
-
+    if ds.meta.multi:  # `simgen export` names the formats that keep identities (registry.MULTI_ANIMAL_FORMATS)
         raise SimgenError(f"{ds.root}: a dataset of several animals ({', '.join(ds.meta.animal_names)}); this "
-                          "reads one animal (pose training, exports without identities). Formats that keep "
-                          f"identities: {', '.join(MULTI_ANIMAL_FORMATS)} (docs/export.md)")
+                          "reads one animal (pose training, exports without identities); docs/export.md, "
+                          "'Several animals', lists the exports that keep identities")
     return animals_from_dataset(ds, camera, keypoint_set, occluded).first
 
 
