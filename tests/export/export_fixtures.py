@@ -7,6 +7,10 @@ The animal's mask is the rectangle spanning all its projected keypoints, clipped
 the image (so it touches the border where ``tail_tip`` leaves it); the annotation's
 bbox comes from the mask as ``render`` computes it. Frames in ``out_of_view`` put
 the whole animal outside every camera (no keypoint, empty mask, no bbox).
+
+``build_multi_dataset`` does the same for several animals (``simgen-dataset/1.1``): each
+animal in its own part of the view with its own mask id, ``instances`` in dataset.json's
+order; ``out_of_view`` then maps a frame to the animals that are outside every camera.
 """
 
 from __future__ import annotations
@@ -15,7 +19,16 @@ from pathlib import Path
 
 import numpy as np
 
-from simgen.dataset import CameraInfo, CameraLabel, DatasetMeta, DatasetWriter, FrameAnnotation
+from simgen.contract import mask_ids
+from simgen.dataset import (
+    DATASET_FORMAT_MULTI,
+    CameraInfo,
+    CameraLabel,
+    DatasetMeta,
+    DatasetWriter,
+    FrameAnnotation,
+)
+from simgen.dataset.annotation import AnimalLabels
 from simgen.render.project import mask_bbox
 
 MOUSE_KEYPOINTS = (
@@ -106,6 +119,89 @@ def build_dataset(root: Path, cameras=("top", "side"), frames: int = FRAMES, out
             writer.write_image(c, f, img)
         writer.write_annotation(FrameAnnotation(frame=f, params={"frame": f}, keypoints_3d=X, cameras=labels))
     return root
+
+
+ANIMALS = ("mouse0", "mouse1", "mouse2")
+ANIMAL_X = (-0.3, 0.0, 0.3)  # each animal's center along world x: apart in both cameras' views
+
+
+def build_multi_dataset(root: Path, cameras=("top", "side"), frames: int = FRAMES, animals=ANIMALS,
+                        out_of_view: dict[int, tuple[int, ...]] | None = None) -> Path:
+    """Several animals, labels known exactly; masks are rectangles over each animal's keypoints
+    inside the image (so they do not overlap), with ids 1..A."""
+    rng = np.random.default_rng(11)
+    out_of_view = out_of_view or {}
+    names = list(animals)
+    meta = DatasetMeta(
+        scene={"note": "test fixture, several animals"},
+        scene_sha256="1" * 64,
+        seed=11,
+        frames=frames,
+        keypoints=list(MOUSE_KEYPOINTS),
+        cameras=[CameraInfo(c, CAMERAS[c][0], CAMERAS[c][1]) for c in cameras],
+        skeleton=SKELETON,
+        swap_pairs=SWAPS,
+        mask_ids=mask_ids(["arena"], names),
+        format=DATASET_FORMAT_MULTI,
+        animals=[{"name": n, "asset": "mouse"} for n in names],
+    )
+    writer = DatasetWriter(root, meta)
+    n = len(MOUSE_KEYPOINTS)
+    for f in range(frames):
+        Xs = []
+        for a in range(len(names)):
+            X = rng.uniform(-0.05, 0.05, size=(n, 3)) * (1, 1, 0.3) + (ANIMAL_X[a % 3], 0.05 * (a // 3), 0.03)
+            X[MOUSE_KEYPOINTS.index("tail_tip")] = (0.9, 0.1 + 0.05 * a, 0.02)  # outside camera top's view
+            if a in out_of_view.get(f, ()):
+                X += (5.0, 5.0, 0.0)
+            Xs.append(X)
+        cams, per_animal = {}, [dict() for _ in names]
+        for c in cameras:
+            w, h, fpx, pos = CAMERAS[c]
+            K = np.array([[fpx, 0, (w - 1) / 2], [0, fpx * 1.01, (h - 1) / 2], [0, 0, 1.0]])
+            R, t = look_at(pos, (0, 0, 0.03))
+            cams[c] = CameraLabel(K=K, R=R, t=t, width=w, height=h, keypoints=np.zeros((0, 3)))
+            mask = np.zeros((h, w), np.uint8)
+            for a, X in enumerate(Xs):
+                uv = project(K, R, t, X)
+                inside = (uv[:, 0] >= -0.5) & (uv[:, 0] <= w - 0.5) & (uv[:, 1] >= -0.5) & (uv[:, 1] <= h - 0.5)
+                v = np.where(inside, 2, 0)
+                v[((np.arange(n) + f + a) % 5 == 1) & inside] = 1
+                if inside.any():
+                    mask[rect_mask(uv[inside], w, h) > 0] = a + 1
+                per_animal[a][c] = np.column_stack([uv, v])
+            writer.write_mask(c, f, mask)
+            writer.write_image(c, f, rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8))
+            for a in range(len(names)):
+                per_animal[a][c] = cams[c].with_labels(per_animal[a][c], mask_bbox(mask, a + 1))
+        instances = [AnimalLabels(nm, a, Xs[a], per_animal[a]) for a, nm in enumerate(names)]
+        writer.write_annotation(FrameAnnotation(frame=f, params={"frame": f}, keypoints_3d=np.zeros((0, 3)),
+                                                cameras=cams, instances=instances))
+    return root
+
+
+def expected_multi_labels(root: Path, camera: str, occluded: str = "keep", mapping: dict | None = None):
+    """(animal names, (N, A, K, 3) x, y, v) from the annotation JSON files' ``instances``, with
+    the export semantics of ``expected_labels``."""
+    import json
+
+    names = list(MOUSE_KEYPOINTS)
+    mapping = mapping or {n: [n] for n in names}
+    rows, animals = [], None
+    for path in sorted((root / "annotations").glob("*.json")):
+        instances = json.loads(path.read_text())["instances"]
+        animals = [i["name"] for i in instances]
+        frame = []
+        for inst in instances:
+            kp = np.asarray(inst["cameras"][camera]["keypoints"], float)
+            frame.append([[kp[[names.index(s) for s in srcs], 0].mean(), kp[[names.index(s) for s in srcs], 1].mean(),
+                           kp[[names.index(s) for s in srcs], 2].min()] for srcs in mapping.values()])
+        rows.append(frame)
+    xyv = np.asarray(rows, float)
+    if occluded == "drop":
+        xyv[xyv[..., 2] == 1] = (np.nan, np.nan, 0)
+    xyv[xyv[..., 2] == 0] = (np.nan, np.nan, 0)
+    return animals, xyv
 
 
 OPENFIELD = {

@@ -10,7 +10,7 @@ import shutil
 import numpy as np
 import pytest
 import sleap_io as sio
-from export_fixtures import OPENFIELD, assert_xy_equal, expected_labels
+from export_fixtures import OPENFIELD, assert_xy_equal, expected_labels, expected_multi_labels
 from PIL import Image
 
 from simgen.export.coco import rle_encode
@@ -118,3 +118,42 @@ def test_rle_matches_pycocotools():
         m = rng.random((h, w)) < rng.random()
         ref = mask_util.encode(np.asfortranarray(m.astype(np.uint8)))
         assert rle_encode(m) == {"size": [int(h), int(w)], "counts": ref["counts"].decode()}
+
+
+def test_coco_one_annotation_per_animal_with_track_id(multi_dataset, tmp_path):
+    from pycocotools.coco import COCO
+
+    path = export("coco", multi_dataset, tmp_path / "c", camera="top")
+    coco = _quiet(COCO, str(path))
+    names, exp = expected_multi_labels(multi_dataset, "top")
+    assert len(coco.getCatIds()) == 1 and len(coco.getImgIds()) == 4
+    seen = []
+    for image_id in coco.getImgIds():
+        frame = image_id - 1
+        ids = np.asarray(Image.open(multi_dataset / f"masks/top/{frame:06d}.png"))
+        anns = coco.loadAnns(coco.getAnnIds(imgIds=image_id))
+        in_view = [a for a in range(3) if (ids == a + 1).any()]
+        assert [ann["track_id"] for ann in anns] == [a + 1 for a in in_view]  # 1-based
+        seen.append([ann["attributes"]["name"] for ann in anns])
+        for ann in anns:
+            a = ann["attributes"]["track"]
+            assert ann["track_id"] == a + 1 and ann["attributes"]["name"] == names[a]
+            mask = ids == a + 1
+            np.testing.assert_array_equal(coco.annToMask(ann).astype(bool), mask)  # the animal's own mask id
+            assert ann["area"] == mask.sum()
+            ys, xs = np.nonzero(mask)
+            assert ann["bbox"] == [xs.min(), ys.min(), xs.max() + 1 - xs.min(), ys.max() + 1 - ys.min()]
+            kp = np.asarray(ann["keypoints"], float).reshape(-1, 3)
+            e = exp[frame, a]
+            np.testing.assert_array_equal(kp[:, 2], e[:, 2])
+            lab = e[:, 2] > 0
+            assert np.abs(kp[lab, :2] - e[lab, :2]).max() <= 1e-4 and (kp[~lab, :2] == 0).all()
+            assert ann["num_keypoints"] == int(lab.sum())
+    assert seen == [names, ["mouse0", "mouse2"], names, []]
+    # sleap-io's COCO reader makes one track per track_id, stable across images
+    labels = sio.load_coco(str(path))
+    for lf in labels.labeled_frames:
+        for inst in lf.instances:
+            a = int(inst.track.name.removeprefix("track_")) - 1
+            assert_xy_equal(inst.numpy(), exp[lf.frame_idx, a, :, :2])
+    assert sorted(t.name for t in labels.tracks) == ["track_1", "track_2", "track_3"]

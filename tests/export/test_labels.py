@@ -7,10 +7,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from export_fixtures import MOUSE_KEYPOINTS, OPENFIELD, assert_xy_equal, expected_labels
+from export_fixtures import MOUSE_KEYPOINTS, OPENFIELD, assert_xy_equal, expected_labels, expected_multi_labels
+from PIL import Image
 
 from simgen.errors import SimgenError
-from simgen.export.labels import PoseLabels, from_dataset, read_dlc, read_sleap
+from simgen.export.labels import PoseLabels, animals_from_dataset, from_dataset, read_dlc, read_sleap
 
 REAL_DLC = Path("/work/shared/data/openfield/dev")
 
@@ -154,3 +155,21 @@ def test_keypoint_set_already_applied_by_the_scene_is_identity():
     xyv = np.arange(12, dtype=float).reshape(1, 4, 3)
     assert np.array_equal(kset.map_labels(meta.keypoints, xyv)[..., :2], xyv[..., :2])
     assert ("leftear", "rightear") in [tuple(p) for p in kset.swap_pairs]
+
+
+def test_animals_from_dataset_one_labels_per_animal(multi_dataset, dataset_dir):
+    group = animals_from_dataset(multi_dataset, camera="top", occluded="drop")
+    names, exp = expected_multi_labels(multi_dataset, "top", "drop")
+    assert group.names == names and len(group) == 4
+    assert group.xyv.shape == exp.shape
+    assert_xy_equal(group.xyv[..., :2], exp[..., :2])
+    np.testing.assert_array_equal(group.xyv[..., 2], exp[..., 2])
+    for a, lab in enumerate(group.animals):
+        assert lab.mask_id == a + 1 and lab.images == group.first.images and lab.frames == [0, 1, 2, 3]
+        ids = np.asarray(Image.open(multi_dataset / "masks/top/000002.png"))
+        np.testing.assert_array_equal(lab.load_mask(2), ids == a + 1)
+    with pytest.raises(SimgenError, match="several animals"):
+        from_dataset(multi_dataset, camera="top")
+    one = animals_from_dataset(dataset_dir, camera="top")  # one animal: named "animal", as from_dataset
+    assert one.names == ["animal"]
+    np.testing.assert_array_equal(one.first.xyv, from_dataset(dataset_dir, camera="top").xyv)

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from simgen.commands.export import ExportFormatName
 from simgen.commands.export import export as export_command
 from simgen.errors import SimgenError
-from simgen.export.registry import FORMAT_NAMES, FORMATS, export
+from simgen.export.registry import FORMAT_NAMES, FORMATS, MULTI_ANIMAL_FORMATS, export
 
 
 def _app() -> typer.Typer:
@@ -101,3 +101,15 @@ def test_cli_occluded_overrides_the_format_default(dataset_dir, tmp_path):
         assert res.exit_code == 0, res.output
     n_default, n_keep = ((read_dlc(o).visibility > 0).sum() for o in (tmp_path / "d", tmp_path / "k"))
     assert n_keep > n_default
+
+
+def test_formats_without_identities_refuse_several_animals(multi_dataset, tmp_path):
+    assert MULTI_ANIMAL_FORMATS == ("dlc", "sleap", "coco")
+    for name in FORMAT_NAMES:
+        if name in MULTI_ANIMAL_FORMATS:
+            continue
+        camera = None if FORMATS[name].multi_camera else "top"
+        with pytest.raises(SimgenError, match=rf"several animals \(mouse0, mouse1, mouse2\); {name} exports one "
+                                              r"animal\. Formats that keep identities: dlc, sleap, coco"):
+            export(name, multi_dataset, tmp_path / name, camera=camera)
+        assert not (tmp_path / name).exists()

@@ -1,4 +1,4 @@
-"""SLEAP export, read back with sleap-io."""
+"""SLEAP export (one animal, or several with tracks), read back with sleap-io."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import shutil
 import h5py
 import numpy as np
 import sleap_io as sio
-from export_fixtures import assert_xy_equal, expected_labels
+from export_fixtures import assert_xy_equal, expected_labels, expected_multi_labels
 from PIL import Image
 
 from simgen.export.labels import read_sleap
@@ -79,3 +79,31 @@ def test_sleap_relative_paths_and_no_instance_out_of_view(edge_dataset, tmp_path
     assert_xy_equal(back.xy, exp[[0, 1, 3, 4], :, :2])
     plain = read_sleap(moved / "labels.slp")  # default: not-visible points are unlabeled
     np.testing.assert_array_equal(plain.visibility, np.where(exp[[0, 1, 3, 4], :, 2] == 2, 2, 0))
+
+
+def test_sleap_multi_animal_instances_and_tracks(multi_dataset, tmp_path, monkeypatch):
+    slp = export("sleap", multi_dataset, tmp_path / "out", camera="side")
+    names, exp = expected_multi_labels(multi_dataset, "side")
+    monkeypatch.chdir(tmp_path / "out")  # sleap-io opens image lists relative to the working directory
+    for path in (slp, tmp_path / "out" / "labels.pkg.slp"):
+        labels = sio.load_slp(str(path))
+        assert [t.name for t in labels.tracks] == names
+        assert [lf.frame_idx for lf in labels.labeled_frames] == [0, 1, 2]  # frame 3: no animal in view
+        assert [[i.track.name for i in lf.instances] for lf in labels.labeled_frames] == [
+            names, ["mouse0", "mouse2"], names]  # mouse1 is out of view in frame 1
+        for lf in labels.labeled_frames:
+            for inst in lf.instances:
+                a = names.index(inst.track.name)
+                assert inst.track is labels.tracks[a]  # one Track object per animal, in every frame
+                assert_xy_equal(inst.points["xy"], exp[lf.frame_idx, a, :, :2])  # the track follows its animal
+                np.testing.assert_array_equal(inst.points["visible"], exp[lf.frame_idx, a, :, 2] == 2)
+    back = read_sleap(slp, invisible_as_occluded=True)
+    rows = [(f, a) for f in range(4) for a in range(3) if (exp[f, a, :, 2] > 0).any()]
+    assert back.tracks == [names[a] for _, a in rows]
+    assert [p.name for p in back.images] == [f"img{f:06d}.png" for f, _ in rows]
+    np.testing.assert_array_equal(back.visibility, np.stack([exp[f, a, :, 2] for f, a in rows]))
+    assert_xy_equal(back.xy, np.stack([exp[f, a, :, :2] for f, a in rows]))
+
+
+def test_read_sleap_without_tracks_has_none(dataset_dir, tmp_path):
+    assert read_sleap(export("sleap", dataset_dir, tmp_path / "out", camera="top")).tracks is None

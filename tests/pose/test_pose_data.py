@@ -75,3 +75,20 @@ def test_simgen_dataset_is_a_source(tmp_path):
     ds = PoseDataset([labels], labels.keypoints, (80, 64))  # scale 2: x' = 2x + 0.5
     assert np.allclose(ds.samples[0].xyv[0, :2], [12.5, 12.5])
     assert ds.samples[0].image.shape == (64, 80, 3)
+
+
+def test_a_multi_animal_deeplabcut_project_is_refused(tmp_path):
+    import pandas as pd
+    from PIL import Image
+
+    from simgen.export.dlc import coords_table
+    from simgen.pose.data import load_labels
+
+    folder = tmp_path / "proj" / "labeled-data" / "s"
+    folder.mkdir(parents=True)
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(folder / "img0.png")
+    index = pd.MultiIndex.from_tuples([("labeled-data", "s", "img0.png")])
+    df = coords_table(np.ones((1, 2, 1, 2)), ["snout"], "me", index, individuals=["a", "b"])
+    df.to_csv(folder / "CollectedData_me.csv")
+    with pytest.raises(SimgenError, match=r"multi-animal DeepLabCut project \(a, b\); pose training takes one"):
+        load_labels(SourceSpec.parse(str(tmp_path / "proj")))

@@ -1,5 +1,6 @@
 """Several animals in one Blender scene (issue 16): own objects, own mask ids, another animal
-hides a keypoint, identities kept over a clip; verify and preview read the dataset."""
+hides a keypoint, identities kept over a clip; verify, preview and the exports with
+identities (DeepLabCut, SLEAP, COCO) read the dataset."""
 
 from __future__ import annotations
 
@@ -126,7 +127,52 @@ def test_identities_stay_over_a_clip(tmp_path):
 
 def test_single_animal_exports_refuse_several_animals(on_top, tmp_path):
     from simgen.errors import SimgenError
+    from simgen.export import export, from_dataset
+
+    with pytest.raises(SimgenError, match="several animals .*yolo exports one animal"):
+        export("yolo", on_top, tmp_path / "yolo")
+    with pytest.raises(SimgenError, match="several animals"):
+        from_dataset(on_top)  # what pose training reads
+
+
+def test_exports_keep_identities_of_a_real_render(on_top, tmp_path):
+    """DeepLabCut, SLEAP and COCO exports of the rendered pair: each animal's labels under its
+    own name, equal to the annotations, in every frame."""
+    import pandas as pd
+    import sleap_io as sio
+    import yaml
+    from PIL import Image
+
+    from simgen.dataset import Dataset
     from simgen.export import export
 
-    with pytest.raises(SimgenError, match="several animals"):
-        export("coco", on_top, tmp_path / "coco")
+    ds = Dataset(on_top)
+    frames = ds.frames()
+    kp = np.stack([[a.cameras["top"].keypoints for a in ds.annotation(f).animals()] for f in frames])  # (F, 2, K, 3)
+    labeled = np.where(kp[..., 2:] > 0, kp[..., :2], np.nan)
+    visible = np.where(kp[..., 2:] == 2, kp[..., :2], np.nan)
+
+    cfg = yaml.safe_load(export("dlc", on_top, tmp_path / "dlc").read_text())
+    assert cfg["individuals"] == ["below", "above"] and cfg["multianimalbodyparts"] == ds.keypoints
+    (h5,) = (tmp_path / "dlc" / "labeled-data").glob("*/CollectedData_simgen.h5")
+    df = pd.read_hdf(h5, "df_with_missing")
+    assert list(df.columns.names) == ["scorer", "individuals", "bodyparts", "coords"]
+    np.testing.assert_allclose(df.to_numpy().reshape(visible.shape), visible)  # occluded dropped: DLC's default
+
+    export("sleap", on_top, tmp_path / "sleap")
+    pkg = sio.load_slp(str(tmp_path / "sleap" / "labels.pkg.slp"))
+    assert [t.name for t in pkg.tracks] == ["below", "above"] and len(pkg.labeled_frames) == len(frames)
+    for k, lf in enumerate(pkg.labeled_frames):
+        assert [i.track for i in lf.instances] == pkg.tracks
+        for a, inst in enumerate(lf.instances):
+            np.testing.assert_allclose(inst.points["xy"], labeled[k, a])
+
+    coco = json.loads(export("coco", on_top, tmp_path / "coco").read_text())
+    for k, f in enumerate(frames):
+        ids = np.asarray(Image.open(on_top / f"masks/top/{f:06d}.png"))
+        anns = [a for a in coco["annotations"] if a["image_id"] == k + 1]
+        assert [(a["track_id"], a["attributes"]["name"]) for a in anns] == [(1, "below"), (2, "above")]
+        for a, ann in enumerate(anns):
+            assert ann["area"] == (ids == a + 1).sum()
+            xy = np.asarray(ann["keypoints"], float).reshape(-1, 3)
+            np.testing.assert_allclose(np.where(xy[:, 2:] > 0, xy[:, :2], np.nan), labeled[k, a])

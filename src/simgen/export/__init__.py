@@ -2,14 +2,33 @@
 
 - ``registry``: the list of formats (drives ``simgen export --format``) and ``export()``.
 - ``labels``: ``PoseLabels`` (images + (N, K, 3) x, y, v), ``from_dataset``,
-  ``read_dlc``, ``read_sleap``.
+  ``AnimalsLabels`` and ``animals_from_dataset`` (several animals), ``read_dlc``, ``read_sleap``.
 - one module per format: ``dlc``, ``sleap``, ``coco``, ``yolo``, ``lightning_pose``,
   ``nwb``, ``anipose`` (Anipose and DANNCE). Each docstring states its conventions.
 
 Nothing heavy is imported here; exporters import sleap-io/pandas when they run.
 """
 
-from simgen.export.labels import PoseLabels, VideoFrame, from_dataset, read_dlc, read_sleap
+from simgen.export.labels import (
+    AnimalsLabels,
+    PoseLabels,
+    VideoFrame,
+    animals_from_dataset,
+    from_dataset,
+    read_dlc,
+    read_sleap,
+)
 from simgen.export.registry import FORMAT_NAMES, FORMATS, export
 
-__all__ = ["FORMATS", "FORMAT_NAMES", "PoseLabels", "VideoFrame", "export", "from_dataset", "read_dlc", "read_sleap"]
+__all__ = [
+    "FORMATS",
+    "FORMAT_NAMES",
+    "AnimalsLabels",
+    "PoseLabels",
+    "VideoFrame",
+    "animals_from_dataset",
+    "export",
+    "from_dataset",
+    "read_dlc",
+    "read_sleap",
+]

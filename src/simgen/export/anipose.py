@@ -51,6 +51,9 @@ def _load(dataset, camera, keypoint_set, occluded):
     if camera is not None:
         raise SimgenError("multi-camera formats use every camera of the dataset; drop --camera")
     ds = dataset if isinstance(dataset, Dataset) else Dataset(dataset)
+    if ds.meta.multi:  # the registry refuses first; this guards direct calls
+        raise SimgenError(f"{ds.root}: a dataset of several animals ({', '.join(ds.meta.animal_names)}); "
+                          "Anipose and DANNCE exports take one animal")
     if len(ds.meta.cameras) < 2:
         raise SimgenError(f"{ds.root}: multi-camera export needs at least two cameras")
     kset = resolve_keypoint_set(keypoint_set, ds.meta)

@@ -26,6 +26,13 @@ Visibility: v=2 visible, v=1 occluded (labeled, not visible; COCO's own conventi
 and ``OCCLUDED_DEFAULT = "keep"``), v=0 not labeled with x=y=0: keypoints outside
 the image, and occluded ones with ``--occluded drop``. ``file_name`` is relative to
 the JSON's folder. One category (the animal) with 1-based skeleton indices.
+
+Several animals: per image, one annotation per animal in view (its own mask id, box,
+area and keypoints, as above), with ``track_id`` the animal's track + 1 (1-based like
+COCO's other ids, and as PoseTrack and sleap-io's COCO reader use it: that reader takes
+a ``track_id`` of 0 for none) and ``attributes: {"name": <animal>, "track": <track>}``
+(CVAT's place for extra fields; ``track`` is dataset.json's 0-based index). Every animal
+is the one category.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from simgen.export.dlc import copy_images, image_names
-from simgen.export.labels import PoseLabels, from_dataset
+from simgen.export.labels import AnimalsLabels, PoseLabels, labels_for_export
 
 OCCLUDED_DEFAULT = "keep"  # COCO's v=1 is "labeled but not visible"
 PIXEL_EDGE_SHIFT = 0.5  # simgen pixel-center coordinates -> COCO's continuous ones
@@ -125,18 +132,25 @@ def annotation(labels: PoseLabels, i: int, fallback_box: np.ndarray) -> dict | N
     }
 
 
-def coco_dict(labels: PoseLabels, file_names: list[str], category: str = "mouse") -> dict:
-    idx = {n: i + 1 for i, n in enumerate(labels.keypoints)}
-    fallback = labels.keypoint_bboxes()
+def coco_dict(labels: PoseLabels | AnimalsLabels, file_names: list[str], category: str = "mouse") -> dict:
+    group = labels if isinstance(labels, AnimalsLabels) else None
+    animals = group.animals if group else [labels]
+    first = animals[0]
+    idx = {n: i + 1 for i, n in enumerate(first.keypoints)}
+    fallbacks = [a.keypoint_bboxes() for a in animals]
     images, anns = [], []
-    for i in range(len(labels)):
-        w, h = labels.size(i)
+    for i in range(len(first)):
+        w, h = first.size(i)
         images.append({"id": i + 1, "file_name": file_names[i], "width": int(w), "height": int(h)})
-        ann = annotation(labels, i, fallback[i])
-        if ann is not None:
+        for track, (animal, fallback) in enumerate(zip(animals, fallbacks, strict=True)):
+            ann = annotation(animal, i, fallback[i])
+            if ann is None:
+                continue
+            if group:
+                ann |= {"track_id": track + 1, "attributes": {"name": group.names[track], "track": track}}
             anns.append({"id": len(anns) + 1, **ann})
     return {
-        "info": {"description": f"simgen export of {labels.source}", "version": "1.0"},
+        "info": {"description": f"simgen export of {first.source}", "version": "1.0"},
         "licenses": [],
         "images": images,
         "annotations": anns,
@@ -144,20 +158,21 @@ def coco_dict(labels: PoseLabels, file_names: list[str], category: str = "mouse"
             "id": 1,
             "name": category,
             "supercategory": "animal",
-            "keypoints": list(labels.keypoints),
-            "skeleton": [[idx[a], idx[b]] for a, b in labels.skeleton],
+            "keypoints": list(first.keypoints),
+            "skeleton": [[idx[a], idx[b]] for a, b in first.skeleton],
         }],
     }
 
 
-def write_coco(labels: PoseLabels, out: Path) -> Path:
+def write_coco(labels: PoseLabels | AnimalsLabels, out: Path) -> Path:
     out = Path(out)
-    names = image_names(labels)
-    copy_images(labels, out / "images", names)
+    first = labels.first if isinstance(labels, AnimalsLabels) else labels
+    names = image_names(first)
+    copy_images(first, out / "images", names)
     path = out / "annotations.json"
     path.write_text(json.dumps(coco_dict(labels, [f"images/{n}" for n in names]), indent=1) + "\n")
     return path
 
 
 def export(dataset, out: Path, *, camera=None, keypoint_set=None, occluded=None) -> Path:
-    return write_coco(from_dataset(dataset, camera, keypoint_set, occluded or OCCLUDED_DEFAULT), out)
+    return write_coco(labels_for_export(dataset, camera, keypoint_set, occluded or OCCLUDED_DEFAULT), out)

@@ -1,4 +1,4 @@
-"""DeepLabCut: a complete single-animal project folder.
+"""DeepLabCut: a complete project folder, single-animal or multi-animal (maDLC).
 
 Written by us, not sleap-io: sleap-io's DeepLabCut writer fails for image-list videos
 (the kind a simgen dataset is), and DeepLabCut needs its config.yaml besides.
@@ -27,6 +27,17 @@ labeled point is trained as visible. So, following DeepLabCut's labeling guide
 (``OCCLUDED_DEFAULT = "drop"``); ``--occluded keep`` writes their coordinates, which
 DeepLabCut then trains as visible. A keypoint outside the image is NaN; a frame with
 the animal out of view is a row of NaN, as DeepLabCut writes a frame left unlabeled.
+
+Several animals (a ``simgen-dataset/1.1`` dataset): a multi-animal project as DeepLabCut
+3.0's ``create_new_project(multianimal=True)`` writes it, with ``multianimalproject:
+true``, ``individuals`` (the dataset's animal names, in its order), ``multianimalbodyparts``
+(the keypoints), ``uniquebodyparts: []``, ``bodyparts: MULTI!`` (DeepLabCut's sentinel),
+``identity: true`` (the labels keep each animal's identity in every frame; DeepLabCut then
+also trains an identity head, which can only learn to tell animals apart that look
+different) and ``default_track_method: ellipse``. The tables' columns are ``scorer /
+individuals / bodyparts / coords``, individuals in ``individuals`` order, as
+``create_multianimaltraining_dataset`` reshapes them. Occluded points and points outside
+the image are NaN as above, per animal; an animal out of view is NaN in that row.
 """
 
 from __future__ import annotations
@@ -39,7 +50,7 @@ from pathlib import Path
 import numpy as np
 
 from simgen.errors import SimgenError
-from simgen.export.labels import PoseLabels, from_dataset
+from simgen.export.labels import AnimalsLabels, PoseLabels, labels_for_export
 
 DLC_H5_KEY = "df_with_missing"
 OCCLUDED_DEFAULT = "drop"  # DeepLabCut's guide: occluded points stay unlabeled
@@ -52,22 +63,40 @@ def set_name_for(text: str) -> str:
     return name or "simgen"
 
 
-def coords_table(data, keypoints: list[str], scorer: str, index, coords: tuple[str, ...] = ("x", "y")):
-    """A DeepLabCut-style DataFrame: columns scorer / bodyparts / coords, ``data`` (N, K, len(coords))."""
+def coords_table(
+    data,
+    keypoints: list[str],
+    scorer: str,
+    index,
+    coords: tuple[str, ...] = ("x", "y"),
+    individuals: list[str] | None = None,
+):
+    """A DeepLabCut-style DataFrame: columns scorer / bodyparts / coords, ``data`` (N, K,
+    len(coords)); with ``individuals``, scorer / individuals / bodyparts / coords and ``data``
+    (N, A, K, len(coords))."""
     import pandas as pd
 
-    columns = pd.MultiIndex.from_tuples(
-        [(scorer, bp, c) for bp in keypoints for c in coords],
-        names=["scorer", "bodyparts", "coords"],
-    )
+    if individuals is None:
+        columns = pd.MultiIndex.from_tuples(
+            [(scorer, bp, c) for bp in keypoints for c in coords],
+            names=["scorer", "bodyparts", "coords"],
+        )
+    else:
+        columns = pd.MultiIndex.from_tuples(
+            [(scorer, ind, bp, c) for ind in individuals for bp in keypoints for c in coords],
+            names=["scorer", "individuals", "bodyparts", "coords"],
+        )
     return pd.DataFrame(np.asarray(data).reshape(len(index), -1), index=index, columns=columns, dtype=float)
 
 
-def label_table(labels: PoseLabels, scorer: str, index, visible_column: bool = False):
-    """The DeepLabCut label DataFrame (coords x, y[, visible]) for ``labels``."""
-    if visible_column:
-        return coords_table(labels.xyv, labels.keypoints, scorer, index, ("x", "y", "visible"))
-    return coords_table(labels.xy, labels.keypoints, scorer, index)
+def label_table(labels: PoseLabels | AnimalsLabels, scorer: str, index, visible_column: bool = False):
+    """The DeepLabCut label DataFrame (coords x, y[, visible]) for ``labels``; several
+    animals get the individuals level."""
+    coords = ("x", "y", "visible") if visible_column else ("x", "y")
+    if isinstance(labels, AnimalsLabels):
+        data = labels.xyv if visible_column else labels.xyv[..., :2]
+        return coords_table(data, labels.first.keypoints, scorer, index, coords, individuals=list(labels.names))
+    return coords_table(labels.xyv if visible_column else labels.xy, labels.keypoints, scorer, index, coords)
 
 
 def copy_images(labels: PoseLabels, folder: Path, names: list[str]) -> None:
@@ -115,21 +144,33 @@ def write_video(labels: PoseLabels, path: Path, size: tuple[int, int], fps: int 
 
 
 def _config_yaml(
-    project: Path, task: str, scorer: str, day: str, video: Path, labels: PoseLabels, size: tuple[int, int]
+    project: Path,
+    task: str,
+    scorer: str,
+    day: str,
+    video: Path,
+    labels: PoseLabels,
+    size: tuple[int, int],
+    individuals: list[str] | None = None,
 ) -> str:
+    """config.yaml; with ``individuals``, a multi-animal project as DeepLabCut 3.0's
+    ``create_new_project(multianimal=True)`` writes one (pytorch engine), identities kept."""
     import yaml
 
     w, h = size
+    multi = individuals is not None
     cfg = {
         "Task": task,
         "scorer": scorer,
         "date": day,
-        "multianimalproject": False,
-        "identity": None,
+        "multianimalproject": multi,
+        "identity": True if multi else None,
         "project_path": str(project.resolve()),
         "engine": "pytorch",
         "video_sets": {str(video.resolve()): {"crop": f"0, {w}, 0, {h}"}},
-        "bodyparts": list(labels.keypoints),
+        "bodyparts": "MULTI!" if multi else list(labels.keypoints),
+        **({"individuals": list(individuals), "uniquebodyparts": [], "multianimalbodyparts": list(labels.keypoints)}
+           if multi else {}),
         "start": 0,
         "stop": 1,
         "numframes2pick": 20,
@@ -142,7 +183,8 @@ def _config_yaml(
         "TrainingFraction": [0.95],
         "iteration": 0,
         "default_net_type": "resnet_50",
-        "default_augmenter": "default",
+        "default_augmenter": "albumentations" if multi else "default",
+        **({"default_track_method": "ellipse"} if multi else {}),
         "snapshotindex": -1,
         "detector_snapshotindex": -1,
         "batch_size": 8,
@@ -161,7 +203,7 @@ def _config_yaml(
 
 
 def write_dlc(
-    labels: PoseLabels,
+    labels: PoseLabels | AnimalsLabels,
     out: Path,
     *,
     task: str = "simgen",
@@ -169,17 +211,28 @@ def write_dlc(
     set_name: str = "simgen",
     day: str | None = None,
 ) -> Path:
-    """Write ``labels`` as a DeepLabCut project in ``out``; returns config.yaml's path."""
+    """Write ``labels`` as a DeepLabCut project in ``out``; returns config.yaml's path.
+    ``AnimalsLabels`` (several animals) make a multi-animal project."""
     import pandas as pd
 
     out = Path(out)
+    multi = isinstance(labels, AnimalsLabels)
+    individuals = list(labels.names) if multi else None
+    reserved = [n for n in individuals or [] if "single" in n]
+    if reserved:
+        # create_multianimaltraining_dataset takes every individual whose name *contains*
+        # "single" for the holder of unique body parts
+        raise SimgenError(f"animal names {reserved} contain 'single', which DeepLabCut reserves for unique "
+                          "body parts; rename the animals in the scene")
+    table_labels = labels
+    labels = labels.first if multi else labels  # images, sizes, keypoints, skeleton: shared
     set_name = set_name_for(set_name)
     scorer = set_name_for(scorer)
     folder = out / "labeled-data" / set_name
     names = image_names(labels)
     copy_images(labels, folder, names)
     index = pd.MultiIndex.from_tuples([("labeled-data", set_name, n) for n in names])
-    df = label_table(labels, scorer, index)
+    df = label_table(table_labels, scorer, index)
     h5 = folder / f"CollectedData_{scorer}.h5"
     try:
         df.to_hdf(h5, key=DLC_H5_KEY, mode="w")
@@ -190,14 +243,15 @@ def write_dlc(
     video = write_video(labels, out / "videos" / f"{set_name}.mp4", size)
     day = day or _date.today().strftime("%b%d")
     cfg = out / "config.yaml"
-    cfg.write_text(_config_yaml(out, task, scorer, day, video, labels, size))
+    cfg.write_text(_config_yaml(out, task, scorer, day, video, labels, size, individuals))
     return cfg
 
 
 def export(dataset, out: Path, *, camera=None, keypoint_set=None, occluded=None) -> Path:
-    labels = from_dataset(dataset, camera, keypoint_set, occluded or OCCLUDED_DEFAULT)
-    root = Path(labels.source)
-    return write_dlc(labels, out, task=set_name_for(root.name), set_name=f"{root.name}_{labels.camera}")
+    labels = labels_for_export(dataset, camera, keypoint_set, occluded or OCCLUDED_DEFAULT)
+    first = labels.first if isinstance(labels, AnimalsLabels) else labels
+    root = Path(first.source)
+    return write_dlc(labels, out, task=set_name_for(root.name), set_name=f"{root.name}_{first.camera}")
 
 
 __all__ = ["DLC_H5_KEY", "OCCLUDED_DEFAULT", "export", "label_table", "write_dlc", "write_video"]

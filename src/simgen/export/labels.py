@@ -1,15 +1,19 @@
 """2-D pose labels in memory: what exporters write and what importers read.
 
 ``PoseLabels`` holds one animal per image: image sources, an ``(N, K, 3)`` array of
-x, y, v, keypoint names and skeleton. Coordinates follow simgen (and DeepLabCut):
-pixel centers at integer coordinates, origin at the center of the top-left pixel.
+x, y, v, keypoint names and skeleton. ``AnimalsLabels`` holds several animals per image
+(a dataset of several animals): one ``PoseLabels`` per animal over the same images.
+Coordinates follow simgen (and DeepLabCut): pixel centers at integer coordinates, origin at the center of the top-left pixel.
 ``v``: 2 visible, 1 occluded (labeled but hidden), 0 not labeled; x and y are NaN
 exactly where v is 0 (a keypoint outside the image, dropped, or never labeled).
 
 Sources of labels:
 - ``from_dataset``: one camera of a simgen dataset, optionally remapped by a keypoint set.
-- ``read_dlc``: a DeepLabCut project's labeled data (CSV or H5; string or tuple row index).
-- ``read_sleap``: a SLEAP ``.slp`` / ``.pkg.slp`` file (through sleap-io).
+- ``animals_from_dataset``: the same for every animal of a dataset (one or several).
+- ``read_dlc``: a DeepLabCut project's labeled data (CSV or H5; string or tuple row index;
+  a multi-animal table gives one row per labeled individual, named in ``tracks``).
+- ``read_sleap``: a SLEAP ``.slp`` / ``.pkg.slp`` file (through sleap-io; one row per
+  instance, its track's name in ``tracks``).
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ class PoseLabels:
     source: str = ""
     masks: list[Path] | None = None  # id masks (dataset layout), when every frame has one
     mask_id: int = 1  # the animal's id in ``masks``
+    tracks: list[str] | None = None  # per row: the animal (track, individual) when read from a file of several
 
     def __post_init__(self) -> None:
         self.xyv = np.asarray(self.xyv, dtype=float).reshape(len(self.images), len(self.keypoints), 3)
@@ -72,6 +77,8 @@ class PoseLabels:
             self.sizes = np.asarray(self.sizes, dtype=int).reshape(len(self.images), 2)
         if self.bboxes is not None:
             self.bboxes = np.asarray(self.bboxes, dtype=float).reshape(len(self.images), 4)
+        if self.tracks is not None and len(self.tracks) != len(self.images):
+            raise SimgenError(f"{self.source or 'labels'}: {len(self.tracks)} track names for {len(self.images)} rows")
 
     def __len__(self) -> int:
         return len(self.images)
@@ -130,6 +137,36 @@ class PoseLabels:
         return out
 
 
+@dataclass
+class AnimalsLabels:
+    """Several animals per image: ``animals[a]`` is the animal named ``names[a]`` (its track,
+    the index in dataset.json's ``animals``) over the same images, frames and camera."""
+
+    names: list[str]
+    animals: list[PoseLabels]
+
+    def __post_init__(self) -> None:
+        if not self.animals or len(self.names) != len(self.animals):
+            raise SimgenError(f"{len(self.names)} animal names for {len(self.animals)} animals' labels")
+        first = self.animals[0]
+        for lab in self.animals[1:]:
+            if lab.images != first.images or lab.keypoints != first.keypoints:
+                raise SimgenError(f"{first.source}: every animal's labels must share images and keypoints")
+
+    def __len__(self) -> int:
+        return len(self.animals[0])
+
+    @property
+    def first(self) -> PoseLabels:
+        """The first animal's labels: images, sizes, frames, keypoints and skeleton, shared by all."""
+        return self.animals[0]
+
+    @property
+    def xyv(self) -> np.ndarray:
+        """(N, A, K, 3) x, y, v: image, animal, keypoint."""
+        return np.stack([lab.xyv for lab in self.animals], axis=1)
+
+
 # -- from a simgen dataset ---------------------------------------------------------------
 def resolve_keypoint_set(keypoint_set: KeypointSet | str | Path | None, meta) -> KeypointSet:
     """None -> identity over the dataset's keypoints (its skeleton and swap pairs)."""
@@ -169,41 +206,85 @@ def from_dataset(
     keypoint_set: KeypointSet | str | Path | None = None,
     occluded: Occluded = "keep",
 ) -> PoseLabels:
-    """One camera's labels of every complete frame of a simgen dataset."""
+    """One camera's labels of every complete frame of a simgen dataset of one animal."""
+    from simgen.dataset import Dataset
+
+    ds = dataset if isinstance(dataset, Dataset) else Dataset(dataset)
+    if ds.meta.multi:  # `simgen export` names the formats that keep identities (registry.MULTI_ANIMAL_FORMATS)
+        raise SimgenError(f"{ds.root}: a dataset of several animals ({', '.join(ds.meta.animal_names)}); this "
+                          "reads one animal (pose training, exports without identities); docs/export.md, "
+                          "'Several animals', lists the exports that keep identities")
+    return animals_from_dataset(ds, camera, keypoint_set, occluded).first
+
+
+def labels_for_export(
+    dataset,
+    camera: str | None = None,
+    keypoint_set: KeypointSet | str | Path | None = None,
+    occluded: Occluded = "keep",
+) -> PoseLabels | AnimalsLabels:
+    """``from_dataset`` for a dataset of one animal, ``animals_from_dataset`` for several:
+    what an exporter that keeps identities reads (one animal's export stays as it was)."""
     from simgen.dataset import Dataset
 
     ds = dataset if isinstance(dataset, Dataset) else Dataset(dataset)
     if ds.meta.multi:
-        raise SimgenError(f"{ds.root}: a dataset of several animals ({', '.join(ds.meta.animal_names)}); "
-                          "exports and training with identities are not supported yet (docs/multi-animal.md)")
+        return animals_from_dataset(ds, camera, keypoint_set, occluded)
+    return from_dataset(ds, camera, keypoint_set, occluded)
+
+
+def animals_from_dataset(
+    dataset,
+    camera: str | None = None,
+    keypoint_set: KeypointSet | str | Path | None = None,
+    occluded: Occluded = "keep",
+) -> AnimalsLabels:
+    """One camera's labels of every animal in every complete frame of a simgen dataset.
+
+    One animal: a single ``PoseLabels`` named ``animal``. Several: one per animal in
+    dataset.json's order, each with its own mask id; images, sizes and frames are shared."""
+    from simgen.dataset import Dataset
+
+    ds = dataset if isinstance(dataset, Dataset) else Dataset(dataset)
     cam = pick_camera(ds.meta, camera)
     kset = resolve_keypoint_set(keypoint_set, ds.meta)
     frames = ds.sound_frames()
     if not frames:
         raise SimgenError(f"{ds.root}: no complete frames to export")
-    raw, sizes, boxes = [], [], []
+    names = ds.meta.animal_names if ds.meta.multi else ["animal"]
+    per_frame = [ds.annotation(f).animals() for f in frames]
     masks = [ds.mask_path(cam, f) for f in frames]
-    for f in frames:
-        label = ds.annotation(f).cameras[cam]
-        raw.append(label.keypoints)
-        sizes.append((label.width, label.height))
-        boxes.append(label.bbox if label.bbox is not None else np.full(4, np.nan))
-    # Map before dropping: a mean keypoint's v is the min of its sources' v.
-    xyv = apply_occluded(kset.map_labels(ds.keypoints, np.stack(raw)), occluded)
-    return PoseLabels(
-        images=[ds.image_path(cam, f) for f in frames],
-        xyv=xyv,
-        keypoints=kset.names,
-        skeleton=list(kset.skeleton),
-        swap_pairs=list(kset.swap_pairs),
-        sizes=np.array(sizes),
-        bboxes=np.array(boxes),
-        frames=frames,
-        camera=cam,
-        source=str(ds.root),
-        masks=masks if all(m.is_file() for m in masks) else None,
-        mask_id=ds.meta.animal_id,
-    )
+    have_masks = all(m.is_file() for m in masks)
+    images = [ds.image_path(cam, f) for f in frames]
+    animals = []
+    for track, mask_id in enumerate(ds.meta.animal_ids):
+        raw, sizes, boxes = [], [], []
+        for f, labels in zip(frames, per_frame, strict=True):
+            animal = labels[track]
+            if animal.track != track or (ds.meta.multi and animal.name != names[track]):
+                raise SimgenError(f"{ds.root}: frame {f}: instance {track} is {animal.name!r} (track "
+                                  f"{animal.track}), not dataset.json's {names[track]!r}; run simgen verify")
+            label = animal.cameras[cam]
+            raw.append(label.keypoints)
+            sizes.append((label.width, label.height))
+            boxes.append(label.bbox if label.bbox is not None else np.full(4, np.nan))
+        # Map before dropping: a mean keypoint's v is the min of its sources' v.
+        xyv = apply_occluded(kset.map_labels(ds.keypoints, np.stack(raw)), occluded)
+        animals.append(PoseLabels(
+            images=list(images),
+            xyv=xyv,
+            keypoints=kset.names,
+            skeleton=list(kset.skeleton),
+            swap_pairs=list(kset.swap_pairs),
+            sizes=np.array(sizes),
+            bboxes=np.array(boxes),
+            frames=list(frames),
+            camera=cam,
+            source=str(ds.root),
+            masks=list(masks) if have_masks else None,
+            mask_id=mask_id,
+        ))
+    return AnimalsLabels(names=list(names), animals=animals)
 
 
 # -- DeepLabCut --------------------------------------------------------------------------
@@ -285,42 +366,66 @@ def _read_dlc_table(path: Path):
 
 
 def read_dlc(project_or_folder: str | Path) -> PoseLabels:
-    """Labeled frames of a DeepLabCut project (single animal) as ``PoseLabels``.
+    """Labeled frames of a DeepLabCut project as ``PoseLabels``.
 
     Accepts the project folder (with ``labeled-data/``), one ``labeled-data/<set>``
     folder, or a ``CollectedData_*.h5``/``.csv`` file. Missing labels (NaN) get v=0;
     DeepLabCut has no occlusion flag, so every labeled point gets v=2.
+
+    A multi-animal table (column levels scorer / individuals / bodyparts / coords) gives
+    one row per image and individual with at least one labeled point, image by image in
+    the table's individuals order, and the individual's name in ``tracks``. Unique body
+    parts (DeepLabCut's ``single`` individual) are not supported.
     """
     import pandas as pd
 
     root, files = _dlc_label_files(Path(project_or_folder))
     names: list[str] | None = None
+    multi: bool | None = None
     images: list[Path] = []
     blocks: list[np.ndarray] = []
+    tracks: list[str] = []
     for path in files:
         try:
             df = _read_dlc_table(path)
         except (ValueError, KeyError, OSError, pd.errors.ParserError) as exc:
             raise SimgenError(f"{path}: not a DeepLabCut label table ({exc})") from None
         levels = list(df.columns.names)
-        if "individuals" in levels:
-            raise SimgenError(f"{path}: multi-animal DeepLabCut projects are not supported")
-        if levels[-2:] != ["bodyparts", "coords"]:
-            raise SimgenError(f"{path}: columns are {levels}, expected scorer/bodyparts/coords")
-        bps = list(dict.fromkeys(df.columns.get_level_values("bodyparts")))
-        if names is None:
-            names = bps
-        elif bps != names:
-            raise SimgenError(f"{path}: body parts {bps} differ from {names} in {files[0]}")
+        has_individuals = "individuals" in levels
+        expected = ["scorer", "individuals", "bodyparts", "coords"] if has_individuals else ["bodyparts", "coords"]
+        if levels[-len(expected):] != expected:
+            raise SimgenError(f"{path}: columns are {levels}, expected scorer/bodyparts/coords "
+                              "or scorer/individuals/bodyparts/coords")
+        if multi is not None and has_individuals != multi:
+            raise SimgenError(f"{path}: mixes single- and multi-animal label tables with {files[0]}")
+        multi = has_individuals
         scorer = df.columns.get_level_values(0)[0]
-        xy = np.stack(
-            [df[(scorer, bp, c)].to_numpy(dtype=float) for bp in bps for c in ("x", "y")], axis=1
-        ).reshape(len(df), len(bps), 2)
-        v = np.where(np.isfinite(xy).all(axis=-1), 2.0, 0.0)
-        blocks.append(np.concatenate([xy, v[..., None]], axis=-1))
-        for key in df.index:
+        individuals = list(dict.fromkeys(df.columns.get_level_values("individuals"))) if multi else [None]
+        per_individual = []
+        for ind in individuals:
+            sub = df[scorer] if ind is None else df[(scorer, ind)]
+            bps = list(dict.fromkeys(sub.columns.get_level_values("bodyparts")))
+            if names is None:
+                names = bps
+            elif bps != names:
+                what = f"individual {ind!r}: " if ind is not None else ""
+                unique = " (unique body parts are not supported)" if ind == "single" else ""
+                raise SimgenError(f"{path}: {what}body parts {bps} differ from {names}{unique}")
+            xy = np.stack([sub[(bp, c)].to_numpy(dtype=float) for bp in bps for c in ("x", "y")], axis=1)
+            per_individual.append(xy.reshape(len(df), len(bps), 2))
+        for i, key in enumerate(df.index):
             parts = [str(p) for p in key] if isinstance(key, tuple) else str(key).replace("\\", "/").split("/")
-            images.append(root.joinpath(*parts))
+            image = root.joinpath(*parts)
+            for ind, xy in zip(individuals, per_individual, strict=True):
+                labeled = np.isfinite(xy[i]).all(axis=-1)
+                if ind is not None and not labeled.any():
+                    continue  # this individual is not labeled in this image
+                blocks.append(np.concatenate([xy[i], np.where(labeled, 2.0, 0.0)[:, None]], axis=-1)[None])
+                images.append(image)
+                if ind is not None:
+                    tracks.append(str(ind))
+    if multi and not blocks:
+        raise SimgenError(f"{project_or_folder}: no individual is labeled in any image")
     missing = [p for p in images if not p.is_file()]
     if missing:
         raise SimgenError(f"{project_or_folder}: {len(missing)} of {len(images)} labeled images are missing "
@@ -337,16 +442,19 @@ def read_dlc(project_or_folder: str | Path) -> PoseLabels:
         skeleton = [tuple(e) for e in (cfg.get("skeleton") or []) if len(e) == 2 and set(e) <= set(names)]
     return PoseLabels(
         images=images,
-        xyv=np.concatenate(blocks),
+        xyv=np.concatenate(blocks) if blocks else np.zeros((0, len(names or []), 3)),
         keypoints=names,
         skeleton=skeleton,
         source=str(project_or_folder),
+        tracks=tracks if multi else None,
     )
 
 
 # -- SLEAP -------------------------------------------------------------------------------
 def read_sleap(path: str | Path, invisible_as_occluded: bool = False) -> PoseLabels:
-    """User-labeled instances of a SLEAP file, one row per instance.
+    """User-labeled instances of a SLEAP file, one row per instance (frame by frame, in each
+    frame's instance order); ``tracks`` names each row's track when any instance has one
+    ("" for an instance without a track).
 
     SLEAP marks each point visible or not; a visible point becomes v=2. A point marked
     not visible becomes v=0 (SLEAP does not train on it), or, with
@@ -370,9 +478,11 @@ def read_sleap(path: str | Path, invisible_as_occluded: bool = False) -> PoseLab
     images: list[ImageSource] = []
     rows = []
     sizes = []
+    tracks: list[str] = []
     for lf in labels.labeled_frames:
         insts = lf.user_instances or lf.instances
         for inst in insts:
+            tracks.append(inst.track.name if inst.track is not None else "")
             pts = inst.points
             xy = np.asarray(pts["xy"], dtype=float)
             has_xy = np.isfinite(xy).all(axis=1)
@@ -397,6 +507,7 @@ def read_sleap(path: str | Path, invisible_as_occluded: bool = False) -> PoseLab
         swap_pairs=[_symmetry_pair(s, names) for s in sk.symmetries],
         sizes=None if (sizes_arr == 0).any() else sizes_arr,
         source=str(path),
+        tracks=tracks if any(tracks) else None,
     )
 
 

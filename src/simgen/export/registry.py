@@ -7,7 +7,9 @@ with ``export(dataset, out, *, camera, keypoint_set, occluded) -> Path``, an
 ``occluded`` is None) and a docstring stating its coordinate and visibility
 conventions, add one line to
 ``FORMATS`` below, round-trip it in ``tests/export/``, and describe it in
-``docs/export.md``.
+``docs/export.md``. A format that keeps identities (several animals per image) sets
+``multi_animal=True`` and reads ``labels.animals_from_dataset``; the others are refused a
+dataset of several animals here, before they run.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class ExportFormat:
     summary: str
     function: str = "export"
     multi_camera: bool = False
+    multi_animal: bool = False  # exports a dataset of several animals, with identities
 
     def exporter(self):
         return getattr(importlib.import_module(self.module), self.function)
@@ -34,9 +37,16 @@ class ExportFormat:
 FORMATS: dict[str, ExportFormat] = {
     f.name: f
     for f in (
-        ExportFormat("dlc", "simgen.export.dlc", "DeepLabCut project (config.yaml, labeled-data h5/csv, images)"),
-        ExportFormat("sleap", "simgen.export.sleap", "SLEAP labels.slp and self-contained labels.pkg.slp"),
-        ExportFormat("coco", "simgen.export.coco", "COCO keypoints annotations.json (v 0/1/2) and images"),
+        ExportFormat(
+            "dlc", "simgen.export.dlc", "DeepLabCut project (config.yaml, labeled-data h5/csv, images)",
+            multi_animal=True,
+        ),
+        ExportFormat(
+            "sleap", "simgen.export.sleap", "SLEAP labels.slp and self-contained labels.pkg.slp", multi_animal=True
+        ),
+        ExportFormat(
+            "coco", "simgen.export.coco", "COCO keypoints annotations.json (v 0/1/2) and images", multi_animal=True
+        ),
         ExportFormat("yolo", "simgen.export.yolo", "Ultralytics YOLO pose dataset (data.yaml, images, labels)"),
         ExportFormat(
             "lightning-pose", "simgen.export.lightning_pose", "lightning-pose CSV with visible column + config snippet"
@@ -55,6 +65,7 @@ FORMATS: dict[str, ExportFormat] = {
     )
 }
 FORMAT_NAMES: tuple[str, ...] = tuple(FORMATS)
+MULTI_ANIMAL_FORMATS: tuple[str, ...] = tuple(n for n, f in FORMATS.items() if f.multi_animal)
 
 
 def get_format(name: str) -> ExportFormat:
@@ -88,6 +99,11 @@ def export(
     ds = Dataset(dataset)
     if fmt.multi_camera and camera is not None:
         raise SimgenError(f"{fmt.name} uses every camera of the dataset; drop --camera")
+    if ds.meta.multi and not fmt.multi_animal:
+        raise SimgenError(
+            f"{ds.root}: a dataset of several animals ({', '.join(ds.meta.animal_names)}); {fmt.name} exports "
+            f"one animal. Formats that keep identities: {', '.join(MULTI_ANIMAL_FORMATS)} (docs/export.md)"
+        )
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise SimgenError(f"{out}: exists and is not an empty folder; choose a new --out")

@@ -64,6 +64,9 @@ def load_labels(spec: SourceSpec, keypoints: str | None = None, camera: str | No
         labels = read_sleap(p)
     elif p.exists():
         labels = read_dlc(p)
+        if labels.tracks is not None:  # read_dlc reads these for export round trips since issue 16
+            raise SimgenError(f"{p}: a multi-animal DeepLabCut project ({', '.join(dict.fromkeys(labels.tracks))}); "
+                              "pose training takes one animal per image")
     else:
         raise SimgenError(f"{p}: no such dataset, DeepLabCut project or SLEAP file")
     return subset(labels, spec.frames) if spec.frames is not None else labels
