@@ -32,8 +32,13 @@ def train(
     full_rotation: Annotated[bool, typer.Option(
         "--full-rotation", help="rotate training images by any angle (top-down cameras; augment.rotation_deg 180)")
     ] = False,
+    topdown_margin: Annotated[float | None, typer.Option(
+        "--topdown-margin", help="sources of several animals (trained top-down, a crop per animal): grow each "
+        "box by this share of its longer side on every side [0.25]")] = None,
 ) -> None:
-    """Train a pose model on DATA (one or more sources, mixed by weight)."""
+    """Train a pose model on DATA (one or more sources, mixed by weight).
+
+    DATA of several animals per image trains a top-down model: one crop per animal."""
     from simgen.pose.config import load_config
 
     overrides = {k: v for k, v in {"steps": steps, "keypoints": keypoints, "init_mix": init_mix}.items()
@@ -43,7 +48,7 @@ def train(
         cfg = cfg.model_copy(update={"augment": cfg.augment.model_copy(update={"rotation_deg": 180.0})})
     from simgen.pose.train import train as run_train
 
-    res = run_train(data, out, cfg, init=init, resume=resume, log=typer.echo)
+    res = run_train(data, out, cfg, init=init, resume=resume, log=typer.echo, topdown_margin=topdown_margin)
     val = "" if res.val_error is None else f", validation error {res.val_error:.2f} px"
     typer.echo(f"trained {res.steps} steps in {res.seconds:.0f} s: loss {res.first_loss:.4f} -> "
                f"{res.last_loss:.4f}{val}; model: {res.model_path.parent}")
@@ -81,10 +86,24 @@ def evaluate(
     row("all", ev.metrics["all"])
     row("visible", ev.metrics["visible"])
     Console().print(table)
+    td = ev.metrics.get("topdown")
+    if td is not None:
+        pa = Table(title=f"top-down: {td['animals']} animals in {td['images']} images, oracle boxes "
+                         "(the labeled boxes; no detector), matched by Hungarian assignment")
+        for col in ("animal", "n", "RMSE", "mean", "median", "PCK@5", "PCK@10", "swaps"):
+            pa.add_column(col, justify="left" if col == "animal" else "right")
+        for name, m in td["per_animal"].items():
+            a = m["all"]
+            f = lambda x, p=".2f": "-" if x is None else format(x, p)  # noqa: E731
+            pa.add_row(name, str(a["n"]), f(a["rmse"]), f(a["mean_error"]), f(a["median_error"]),
+                       f(a["pck5"], ".1%"), f(a["pck10"], ".1%"), str(m["identity_swaps"]))
+        Console().print(pa)
+        typer.echo(f"identity swaps (a pose matched to another animal than its box's): {td['identity_swaps']} "
+                   f"of {td['animals']}")
     ht = ev.metrics.get("head_tail")
     if ht is not None and ht["frames"]:
         typer.echo(f"head/tail swapped (predicted {ht['head']} nearer the labeled {ht['tail']}): "
-                   f"{ht['swapped']} of {ht['frames']} frames ({ht['rate']:.1%})")
+                   f"{ht['swapped']} of {ht['frames']} {'animals' if td else 'frames'} ({ht['rate']:.1%})")
     for kind, path in files.items():
         typer.echo(f"wrote {kind}: {path}")
 

@@ -212,7 +212,7 @@ def from_dataset(
     ds = dataset if isinstance(dataset, Dataset) else Dataset(dataset)
     if ds.meta.multi:  # `simgen export` names the formats that keep identities (registry.MULTI_ANIMAL_FORMATS)
         raise SimgenError(f"{ds.root}: a dataset of several animals ({', '.join(ds.meta.animal_names)}); this "
-                          "reads one animal (pose training, exports without identities); docs/export.md, "
+                          "reads one animal (a one-animal pose model, exports without identities); docs/export.md, "
                           "'Several animals', lists the exports that keep identities")
     return animals_from_dataset(ds, camera, keypoint_set, occluded).first
 

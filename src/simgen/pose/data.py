@@ -66,7 +66,8 @@ def load_labels(spec: SourceSpec, keypoints: str | None = None, camera: str | No
         labels = read_dlc(p)
         if labels.tracks is not None:  # read_dlc reads these for export round trips since issue 16
             raise SimgenError(f"{p}: a multi-animal DeepLabCut project ({', '.join(dict.fromkeys(labels.tracks))}); "
-                              "pose training takes one animal per image")
+                              "pose training takes one animal per image here; `simgen pose train` on it "
+                              "trains a top-down model (docs/pose.md, 'Several animals')")
     else:
         raise SimgenError(f"{p}: no such dataset, DeepLabCut project or SLEAP file")
     return subset(labels, spec.frames) if spec.frames is not None else labels

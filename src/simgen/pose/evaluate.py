@@ -102,6 +102,10 @@ class Evaluation:
 def evaluate(model: TrainedModel, labeled: str | SourceSpec, camera: str | None = None) -> Evaluation:
     from simgen.pose.predict import predict_images
 
+    if model.topdown:  # several animals: a crop per labeled box, matched (pose/topdown.py)
+        from simgen.pose.topdown import evaluate_topdown
+
+        return evaluate_topdown(model, labeled, camera)
     spec = labeled if isinstance(labeled, SourceSpec) else SourceSpec.parse(labeled)
     labels = load_labels(spec, model.keypoint_set, camera)
     gt = select_keypoints(labels, model.keypoints)
@@ -117,6 +121,8 @@ def write_report(ev: Evaluation, out: Path, keypoints: list[str], worst: int = 1
     files = {"metrics": out / "metrics.json", "predictions": out / "predictions.csv", "sheet": out / "worst_frames.png"}
     files["metrics"].write_text(json.dumps(ev.metrics, indent=1))
     names = [ev.labels.image_name(i) for i in range(len(ev.labels))]
+    if ev.metrics.get("topdown") and ev.labels.tracks is not None:  # one row per animal
+        names = [f"{n}/{t}" for n, t in zip(names, ev.labels.tracks)]
     dlc_table(ev.pred, ev.conf, keypoints, index=names).to_csv(files["predictions"])
     worst_sheet(ev, keypoints, files["sheet"], worst)
     return files

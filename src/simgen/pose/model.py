@@ -107,13 +107,16 @@ class TrainedModel:
     # what it was trained on: [{"path", "weight", "frames"}] (absolute paths; frames a
     # [start, stop] slice or a row list, or None); a fine-tuning run mixes these back in
     sources: list[dict] = field(default_factory=list)
+    # top-down (several animals per image): {"margin": m}, the crop per animal's box it was
+    # trained on (pose/topdown.py); None for a model of whole images of one animal
+    topdown: dict | None = None
 
     @property
     def stride(self) -> int:
         return self.net.stride
 
     def state(self) -> dict:
-        return {
+        state = {
             "format": "simgen-pose/1",
             "arch": {"num_keypoints": self.net.num_keypoints, **self.config["model"]},
             "weights": self.net.state_dict(),
@@ -124,6 +127,9 @@ class TrainedModel:
             "keypoint_set": self.keypoint_set,
             "sources": self.sources,
         }
+        if self.topdown is not None:  # absent for one animal, so those models stay as they were
+            state["topdown"] = dict(self.topdown)
+        return state
 
     def save(self, folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
@@ -162,4 +168,5 @@ def load_model(path: str | Path, device: str = "cpu") -> TrainedModel:
         config=state["config"],
         keypoint_set=state.get("keypoint_set"),
         sources=list(state.get("sources") or []),
+        topdown=state.get("topdown"),
     )

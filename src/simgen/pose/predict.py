@@ -90,6 +90,9 @@ def predict_video(model: TrainedModel, video: Path, out_dir: Path | None = None,
     import cv2
 
     video = Path(video)
+    if model.topdown:
+        raise SimgenError("a top-down model (several animals) needs a box per animal and simgen has no "
+                          "detector; use simgen.pose.topdown.predict_crops with boxes, or evaluate on labels")
     if not video.is_file():
         raise SimgenError(f"{video}: no such video")
     cap = cv2.VideoCapture(str(video))

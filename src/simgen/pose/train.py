@@ -109,6 +109,23 @@ def _init_from(net, path: Path, keypoints: list[str], log) -> None:
     log(f"initialized from {path} ({len(shared)}/{k_new} keypoints matched)")
 
 
+def _topdown(specs: list[SourceSpec], init: Path | None, margin: float | None) -> dict | None:
+    """{"margin": m} when the run is top-down (a source of several animals, or a top-down
+    init model, whose margin is kept unless ``margin`` is given), else None."""
+    from simgen.pose.topdown import DEFAULT_MARGIN, is_multi_source
+
+    init_td = load_model(Path(init)).topdown if init is not None else None
+    if not init_td and not any(is_multi_source(s) for s in specs):
+        if margin is not None:
+            raise SimgenError("a top-down margin applies to sources of several animals; these hold one")
+        return None
+    if margin is None:
+        margin = float((init_td or {}).get("margin", DEFAULT_MARGIN))
+    if not 0 <= margin <= 2:
+        raise SimgenError(f"top-down margin {margin}: use 0..2 (a share of the box's longer side)")
+    return {"margin": float(margin)}
+
+
 def plot_history(history: list[dict], path: Path) -> None:
     import matplotlib
 
@@ -138,7 +155,12 @@ def train(
     resume: bool = False,
     progress: bool = True,
     log: Callable[[str], None] = print,
+    topdown_margin: float | None = None,
 ) -> TrainResult:
+    """Train on ``sources``. A source of several animals per image (a simgen dataset of
+    several animals, a multi-animal DeepLabCut project), or an ``init`` model that is
+    top-down, makes the run top-down: one crop per animal, its box grown by
+    ``topdown_margin`` (default 0.25) x its longer side (pose/topdown.py)."""
     t0 = time.time()
     out = Path(out)
     specs = [s if isinstance(s, SourceSpec) else SourceSpec.parse(s) for s in sources]
@@ -161,14 +183,27 @@ def train(
         if cfg.keypoints is None and recorded.keypoint_set is not None:
             cfg = cfg.model_copy(update={"keypoints": recorded.keypoint_set})
         specs = mix_init_sources(specs, recorded.sources, cfg.init_mix, log)
-    labels = [load_labels(s, cfg.keypoints, cfg.camera, cfg.occluded) for s in specs]
+    topdown = _topdown(specs, init, topdown_margin)
+    if topdown is None:
+        labels = [load_labels(s, cfg.keypoints, cfg.camera, cfg.occluded) for s in specs]
+    else:  # several animals per image: one crop per animal (pose/topdown.py)
+        from simgen.pose.topdown import load_instances
+
+        insts = [load_instances(s, cfg.keypoints, cfg.camera, cfg.occluded) for s in specs]
+        labels = [i.labels for i in insts]
     names = list(labels[0].keypoints)
     pairs = (cfg.swap_pairs if cfg.swap_pairs is not None
              else labels[0].swap_pairs or infer_swap_pairs(names))
     swap = swap_permutation(names, [tuple(p) for p in pairs])
-    full = PoseDataset(labels, names, cfg.input_size, [s.weight for s in specs])
+    if topdown is None:
+        full = PoseDataset(labels, names, cfg.input_size, [s.weight for s in specs])
+    else:
+        from simgen.pose.topdown import topdown_dataset
+
+        full = topdown_dataset(insts, names, cfg.input_size, [s.weight for s in specs], topdown["margin"])
     train_ds, val_ds = full.split(cfg.val_fraction, np.random.default_rng(cfg.seed + 1))
-    log(f"{len(train_ds)} training frames, {0 if val_ds is None else len(val_ds)} validation frames, "
+    what = "frames" if topdown is None else "animal crops (top-down)"
+    log(f"{len(train_ds)} training {what}, {0 if val_ds is None else len(val_ds)} validation {what}, "
         f"{len(names)} keypoints, device {device}")
 
     net = build_net(len(names), cfg.model.model_dump())
@@ -197,7 +232,7 @@ def train(
     from simgen.pose.finetune import source_record
 
     tm = TrainedModel(net, names, [tuple(p) for p in pairs], cfg.input_size, cfg.model_dump(mode="json"),
-                      cfg.keypoints, [source_record(s) for s in specs])
+                      cfg.keypoints, [source_record(s) for s in specs], topdown=topdown)
 
     def checkpoint() -> None:
         with atomic_write(out / CHECKPOINT) as tmp:  # a killed run never leaves a torn checkpoint
