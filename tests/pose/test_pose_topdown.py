@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 from simgen.commands.pose import app
 from simgen.errors import SimgenError
 from simgen.pose.data import letterbox
-from simgen.pose.topdown import assign, crop_for_box, crop_sample, instances, load_instances, match_and_score, pose_cost
+from simgen.pose.evaluate import topdown_metrics
+from simgen.pose.topdown import assign, crop_for_box, crop_sample, instances, load_instances, match, pose_cost
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "export"))
 from export_fixtures import ANIMALS, build_multi_dataset  # noqa: E402
@@ -88,7 +89,8 @@ def test_matching_undoes_a_permutation_and_counts_identity_swaps(tmp_path):
     raw = gt_xy.copy()
     first = inst.groups()[0]
     raw[first] = gt_xy[first[[1, 0, 2]]]  # image 0: the boxes of mouse0 and mouse1 gave each other's pose
-    pred, conf, m = match_and_score(inst, gt, raw, np.ones(raw.shape[:2]), list(inst.labels.keypoints))
+    pred, conf, swaps = match(inst, gt, raw, np.ones(raw.shape[:2]))
+    m = topdown_metrics(pred, gt, list(inst.labels.keypoints), inst.animals, swaps)
     np.testing.assert_allclose(pred, gt_xy)
     td = m["topdown"]
     assert td["identity_swaps"] == 2 and {s["box_of"] for s in td["swaps"]} == {"mouse0", "mouse1"}

@@ -296,17 +296,12 @@ def predict_crops(model, image: np.ndarray, boxes) -> tuple[np.ndarray, np.ndarr
     return np.stack([c.inverse(p) for c, p in zip(crops, xy)]) if crops else xy, conf
 
 
-def evaluate_topdown(model, labeled, camera: str | None = None):
-    """``evaluate`` for a top-down model: oracle boxes, Hungarian matching, identity swaps."""
-    from simgen.pose.data import SourceSpec, select_keypoints
-    from simgen.pose.evaluate import Evaluation
+def predict_instances(model, inst: Instances) -> tuple[np.ndarray, np.ndarray]:
+    """The model on a crop of every row's box: xy (R, K, 2) in image pixels, likelihood (R, K)."""
     from simgen.pose.predict import predict_images
 
     margin = model_margin(model)
-    spec = labeled if isinstance(labeled, SourceSpec) else SourceSpec.parse(labeled)
-    inst = load_instances(spec, model.keypoint_set, camera)
     labels = inst.labels
-    gt = select_keypoints(labels, model.keypoints)
     crops: list[Crop] = []
 
     def cut():
@@ -318,47 +313,25 @@ def evaluate_topdown(model, labeled, camera: str | None = None):
             crops.append(crop_for_box(labels.bboxes[i], (w, h), margin))
             yield crops[-1].cut(img)
 
-    raw_xy, raw_conf = predict_images(model, cut())
-    raw_xy = np.stack([c.inverse(p) for c, p in zip(crops, raw_xy)])
-    pred, conf, m = match_and_score(inst, gt, raw_xy, raw_conf, model.keypoints)
-    m["topdown"]["margin"] = margin
-    return Evaluation(m, pred, conf, labels, gt)
+    xy, conf = predict_images(model, cut())
+    return np.stack([c.inverse(p) for c, p in zip(crops, xy)]), conf
 
 
-def match_and_score(inst: Instances, gt: np.ndarray, raw_xy: np.ndarray, raw_conf: np.ndarray,
-                    keypoints: list[str]) -> tuple[np.ndarray, np.ndarray, dict]:
+def match(inst: Instances, gt: np.ndarray, raw_xy: np.ndarray, raw_conf: np.ndarray,
+          ) -> tuple[np.ndarray, np.ndarray, list[dict]]:
     """Row r of ``raw_xy`` is the pose predicted in row r's box (image pixels). Per image,
-    match poses to labeled animals (Hungarian, mean keypoint distance) -> (pred, conf) per
-    labeled animal row, and metrics with ``topdown``: identity swaps and per-animal numbers."""
-    from simgen.pose.evaluate import metrics
-
+    poses are matched to labeled animals (Hungarian, mean keypoint distance) -> (pred, conf)
+    per labeled animal row, and the identity swaps: a row's pose that came from another
+    animal's box (``box_of``, ``matched_to``)."""
     labels = inst.labels
     pred, conf = np.empty_like(raw_xy), np.empty_like(raw_conf)
-    tracks = labels.tracks or []
+    tracks = labels.tracks or [""] * len(labels)
     swaps = []
     for idx in inst.groups():
-        match = assign(pose_cost(raw_xy[idx], gt[idx]))
-        for g, p in enumerate(match):
+        got = assign(pose_cost(raw_xy[idx], gt[idx]))
+        for g, p in enumerate(got):
             pred[idx[g]], conf[idx[g]] = raw_xy[idx[p]], raw_conf[idx[p]]
             if p != g:
                 swaps.append({"image": labels.image_name(idx[g]), "row": int(idx[g]),
                               "box_of": tracks[idx[p]], "matched_to": tracks[idx[g]]})
-    m = metrics(pred, gt, keypoints)
-    per_animal = {}
-    for name in dict.fromkeys(tracks):
-        rows = np.array([t == name for t in tracks])
-        pa = metrics(pred[rows], gt[rows], keypoints)
-        per_animal[name] = {"frames": pa["frames"], "all": pa["all"], "visible": pa["visible"],
-                            "head_tail": pa["head_tail"],
-                            "identity_swaps": sum(s["matched_to"] == name for s in swaps)}
-    m["topdown"] = {
-        "boxes": "labeled (oracle): each labeled animal's own box, no detector",
-        "margin": None,
-        "images": len(inst.groups()),
-        "animals": len(labels),
-        "matching": "Hungarian assignment of predicted poses to labeled animals on mean keypoint distance",
-        "identity_swaps": len(swaps),
-        "swaps": swaps,
-        "per_animal": per_animal,
-    }
-    return pred, conf, m
+    return pred, conf, swaps
