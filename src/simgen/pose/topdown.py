@@ -6,7 +6,7 @@ around the box's center and clipped to the image, with the keypoints shifted int
 crop; then the usual letterbox. A crop is a whole-pixel window, so a keypoint maps as
 ``x' = x - x0`` (and back as ``x = x' + x0``), exactly.
 
-Evaluation (``evaluate_topdown``): per image, the model runs on a crop of every labeled
+Evaluation (``evaluate.evaluate_topdown``): per image, the model runs on a crop of every labeled
 animal's box. The boxes are the labels' own (oracle boxes: no detector is involved, so
 the numbers measure the pose model given perfect boxes). The predicted poses are then
 matched to the labeled animals by the Hungarian assignment on mean keypoint distance,
