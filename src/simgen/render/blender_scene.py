@@ -157,7 +157,9 @@ class BlenderScene:
                 c.denoising_prefilter = "ACCURATE" if hq else "FAST"
                 c.denoising_quality = "HIGH" if hq else "FAST"
             # Lab rigs have no glass or volumes; a few diffuse/glossy bounces light them.
-            # Halves the render time against Blender's defaults (12 bounces).
+            # Measured on the open field (docs/benchmarks.md, render settings): no faster
+            # than Blender's 12 bounces there, and darker in the bounce light; kept until a
+            # scene with more geometry is measured.
             c.max_bounces, c.diffuse_bounces, c.glossy_bounces = 4, 2, 2
             c.transmission_bounces, c.volume_bounces, c.transparent_max_bounces = 2, 0, 4
             # Fixed seed: the same FrameSpec renders the same noise in any worker.
