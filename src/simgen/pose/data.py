@@ -52,24 +52,33 @@ class SourceSpec:
         return cls(path, weight, frames)
 
 
+def _is_sleap(p: Path) -> bool:
+    return p.suffix == ".slp" or p.name.endswith(".pkg.slp")
+
+
+def read_source(p: Path, simgen_reader):
+    """The labels at ``p``: a simgen dataset (read by ``simgen_reader(p)``), a SLEAP file or a
+    DeepLabCut project / labeled-data folder / CollectedData file."""
+    from simgen.dataset.layout import Layout
+
+    if Layout(p).meta.is_file():
+        return simgen_reader(p)
+    if _is_sleap(p):
+        return read_sleap(p)
+    if p.exists():
+        return read_dlc(p)
+    raise SimgenError(f"{p}: no such dataset, DeepLabCut project or SLEAP file")
+
+
 def load_labels(spec: SourceSpec, keypoints: str | None = None, camera: str | None = None,
                 occluded: str = "keep") -> PoseLabels:
     """Read one source; ``keypoints`` (a keypoint set) maps simgen datasets' names."""
-    from simgen.dataset.layout import Layout
-
     p = spec.path
-    if Layout(p).meta.is_file():
-        labels = from_dataset(p, camera=camera, keypoint_set=keypoints, occluded=occluded)
-    elif p.suffix == ".slp" or p.name.endswith(".pkg.slp"):
-        labels = read_sleap(p)
-    elif p.exists():
-        labels = read_dlc(p)
-        if labels.tracks is not None:  # read_dlc reads these for export round trips since issue 16
-            raise SimgenError(f"{p}: a multi-animal DeepLabCut project ({', '.join(dict.fromkeys(labels.tracks))}); "
-                              "pose training takes one animal per image here; `simgen pose train` on it "
-                              "trains a top-down model (docs/pose.md, 'Several animals')")
-    else:
-        raise SimgenError(f"{p}: no such dataset, DeepLabCut project or SLEAP file")
+    labels = read_source(p, lambda q: from_dataset(q, camera=camera, keypoint_set=keypoints, occluded=occluded))
+    if labels.tracks is not None and not _is_sleap(p):  # read_dlc reads these for export round trips (issue 16)
+        raise SimgenError(f"{p}: a multi-animal DeepLabCut project ({', '.join(dict.fromkeys(labels.tracks))}); "
+                          "pose training takes one animal per image here; `simgen pose train` on it "
+                          "trains a top-down model (docs/pose.md, 'Several animals')")
     return subset(labels, spec.frames) if spec.frames is not None else labels
 
 

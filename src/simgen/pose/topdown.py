@@ -194,18 +194,11 @@ def is_multi_source(spec) -> bool:
 def load_instances(spec, keypoints: str | None = None, camera: str | None = None,
                    occluded: str = "keep") -> Instances:
     """One source as instances; ``frames`` selects images (not rows) in their order."""
-    from simgen.dataset.layout import Layout
-    from simgen.export.labels import animals_from_dataset, read_dlc, read_sleap
+    from simgen.export.labels import animals_from_dataset
+    from simgen.pose.data import read_source
 
-    p = spec.path
-    if Layout(p).meta.is_file():
-        labels = animals_from_dataset(p, camera=camera, keypoint_set=keypoints, occluded=occluded)
-    elif p.suffix == ".slp" or p.name.endswith(".pkg.slp"):
-        labels = read_sleap(p)
-    elif p.exists():
-        labels = read_dlc(p)
-    else:
-        raise SimgenError(f"{p}: no such dataset, DeepLabCut project or SLEAP file")
+    labels = read_source(spec.path, lambda p: animals_from_dataset(p, camera=camera, keypoint_set=keypoints,
+                                                                   occluded=occluded))
     inst = instances(labels)
     return inst.subset_images(spec.frames) if spec.frames is not None else inst
 
