@@ -159,21 +159,24 @@ Animal.model_rebuild()
 
 
 # --- issue 16: several animals
+Weight = Annotated[float, Strict(), Field(ge=0)]
+
+
 class Social(Model):
     """Relative frequency of each configuration in which an animal is placed next to one placed
     before it (sampling.social). The first animal is placed by its own placement."""
 
-    independent: Annotated[float, Strict(), Field(ge=0)] = Field(
+    independent: Weight = Field(
         1.0, description="its own placement, anywhere clear of the others")
-    nose_to_nose: Annotated[float, Strict(), Field(ge=0)] = Field(
+    nose_to_nose: Weight = Field(
         0.0, description="facing the partner, snouts 1-2 cm apart")
-    following: Annotated[float, Strict(), Field(ge=0)] = Field(
+    following: Weight = Field(
         0.0, description="behind the partner, same heading, snout near its tail base")
-    side_by_side: Annotated[float, Strict(), Field(ge=0)] = Field(
+    side_by_side: Weight = Field(
         0.0, description="parallel to the partner, bodies touching")
-    huddle: Annotated[float, Strict(), Field(ge=0)] = Field(
+    huddle: Weight = Field(
         0.0, description="touching the partner's body at any angle")
-    on_top: Annotated[float, Strict(), Field(ge=0)] = Field(
+    on_top: Weight = Field(
         0.0, description="partly on the partner's back, raised until only shallow contact is left")
     tries: PosInt = Field(
         200, description="placements tried per frame (deterministic per frame) before giving up with an error")
