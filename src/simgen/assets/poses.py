@@ -118,6 +118,14 @@ def _turn(v: float) -> dict[str, list[float]]:
     return a
 
 
+def _planted_hind_legs(a: dict[str, list[float]], up: float) -> None:
+    """Hind feet flat on the floor under a pelvis pitched up by ``up`` degrees: the chain's
+    pitches sum to zero at the foot."""
+    _both(a, "femur", [up * 0.55, 0, 4])
+    _both(a, "tibia", [up * 0.25, 0, 0])
+    _both(a, "foot", [up * 0.2 + 8, 0, 0])
+
+
 def _rear(v: float) -> dict[str, list[float]]:
     """Upright on the hind legs, forepaws lifted; ``v`` sets how upright."""
     up = 50 + 12 * v
@@ -128,10 +136,7 @@ def _rear(v: float) -> dict[str, list[float]]:
         "tail_0": [40, 0, 0], "tail_1": [up - 40, 0, 0], "tail_2": [5, 0, 0], "tail_3": [-2.5, 0, 0],
         "ear_l": [-10, 0, 0], "ear_r": [-10, 0, 0],
     }
-    # keep the hind feet flat on the floor: the chain's pitches sum to zero at the foot
-    _both(a, "femur", [up * 0.55, 0, 4])
-    _both(a, "tibia", [up * 0.25, 0, 0])
-    _both(a, "foot", [up * 0.2 + 8, 0, 0])
+    _planted_hind_legs(a, up)
     _both(a, "humerus", [-35, 0, 5])
     _both(a, "forearm", [-70, 0, 0])
     _both(a, "paw", [40, 0, 0])
@@ -152,9 +157,7 @@ def _rear_wall(v: float) -> dict[str, list[float]]:
         "tail_0": [40, 0, 0], "tail_1": [up - 40, 0, 0], "tail_2": [5, 0, 0], "tail_3": [-2.5, 0, 0],
         "ear_l": [-10, 0, 0], "ear_r": [-10, 0, 0],
     }
-    _both(a, "femur", [up * 0.55, 0, 4])
-    _both(a, "tibia", [up * 0.25, 0, 0])
-    _both(a, "foot", [up * 0.2 + 8, 0, 0])
+    _planted_hind_legs(a, up)
     _both(a, "scapula", [-20, 0, 0])
     _both(a, "humerus", [-78, 0, 5])
     _both(a, "forearm", [20, 0, 0])

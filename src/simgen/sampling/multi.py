@@ -67,7 +67,7 @@ def sample_animals(scene: Scene, frame: int, clip: ClipSpec | None, rig, rng) ->
             scale = draw_number(a.scale, rng(f"{key}.scale"))
             shape = draw_shape(a, key, rng)
             pose = _pose_for(scene, frame, a, key, draw, configs[k] != "independent")
-            pose = lift_tail(a, pose, scale, drawn_xyzyaw(a, key, rng)[2], None, shape)
+            pose = lift_tail(a, pose, scale, draw_number(a.placement.z, rng(f"{key}.placement.z")), None, shape)
             skel = skeleton_for(a.asset)
             bodies.append(Body.of(name, skel, pose.angles, scale, girth(shape)))
             values.append((a, scale, pose, draw_choice(a.fur, rng(f"{key}.fur")), shape))
@@ -138,7 +138,7 @@ def _clip_animals(scene: Scene, clip: ClipSpec, rig, rng, weights, tries: int) -
         shape = draw_shape(a, key, rng)
         track = clip_track(scene, clip.index, scale, a, key=f"{key}.")
         m = track.motion((0.0, 0.0, 0.0))  # poses do not depend on where the clip starts
-        z0 = drawn_xyzyaw(a, key, rng)[2]
+        z0 = draw_number(a.placement.z, rng(f"{key}.placement.z"))
         cfs = [track.frame(j, m) for j in range(length)]
         poses = [lift_tail(a, PoseSpec(preset=cf.preset, angles=cf.angles), scale, z0, cf.lift, shape) for cf in cfs]
         skel = skeleton_for(a.asset)
