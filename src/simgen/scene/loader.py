@@ -148,6 +148,11 @@ def check_references(scene: Scene) -> list[tuple[PathT, str]]:
         if tex is not None and not Path(tex).is_file():
             problems.append((("rig", i, "material", "texture"), f"file not found: {display_path(Path(tex))}"))
 
+    if scene.background is not None:
+        for i, plate in enumerate(scene.background.plates):
+            if not Path(plate).is_file():
+                problems.append((("background", "plates", i), f"file not found: {display_path(Path(plate))}"))
+
     names = scene.keypoints.names
     if _is_path(names):
         if not Path(names).is_file():
