@@ -161,6 +161,32 @@ def test_shape_factors_widen_the_trunk_thicken_the_tail_and_keep_labels_on_the_s
     assert all(tuple(pb.scale) == (1.0, 1.0, 1.0) for pb in imported.armature.pose.bones)
 
 
+def test_tail_length_shortens_the_tail_about_its_base(imported):
+    """animal.shape.tail_length: the tail tip moves toward the tail base by the factor, the
+    tail base and the body stay, the tail's skin goes with it."""
+    import bpy
+
+    body = imported.body
+    skel = default_skeleton()
+    names = list(KEYPOINT_NAMES)
+    base, tip = names.index("tail_base"), names.index("tail_tip")
+    angles = poses.preset_angles(skel, "walk", 0.3)
+    _pose(imported, angles)
+    v0, k0 = _posed_vertices(body), imported.keypoints_world()
+    imported.set_shape(1.0, 1.0, 1.0, 0.3)
+    bpy.context.view_layer.update()
+    v1, k1 = _posed_vertices(body), imported.keypoints_world()
+    np.testing.assert_allclose(k1[tip] - k1[base], 0.3 * (k0[tip] - k0[base]), atol=1e-4)
+    keep = [i for i, n in enumerate(names) if not n.startswith("tail") or n == "tail_base"]
+    np.testing.assert_allclose(k1[keep], k0[keep], atol=3e-4)
+    # the skin: nothing reaches farther back than the short tail's tip, the body is unchanged
+    back = k0[base][0]
+    assert v1[:, 0].min() > k1[tip][0] - 0.004 and v0[:, 0].min() < k0[tip][0] + 0.004
+    front = v0[:, 0] > back + 0.01
+    np.testing.assert_allclose(v1[front], v0[front], atol=3e-4)  # the rump skin blends a little tail
+    _pose(imported, {})
+
+
 def test_ensure_mouse_caches(tmp_path, monkeypatch):
     first = ensure_mouse(tmp_path)
     stamp = (first / "mouse.glb").stat().st_mtime_ns

@@ -100,6 +100,13 @@ def test_body_shape_is_drawn_per_frame_per_clip_and_absent_when_off(tmp_path):
     g = [f.animal.shape.girth for f in frames]
     assert len(set(g)) == 6 and all(1.0 <= x <= 1.5 for x in g)
     assert all(f.animal.shape.ears == 1.2 and 1.0 <= f.animal.shape.tail <= 2.0 for f in frames)
+    assert all("tail_length" not in f.to_json()["animal"]["shape"] for f in frames)  # 1: left out
+    short = [sample_frame(load_scene(path, [*shape, "animal.shape.tail_length={choice: [0.1, 1.0]}"]).scene, i)
+             for i in range(12)]
+    lengths = [f.animal.shape.tail_length for f in short]
+    assert set(lengths) == {0.1, 1.0} and [f.animal.shape.girth for f in short[:6]] == g
+    assert all(("tail_length" in f.to_json()["animal"]["shape"]) == (f.animal.shape.tail_length != 1.0)
+               for f in short)
     # switching the shape on draws nothing else differently (a thicker tail is lifted
     # higher off the floor: only tail angles may differ)
     a, b = sample_frame(base.scene, 3), frames[3]

@@ -160,7 +160,7 @@ class AnimalRig:
         """Pose, shape, placement, scale and fur from a FrameSpec's ``animal``."""
         self.pose(spec.pose.angles)
         if spec.shape is not None:
-            self.set_shape(spec.shape.girth, spec.shape.tail, spec.shape.ears)
+            self.set_shape(spec.shape.girth, spec.shape.tail, spec.shape.ears, spec.shape.tail_length)
         else:
             self._use_shaped_inherit(False)
         pl = spec.placement
@@ -184,11 +184,13 @@ class AnimalRig:
             pb.location = (0.0, 0.0, 0.0)
             pb.scale = (1.0, 1.0, 1.0)
 
-    def set_shape(self, girth: float, tail: float, ears: float) -> None:
-        """Trunk width, tail thickness and ear size factors (call after ``pose``, which resets
-        them). Bone-local x is across the body (the rig's roll), y along the bone."""
+    def set_shape(self, girth: float, tail: float, ears: float, tail_length: float = 1.0) -> None:
+        """Trunk width, tail thickness, ear size and tail length factors (call after ``pose``,
+        which resets them). Bone-local x is across the body (the rig's roll), y along the
+        bone; the tail's bones inherit the root's scale aligned, so the whole tail scales."""
         for factor, bones, what in ((girth, self._trunk, "girth needs bones named spine*"),
                                     (tail, self._tail_root, "tail needs bones named tail*"),
+                                    (tail_length, self._tail_root, "tail_length needs bones named tail*"),
                                     (ears, self._ears, "ears needs bones named ear*")):
             if factor != 1.0 and not bones:
                 raise SimgenError(f"{self.asset.mesh}: animal.shape.{what}; this rig has none")
@@ -197,7 +199,7 @@ class AnimalRig:
         for n in self._trunk:
             pbones[n].scale = (girth, 1.0, 1.0)
         for n in self._tail_root:
-            pbones[n].scale = (tail, 1.0, tail)
+            pbones[n].scale = (tail, tail_length, tail)
         for n in self._ears:
             pbones[n].scale = (ears, ears, ears)
 

@@ -34,8 +34,8 @@ def draw_pose(scene: Scene, frame: int, animal: Animal | None = None, key: str =
 def draw_shape(animal: Animal, key: str, rng) -> ShapeSpec | None:
     """The animal's body shape (per clip in sequence mode); None when every factor is 1."""
     out = ShapeSpec(**{f: draw_number(getattr(animal.shape, f), rng(f"{key}.shape.{f}"))
-                       for f in ("girth", "tail", "ears")})
-    return None if (out.girth, out.tail, out.ears) == (1.0, 1.0, 1.0) else out
+                       for f in ("girth", "tail", "ears", "tail_length")})
+    return None if (out.girth, out.tail, out.ears, out.tail_length) == (1.0, 1.0, 1.0, 1.0) else out
 
 
 def girth(shape: ShapeSpec | None) -> float:

@@ -51,6 +51,8 @@ class ShapeSpec(Spec):
     girth: float  # trunk width factor (bone-local x of the spine bones)
     tail: float  # tail thickness factor
     ears: float  # ear size factor
+    # tail length factor; left out of the JSON at 1 (annotations from before it unchanged)
+    tail_length: float = Field(1.0, exclude_if=lambda v: v == 1.0)
 
 
 class AnimalSpec(Spec):

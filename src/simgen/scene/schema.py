@@ -120,6 +120,11 @@ class Shape(Model):
         "move out with it; length and height stay")
     tail: Annotated[Number, bounded(0.5, 3.0)] = Field(
         1.0, description="thickness of the whole tail, factor (its length stays)")
+    tail_length: Annotated[Number, bounded(0.05, 1.5)] = Field(
+        1.0, description="length of the whole tail, factor; the tail base stays where it is. A "
+        "short tail in a share of frames keeps a model from finding the tail base by the tail "
+        "alone (a real tail can be faint, blurred or hidden): e.g. {choice: [0.1, 0.25, 0.5, 1.0], "
+        "weights: [1, 1, 1, 3]}")
     ears: Annotated[Number, bounded(0.5, 2.0)] = Field(
         1.0, description="size of the ears about their base, factor (ear-tip keypoints move with them)")
 
