@@ -30,7 +30,7 @@ lint: $(STAMP)
 
 # The default suite: lint, then everything but slow, GPU and Slurm tests (includes Blender renders).
 test: lint
-	$(BIN)/python -m pytest -m "not slow and not gpu and not slurm"
+	$(BIN)/python -m pytest -m "not slow and not gpu and not slurm" --durations=15
 
 # Slurm integration tests: install (apt) and start a single-node cluster as root.
 test-slurm: $(STAMP)

@@ -7,7 +7,9 @@ for each seed, 10 random frames are drawn. Each set fine-tunes the synthetic-onl
 data kept in the batches (``pose train``'s ``init_mix``, default 0.5; ``--init-mix 0`` for
 real frames only); both are tested on the frames in neither set (the same test frames for
 both arms of a seed). Give one ``--model`` for every seed, or one per seed (in the order of
-``--seeds``): then each seed picks with its own model.
+``--seeds``): then each seed picks with its own model. ``--strategy`` is suggest's. A
+fine-tuned arm whose folder already holds a model trained on the same frames (its
+``frames.json``) is evaluated again, not retrained (the random arm of another strategy).
 
 python benchmarks/gap_suggest_finetune.py --model out/synthetic_raw_s0 [out/synthetic_raw_s1 ...] \
     --labeled ../shared/data/openfield/dev --out out/gap_finetune [--n 10] [--seeds 0 1 2] [--steps 100]
@@ -32,6 +34,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--strategy", default="uncertain", help="suggest's --strategy")
     ap.add_argument("--init-mix", type=float, default=None,
                     help="share of batches from the model's synthetic data (default: the model's config)")
     a = ap.parse_args()
@@ -40,7 +43,7 @@ def main() -> None:
 
     from simgen.gap.embed import embed
     from simgen.gap.estimate import estimate
-    from simgen.gap.suggest import pick
+    from simgen.gap.suggest import pick, pick_clusters
     from simgen.pose.config import PoseConfig
     from simgen.pose.data import SourceSpec
     from simgen.pose.evaluate import evaluate
@@ -48,14 +51,15 @@ def main() -> None:
     from simgen.pose.train import train
 
     a.out.mkdir(parents=True, exist_ok=True)
-    results = {"n": a.n, "steps": a.steps, "init_mix": a.init_mix, "seeds": {}}
+    results = {"n": a.n, "steps": a.steps, "init_mix": a.init_mix, "strategy": a.strategy, "seeds": {}}
+    picker = {"uncertain": pick, "clusters": pick_clusters}[a.strategy]
     for si, seed in enumerate(a.seeds):
         model_path = a.model[si if len(a.model) > 1 else 0]
         base = load_model(model_path)
         ev0 = evaluate(base, str(a.labeled))
         imgs = [ev0.labels.load_image(i) for i in range(len(ev0.labels))]
         est = estimate(base, imgs)
-        picked = pick(est.score, embed(imgs, base), np.arange(len(imgs)), a.n, min_gap=0)
+        picked = picker(est.score, embed(imgs, base), np.arange(len(imgs)), a.n, min_gap=0)
         err0 = ev0.frame_errors()
         print(seed, "picked", picked, flush=True)
         rnd = sorted(np.random.default_rng(seed).choice(len(imgs), a.n, replace=False).tolist())
@@ -70,8 +74,12 @@ def main() -> None:
                                              "checkpoint_every": a.steps})
             t0 = time.time()
             out = a.out / f"{arm}_s{seed}"
-            train([SourceSpec(a.labeled, frames=tuple(frames))], out, cfg, init=model_path, progress=False,
-                  log=lambda s: None)
+            done = out / "frames.json"
+            if not (done.exists() and json.loads(done.read_text()) == [int(i) for i in frames]
+                    and (out / "model.pt").exists()):
+                train([SourceSpec(a.labeled, frames=tuple(frames))], out, cfg, init=model_path, progress=False,
+                      log=lambda s: None)
+                done.write_text(json.dumps([int(i) for i in frames]))
             ev = evaluate(load_model(out), SourceSpec(a.labeled, frames=tuple(test)))
             row[arm] = float(np.nanmean(ev.frame_errors()))
             row[arm + "_rmse"] = ev.metrics["all"]["rmse"]

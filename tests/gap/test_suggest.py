@@ -7,7 +7,7 @@ import pytest
 import yaml
 from gap_fixtures import oracle_model, real_frames, saved_untrained_model, write_video
 
-from simgen.gap.suggest import image_name, pick
+from simgen.gap.suggest import image_name, pick, pick_clusters
 
 
 def test_pick_takes_the_most_uncertain_first_and_never_near_duplicates():
@@ -31,6 +31,24 @@ def test_pick_respects_the_frame_gap():
     rows = pick(np.linspace(1, 0, 30), feats, frames, n=4, min_gap=6)
     f = np.sort(frames[rows])
     assert np.all(np.diff(f) > 6)
+
+
+def test_pick_clusters_takes_one_uncertain_frame_from_each_cluster():
+    rng = np.random.default_rng(2)
+    centers = rng.normal(size=(4, 6)) * 10
+    sizes = [20, 10, 6, 4]
+    feats = np.concatenate([c + rng.normal(size=(m, 6)) * 0.1 for c, m in zip(centers, sizes)])
+    label = np.repeat(np.arange(4), sizes)
+    score = rng.random(len(feats))
+    score[7] = 5.0  # a very uncertain frame in the big cluster: picked, but only one from there
+    frames = np.arange(len(feats)) * 10
+    rows = pick_clusters(score, feats, frames, n=4)
+    assert sorted(label[rows].tolist()) == [0, 1, 2, 3] and 7 in rows
+    for r in rows:  # each the most uncertain of its cluster
+        assert score[r] == score[label == label[r]].max()
+    assert rows == pick_clusters(score, feats, frames, n=4)  # deterministic
+    gap = pick_clusters(score, feats, np.arange(len(feats)), n=8, min_gap=3)
+    assert len(gap) == 8 and np.all(np.diff(np.sort(gap)) > 3)
 
 
 def test_image_names_follow_deeplabcut():
@@ -61,6 +79,10 @@ def test_suggest_writes_a_deeplabcut_project(tmp_path, run_cli, monkeypatch):
     assert np.all(np.diff(nums) > 0)
     rows = (proj / "suggestions.csv").read_text().splitlines()
     assert rows[0].startswith("image,frame,score") and len(rows) == 5
+    code, out, err = run_cli("suggest", video, "--model", model_dir, "--n", "4", "--sample", "16",
+                             "--strategy", "clusters", "--out", tmp_path / "proj2")
+    assert code == 0, out + err
+    assert len(list((tmp_path / "proj2" / "labeled-data" / "session1").glob("*.png"))) == 4
 
 
 def test_suggest_errors_are_one_line(tmp_path, run_cli):
@@ -71,6 +93,8 @@ def test_suggest_errors_are_one_line(tmp_path, run_cli):
     assert code == 1 and "broken.mp4" in err and "Traceback" not in err
     code, out, err = run_cli("suggest", bad, "--model", tmp_path / "nomodel", "--out", tmp_path / "p")
     assert code == 1 and "no trained pose model" in err
+    code, out, err = run_cli("suggest", bad, "--model", model_dir, "--strategy", "best", "--out", tmp_path / "p")
+    assert code == 1 and "--strategy best: unknown; one of uncertain, clusters" in err
 
 
 @pytest.mark.parametrize("n", [0])

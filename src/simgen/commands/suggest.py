@@ -16,11 +16,15 @@ def suggest(
     sample: Annotated[int, typer.Option(help="Frames sampled evenly from the video to choose from.")] = 400,
     min_gap: Annotated[int | None, typer.Option(help="Picks are more than this many video frames apart "
                                                 "(default: frame count / (16 n)).")] = None,
+    strategy: Annotated[str, typer.Option(help="uncertain: the most uncertain 3n frames, spread by "
+                                          "farthest-point; clusters: k-means over the model's features "
+                                          "into n clusters, the most uncertain frame of each "
+                                          "(docs/gap.md)")] = "uncertain",
 ) -> None:
     """Pick uncertain, diverse frames (label-free estimate + farthest-point over the model's features)."""
     from simgen.gap.suggest import suggest as run
 
-    res = run(video, model, n, out, sample=sample, min_gap=min_gap)
+    res = run(video, model, n, out, sample=sample, min_gap=min_gap, strategy=strategy)
     typer.echo(f"picked {len(res['frames'])} of {res['sampled']} sampled frames "
                f"(at least {res['min_gap'] + 1} frames apart): {', '.join(map(str, res['frames']))}")
     typer.echo(f"wrote {res['folder']} and {Path(out) / 'config.yaml'}; label them with deeplabcut.label_frames")

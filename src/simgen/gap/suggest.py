@@ -4,7 +4,9 @@ Picking: every sampled frame gets the label-free estimate (``gap.estimate``); th
 ``pool`` most uncertain frames (3 x n by default) are candidates; the most uncertain one
 is picked first, then greedily the candidate whose embedding is farthest from every
 pick so far (farthest-point sampling), skipping candidates within ``min_gap`` video
-frames of a pick. So the picks are uncertain AND diverse, never near-duplicates.
+frames of a pick. So the picks are uncertain AND diverse, never near-duplicates
+(strategy ``uncertain``). Strategy ``clusters`` (``pick_clusters``) covers the video
+first: k-means over the features into n clusters, the most uncertain frame of each.
 
 The project is what DeepLabCut's ``extract_frames`` leaves behind: ``config.yaml`` with
 the model's bodyparts and the video under ``video_sets``, and
@@ -36,22 +38,68 @@ def pick(score: np.ndarray, feats: np.ndarray, frame_idx: np.ndarray, n: int, po
         raise SimgenError("--n must be at least 1")
     order = np.argsort(-score, kind="stable")
     pool = max(n, pool if pool is not None else 3 * n)
-    cand = list(order[:pool])
     f = feats / (np.linalg.norm(feats, axis=1, keepdims=True) + 1e-9)
-    picks = [int(cand.pop(0))]
-    while len(picks) < n:
-        ok = [c for c in cand if np.min(np.abs(frame_idx[c] - frame_idx[picks])) > min_gap]
-        if not ok:
-            rest = [int(c) for c in order if c not in picks and c not in cand]
-            ok = [c for c in rest if np.min(np.abs(frame_idx[c] - frame_idx[picks])) > min_gap]
-            if not ok:
-                break
-        d = np.array([np.min(np.linalg.norm(f[picks] - f[c], axis=1)) for c in ok])
-        best = int(ok[int(np.argmax(d))])
-        picks.append(best)
-        if best in cand:
-            cand.remove(best)
+    picks = [int(order[0])]
+    picks += _fill(score, f, frame_idx, picks, order[1:pool], n, min_gap)
+    picks += _fill(score, f, frame_idx, picks, order[pool:], n, min_gap)  # the pool ran out
     return picks
+
+
+def pick_clusters(score: np.ndarray, feats: np.ndarray, frame_idx: np.ndarray, n: int, min_gap: int = 0,
+                  seed: int = 0, iters: int = 50) -> list[int]:
+    """Rows of ``n`` frames that cover the video and that the model is unsure of: k-means
+    (k = n, k-means++ start, fixed seed) over the features, then from each cluster, largest
+    first, its most uncertain frame that keeps ``min_gap``; clusters left without a pick
+    are filled farthest-point from the rest. DeepLabCut's own extraction clusters frames the
+    same way (k-means on downsampled frames) and takes one per cluster at random."""
+    if n <= 0:
+        raise SimgenError("--n must be at least 1")
+    f = feats / (np.linalg.norm(feats, axis=1, keepdims=True) + 1e-9)
+    k = min(n, len(f))
+    rng = np.random.default_rng(seed)
+    centers = [f[int(rng.integers(len(f)))]]
+    for _ in range(1, k):  # k-means++
+        d = np.min([((f - c) ** 2).sum(1) for c in centers], axis=0)
+        centers.append(f[int(rng.choice(len(f), p=d / d.sum()))] if d.sum() > 0 else f[int(rng.integers(len(f)))])
+    c = np.array(centers)
+    for _ in range(iters):
+        lab = np.argmin(((f[:, None] - c[None]) ** 2).sum(-1), axis=1)
+        new = np.array([f[lab == j].mean(0) if np.any(lab == j) else c[j] for j in range(k)])
+        if np.allclose(new, c):
+            break
+        c = new
+    lab = np.argmin(((f[:, None] - c[None]) ** 2).sum(-1), axis=1)
+    picks: list[int] = []
+    for j in sorted(range(k), key=lambda j: (-int(np.sum(lab == j)), j)):
+        for r in sorted(np.flatnonzero(lab == j), key=lambda r: (-score[r], r)):
+            if not picks or np.min(np.abs(frame_idx[r] - frame_idx[picks])) > min_gap:
+                picks.append(int(r))
+                break
+    if len(picks) < n:  # fill: far from the picks, the most uncertain first on ties
+        rest = np.array([r for r in range(len(f)) if r not in picks], dtype=int)
+        picks += _fill(score, f, frame_idx, picks, rest, n, min_gap)
+    return picks[:n]
+
+
+def _fill(score, f, frame_idx, picks, rest, n, min_gap) -> list[int]:
+    """Farthest-point additions from ``rest`` (most uncertain first on ties) up to ``n`` picks."""
+    out: list[int] = []
+    cand = sorted(rest.tolist(), key=lambda r: (-score[r], r))
+    while len(picks) + len(out) < n:
+        have = picks + out
+        ok = [r for r in cand if r not in out and (not have or np.min(np.abs(frame_idx[r] - frame_idx[have])) > min_gap)]
+        if not ok:
+            break
+        if not have:
+            out.append(ok[0])
+            continue
+        d = [np.min(np.linalg.norm(f[have] - f[r], axis=1)) for r in ok]
+        out.append(int(ok[int(np.argmax(d))]))
+    return out
+
+
+STRATEGIES = {"uncertain": "the most uncertain 3n frames, then farthest-point among them",
+              "clusters": "k-means over the features (k = n), the most uncertain frame of each cluster"}
 
 
 def image_name(frame: int, count: int) -> str:
@@ -96,7 +144,7 @@ def write_project(out: Path, video: Path, images: list[np.ndarray], frames: list
 
 
 def suggest(video: Path, model_path: Path, n: int, out: Path, sample: int = 400,
-            min_gap: int | None = None) -> dict:
+            min_gap: int | None = None, strategy: str = "uncertain") -> dict:
     """Estimate ``sample`` frames of ``video``, pick ``n``, write the project; returns a summary."""
     import csv
 
@@ -106,6 +154,8 @@ def suggest(video: Path, model_path: Path, n: int, out: Path, sample: int = 400,
     from simgen.pose.model import load_model
 
     video = Path(video)
+    if strategy not in STRATEGIES:
+        raise SimgenError(f"--strategy {strategy}: unknown; one of {', '.join(STRATEGIES)}")
     if Path(out).exists() and any(Path(out).iterdir()):
         raise SimgenError(f"{out}: exists and is not empty (choose a new folder for the label project)")
     model = load_model(model_path)
@@ -113,7 +163,7 @@ def suggest(video: Path, model_path: Path, n: int, out: Path, sample: int = 400,
     est = estimate(model, real.images, consecutive=real.consecutive)
     feats = embed(real.images, model)
     gap = min_gap if min_gap is not None else max(1, real.count // (4 * max(n, 1) * 4))
-    rows = pick(est.score, feats, real.indices, n, min_gap=gap)
+    rows = (pick if strategy == "uncertain" else pick_clusters)(est.score, feats, real.indices, n, min_gap=gap)
     frames = [int(real.indices[r]) for r in rows]
     folder = write_project(out, video, [real.images[r] for r in rows], frames, real.count, model.keypoints)
     with open(Path(out) / "suggestions.csv", "w", newline="") as fh:
