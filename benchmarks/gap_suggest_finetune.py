@@ -35,6 +35,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--strategy", default="uncertain", help="suggest's --strategy")
+    ap.add_argument("--min-gap", type=int, default=0, help="suggest's --min-gap, in labeled frames (the dev "
+                    "frames are in video order: 1 keeps picks off each other's neighbours)")
     ap.add_argument("--init-mix", type=float, default=None,
                     help="share of batches from the model's synthetic data (default: the model's config)")
     a = ap.parse_args()
@@ -51,7 +53,8 @@ def main() -> None:
     from simgen.pose.train import train
 
     a.out.mkdir(parents=True, exist_ok=True)
-    results = {"n": a.n, "steps": a.steps, "init_mix": a.init_mix, "strategy": a.strategy, "seeds": {}}
+    results = {"n": a.n, "steps": a.steps, "init_mix": a.init_mix, "strategy": a.strategy,
+               "min_gap": a.min_gap, "seeds": {}}
     picker = {"uncertain": pick, "clusters": pick_clusters}[a.strategy]
     for si, seed in enumerate(a.seeds):
         model_path = a.model[si if len(a.model) > 1 else 0]
@@ -59,7 +62,7 @@ def main() -> None:
         ev0 = evaluate(base, str(a.labeled))
         imgs = [ev0.labels.load_image(i) for i in range(len(ev0.labels))]
         est = estimate(base, imgs)
-        picked = picker(est.score, embed(imgs, base), np.arange(len(imgs)), a.n, min_gap=0)
+        picked = picker(est.score, embed(imgs, base), np.arange(len(imgs)), a.n, min_gap=a.min_gap)
         err0 = ev0.frame_errors()
         print(seed, "picked", picked, flush=True)
         rnd = sorted(np.random.default_rng(seed).choice(len(imgs), a.n, replace=False).tolist())
