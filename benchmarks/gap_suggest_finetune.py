@@ -9,7 +9,8 @@ real frames only); both are tested on the frames in neither set (the same test f
 both arms of a seed). Give one ``--model`` for every seed, or one per seed (in the order of
 ``--seeds``): then each seed picks with its own model. ``--strategy`` is suggest's. A
 fine-tuned arm whose folder already holds a model trained on the same frames (its
-``frames.json``) is evaluated again, not retrained (the random arm of another strategy).
+``frames.json``) is evaluated again, not retrained (the random arm of another strategy);
+a killed fine-tune resumes from its checkpoint.
 
 python benchmarks/gap_suggest_finetune.py --model out/synthetic_raw_s0 [out/synthetic_raw_s1 ...] \
     --labeled ../shared/data/openfield/dev --out out/gap_finetune [--n 10] [--seeds 0 1 2] [--steps 100]
@@ -45,7 +46,7 @@ def main() -> None:
 
     from simgen.gap.embed import embed
     from simgen.gap.estimate import estimate
-    from simgen.gap.suggest import pick, pick_clusters
+    from simgen.gap.suggest import STRATEGIES
     from simgen.pose.config import PoseConfig
     from simgen.pose.data import SourceSpec
     from simgen.pose.evaluate import evaluate
@@ -55,7 +56,7 @@ def main() -> None:
     a.out.mkdir(parents=True, exist_ok=True)
     results = {"n": a.n, "steps": a.steps, "init_mix": a.init_mix, "strategy": a.strategy,
                "min_gap": a.min_gap, "seeds": {}}
-    picker = {"uncertain": pick, "clusters": pick_clusters}[a.strategy]
+    picker = STRATEGIES[a.strategy]
     for si, seed in enumerate(a.seeds):
         model_path = a.model[si if len(a.model) > 1 else 0]
         base = load_model(model_path)
@@ -77,12 +78,14 @@ def main() -> None:
                                              "checkpoint_every": a.steps})
             t0 = time.time()
             out = a.out / f"{arm}_s{seed}"
-            done = out / "frames.json"
-            if not (done.exists() and json.loads(done.read_text()) == [int(i) for i in frames]
-                    and (out / "model.pt").exists()):
+            done, want = out / "frames.json", [int(i) for i in frames]
+            if (json.loads(done.read_text()) if done.exists() else want if not out.exists() else None) != want:
+                raise SystemExit(f"{out}: holds a model of other (or unrecorded) frames; choose a new --out")
+            if not (out / "model.pt").exists():  # a killed run resumes from its checkpoint
+                out.mkdir(parents=True, exist_ok=True)
+                done.write_text(json.dumps(want))
                 train([SourceSpec(a.labeled, frames=tuple(frames))], out, cfg, init=model_path, progress=False,
-                      log=lambda s: None)
-                done.write_text(json.dumps([int(i) for i in frames]))
+                      log=lambda s: None, resume=(out / "checkpoint.pt").exists())
             ev = evaluate(load_model(out), SourceSpec(a.labeled, frames=tuple(test)))
             row[arm] = float(np.nanmean(ev.frame_errors()))
             row[arm + "_rmse"] = ev.metrics["all"]["rmse"]

@@ -98,8 +98,7 @@ def _fill(score, f, frame_idx, picks, rest, n, min_gap) -> list[int]:
     return out
 
 
-STRATEGIES = {"uncertain": "the most uncertain 3n frames, then farthest-point among them",
-              "clusters": "k-means over the features (k = n), the most uncertain frame of each cluster"}
+STRATEGIES = {"uncertain": pick, "clusters": pick_clusters}  # suggest --strategy
 
 
 def image_name(frame: int, count: int) -> str:
@@ -163,7 +162,7 @@ def suggest(video: Path, model_path: Path, n: int, out: Path, sample: int = 400,
     est = estimate(model, real.images, consecutive=real.consecutive)
     feats = embed(real.images, model)
     gap = min_gap if min_gap is not None else max(1, real.count // (4 * max(n, 1) * 4))
-    rows = (pick if strategy == "uncertain" else pick_clusters)(est.score, feats, real.indices, n, min_gap=gap)
+    rows = STRATEGIES[strategy](est.score, feats, real.indices, n, min_gap=gap)
     frames = [int(real.indices[r]) for r in rows]
     folder = write_project(out, video, [real.images[r] for r in rows], frames, real.count, model.keypoints)
     with open(Path(out) / "suggestions.csv", "w", newline="") as fh:
