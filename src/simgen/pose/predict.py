@@ -8,6 +8,7 @@ Likelihood is the heatmap peak (sigmoid), in [0, 1].
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -30,10 +31,51 @@ def predict_letterboxed(net, images: torch.Tensor) -> tuple[torch.Tensor, torch.
     return decode(torch.sigmoid(logits), offsets, net.stride)
 
 
-def predict_images(model: TrainedModel, images, batch_size: int = 16) -> tuple[np.ndarray, np.ndarray]:
-    """RGB uint8 (H, W, 3) arrays (any sizes) -> xy (N, K, 2) in their pixels, likelihood (N, K)."""
+def tta_flips(model: TrainedModel) -> list[tuple[bool, bool]]:
+    """(horizontal, vertical) flips of the input that the model was trained to see: a
+    horizontal flip if its augmentation flipped (left/right keypoints swap), a half turn
+    (both flips) if it rotated by any angle, and so a vertical flip if both."""
+    aug = model.config.get("augment", {})
+    on = aug.get("enabled", True)
+    mirror, turn = on and aug.get("flip", 0) > 0, on and aug.get("rotation_deg", 0) >= 180
+    return [(False, False)] + [f for f, ok in (((True, False), mirror), ((False, True), mirror and turn),
+                                               ((True, True), turn)) if ok]
+
+
+@torch.no_grad()
+def predict_flipped(net, images: torch.Tensor, flips: list[tuple[bool, bool]], perm: list[int],
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+    """``predict_letterboxed`` on each flip of the batch, mapped back (a mirror swaps left
+    and right by ``perm``); the per-coordinate median over the flips and the mean likelihood."""
+    if images.dtype == torch.uint8:
+        images = images.float() / 255.0
+    h, w = images.shape[-2:]
+    xs, cs = [], []
+    for fx, fy in flips:
+        dims = [d for d, f in ((3, fx), (2, fy)) if f]
+        xy, conf = predict_letterboxed(net, images.flip(dims) if dims else images)
+        if fx:
+            xy[..., 0] = w - 1 - xy[..., 0]
+        if fy:
+            xy[..., 1] = h - 1 - xy[..., 1]
+        if fx != fy:
+            xy, conf = xy[:, perm], conf[:, perm]
+        xs.append(xy)
+        cs.append(conf)
+    return torch.quantile(torch.stack(xs), 0.5, dim=0), torch.stack(cs).mean(dim=0)
+
+
+def predict_images(model: TrainedModel, images, batch_size: int = 16, tta: bool = False,
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """RGB uint8 (H, W, 3) arrays (any sizes) -> xy (N, K, 2) in their pixels, likelihood (N, K).
+
+    ``tta``: test-time augmentation, the median over ``tta_flips`` of each image."""
+    from simgen.pose.data import swap_permutation
+
     net = model.net.eval()
     dev = next(net.parameters()).device
+    flips = tta_flips(model) if tta else [(False, False)]
+    perm = swap_permutation(model.keypoints, [tuple(p) for p in model.swap_pairs])
     xy_out, conf_out = [], []
     batch, boxes = [], []
 
@@ -41,7 +83,7 @@ def predict_images(model: TrainedModel, images, batch_size: int = 16) -> tuple[n
         if not batch:
             return
         t = torch.from_numpy(np.stack(batch)).permute(0, 3, 1, 2).to(dev)
-        xy, conf = predict_letterboxed(net, t)
+        xy, conf = predict_flipped(net, t, flips, perm) if len(flips) > 1 else predict_letterboxed(net, t)
         for b, box in enumerate(boxes):
             xy_out.append(box.inverse(xy[b].cpu().numpy()))
             conf_out.append(conf[b].cpu().numpy())
@@ -85,12 +127,17 @@ def _read_frames(cap, limit: int | None):
 
 def predict_video(model: TrainedModel, video: Path, out_dir: Path | None = None, batch_size: int = 16,
                   labeled_video: bool = False, max_frames: int | None = None, pcutoff: float = 0.4,
-                  ) -> dict[str, Path]:
-    """Predict every frame of ``video``; returns the written files by kind (h5, csv, video)."""
+                  tta: bool = False, predictor: Callable | None = None) -> dict[str, Path]:
+    """Predict every frame of ``video``; returns the written files by kind (h5, csv, video).
+    ``tta``: see ``predict_images``. ``predictor``: RGB frames -> (xy, likelihood) in place
+    of ``predict_images`` (a crop model's two stages, pose/twostage.py)."""
     import cv2
 
     video = Path(video)
-    if model.topdown:
+    if predictor is None and model.is_crop_model:
+        raise SimgenError("a crop model of one animal needs a detector: pass --detector WHOLE_IMAGE_MODEL "
+                          "(any model trained without --topdown-margin)")
+    elif predictor is None and model.topdown:
         raise SimgenError("a top-down model (several animals) needs a box per animal and simgen has no "
                           "detector; use simgen.pose.topdown.predict_crops with boxes, or evaluate on labels")
     if not video.is_file():
@@ -107,7 +154,8 @@ def predict_video(model: TrainedModel, video: Path, out_dir: Path | None = None,
                     frames_for_video.append(f)
                 yield f
 
-        xy, conf = predict_images(model, frames(), batch_size)
+        xy, conf = (predict_images(model, frames(), batch_size, tta=tta) if predictor is None
+                    else predictor(frames()))
     finally:
         cap.release()
     if len(xy) == 0:
