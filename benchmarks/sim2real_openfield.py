@@ -87,12 +87,12 @@ def novel_heading_mask(test_deg, train_deg, min_diff: float = 45.0):
 
 
 def _row(name: str, k: int, model: Path, spec, n_test: int, seconds: float, train_deg=None,
-         detector: Path | None = None, tta: bool = False) -> dict:
+         tta: bool = False) -> dict:
     from simgen.pose.evaluate import evaluate, write_report
     from simgen.pose.model import load_model
 
     tm = load_model(model)
-    ev = evaluate(tm, spec, detector=load_model(detector) if detector is not None else None, tta=tta)
+    ev = evaluate(tm, spec, tta=tta)
     write_report(ev, model / ("eval_tta" if tta else "eval"), tm.keypoints)
     m = ev.metrics["all"]
     per_kp = {kp: v["rmse"] for kp, v in ev.metrics["per_keypoint"].items()}
@@ -124,7 +124,7 @@ def _row(name: str, k: int, model: Path, spec, n_test: int, seconds: float, trai
             "worst_frames": [(names[i], round(float(err[i]), 1)) for i in worst],
             "novel_heading": novel,  # test frames > 45 deg from every training frame's heading
             "train_seconds": round(seconds, 1), "model": str(model), "per_keypoint_rmse": per_kp,
-            "detector": None if detector is None else str(detector), "tta": tta}
+            "tta": tta}
 
 
 def _summary(rows: list[dict]) -> list[str]:
@@ -232,13 +232,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--tta", action="store_true",
                     help="also evaluate every row with test-time flips (a row <name>_tta; docs/pose.md)")
-    ap.add_argument("--crop-margin", type=float, default=None,
-                    help="also train crop models (two stages, docs/pose.md) with this margin: per seed a "
-                         "synthetic-only one, boxed by that seed's synthetic-only model, and its fine-tuning "
-                         "rows, boxed by the whole-image fine-tuning row of the same k and mix")
-    ap.add_argument("--crop-config", default="crop", help="pose config of the crop models")
-    ap.add_argument("--crop-synthetic", type=Path, default=None,
-                    help="simgen dataset of the crop models (default: --synthetic), e.g. larger renders")
     args = ap.parse_args(argv)
     args.out = args.out.resolve()
 
@@ -281,17 +274,17 @@ def main(argv: list[str] | None = None) -> int:
         (args.out / "results.json").write_text(json.dumps({"rows": rows, "wall_seconds": wall, "order": order,
                                                            "done": done}, indent=1))
 
-    def run(name: str, k: int, sources, cfg, test_rows, init=None, margin=None, detector=None) -> Path:
+    def run(name: str, k: int, sources, cfg, test_rows, init=None) -> Path:
         out = args.out / name
         t = time.time()
         if not (out / MODEL_FILE).exists():
             train(sources, out, cfg, init=init, resume=(out / "checkpoint.pt").exists(), progress=False,
-                  log=lambda s: print(f"[{name}] {s}", flush=True), topdown_margin=margin)
+                  log=lambda s: print(f"[{name}] {s}", flush=True))
         trained_on = [i for i in sources[0].frames] if sources and sources[0].path == args.real_labeled else []
         for tta in [False] + ([True] if args.tta else []):
             rows.append(_row(name + ("_tta" if tta else ""), k, out, real(test_rows), len(test_rows),
                              time.time() - t, train_deg=dev_deg[trained_on] if trained_on else None,
-                             detector=detector, tta=tta))
+                             tta=tta))
             print(json.dumps(rows[-1]), flush=True)
         save()
         return out
@@ -343,24 +336,6 @@ def main(argv: list[str] | None = None) -> int:
                     "slightly.\n")
             (out / "COMMAND.txt").write_text(note + cmd + "\n")
 
-        whole: dict[tuple[int, float, int], Path] = {}
-        crop_cfg = load_config(args.crop_config).model_copy(update={
-            "keypoints": "openfield_dlc", "val_fraction": 0.0, "threads": args.threads,
-            "steps": syn_cfg.steps, "augment": syn_cfg.augment})
-        crop_data = (args.crop_synthetic or args.synthetic).resolve()
-
-        def crop_rows(seed: int) -> None:
-            """Crop models of this seed: synthetic only (boxed by the synthetic-only model), then
-            + k real (boxed by the whole-image row of the same k, mix and seed)."""
-            cfg = crop_cfg.model_copy(update={"seed": seed})
-            first = run(f"crop_raw_s{seed}", 0, [SourceSpec(crop_data)], cfg, order, margin=args.crop_margin,
-                        detector=synth[(start, seed)])
-            for (k, mix, s), det in whole.items():
-                if s == seed:
-                    tune = cfg.model_copy(update={"steps": args.finetune_steps, "init_mix": mix})
-                    run(f"crop_raw_plus_k{k}_mix{round(100 * mix)}_s{seed}", k, [real(order[:k])], tune,
-                        order[k + gap:], init=first, detector=det)
-
         # per seed: raw and the fine-tuning start first, then the fine-tuning rows; other styles last
         for seed in seeds:
             for style in dict.fromkeys(["raw", start]):
@@ -369,10 +344,8 @@ def main(argv: list[str] | None = None) -> int:
                 tune = base.model_copy(update={"steps": args.finetune_steps, "keypoints": "openfield_dlc",
                                                "seed": seed, "init_mix": mix})
                 for k in args.finetune_k:
-                    whole[(k, mix, seed)] = run(f"synthetic_{start}_plus_k{k}_mix{round(100 * mix)}_s{seed}", k,
-                                                [real(order[:k])], tune, order[k + gap:], init=synth[(start, seed)])
-            if args.crop_margin is not None:
-                crop_rows(seed)
+                    run(f"synthetic_{start}_plus_k{k}_mix{round(100 * mix)}_s{seed}", k, [real(order[:k])], tune,
+                        order[k + gap:], init=synth[(start, seed)])
         for seed in seeds:
             for style in datasets:
                 if (style, seed) not in synth:

@@ -147,16 +147,12 @@ def test_a_top_down_model_refuses_whole_video_prediction(trained_multi, tmp_path
     assert xy.shape == (2, len(tm.keypoints), 2) and conf.shape == (2, len(tm.keypoints))
 
 
-def test_a_margin_for_one_animal_trains_on_keypoint_boxes_not_mask_boxes(tmp_path):
-    """One animal + a margin: a crop model (pose/twostage.py), whose crops are the labeled
-    keypoints' box, the box a detector's keypoints give at prediction."""
+def test_a_margin_for_one_animal_is_refused(tmp_path):
     from export_fixtures import build_dataset
 
-    from simgen.export.labels import animals_from_dataset
+    from simgen.pose.config import PoseConfig
+    from simgen.pose.train import train
 
     ds = build_dataset(tmp_path / "one", cameras=("top",))
-    labels = animals_from_dataset(ds, camera="top").first
-    assert labels.bboxes is not None and np.isfinite(labels.bboxes).all()
-    mask_boxes = instances(labels).labels.bboxes
-    kp_boxes = instances(labels, box="keypoints").labels.bboxes
-    assert np.allclose(kp_boxes, labels.keypoint_bboxes()) and not np.allclose(kp_boxes, mask_boxes)
+    with pytest.raises(SimgenError, match="several animals"):
+        train([str(ds)], tmp_path / "m", PoseConfig(**TINY), topdown_margin=0.3, progress=False)

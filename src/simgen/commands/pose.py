@@ -33,14 +33,12 @@ def train(
         "--full-rotation", help="rotate training images by any angle (top-down cameras; augment.rotation_deg 180)")
     ] = False,
     topdown_margin: Annotated[float | None, typer.Option(
-        "--topdown-margin", help="grow each animal's box by this share of its longer side on every side and "
-        "train on the crops [0.25]; sources of one animal: a crop model, run with --detector")] = None,
+        "--topdown-margin", help="sources of several animals (trained top-down, a crop per animal): grow each "
+        "box by this share of its longer side on every side [0.25]")] = None,
 ) -> None:
     """Train a pose model on DATA (one or more sources, mixed by weight).
 
-    DATA of several animals per image trains a top-down model: one crop per animal.
-    DATA of one animal with --topdown-margin trains a crop model: evaluate and predict it with
-    --detector, a whole-image model whose keypoints box the animal (docs/pose.md)."""
+    DATA of several animals per image trains a top-down model: one crop per animal."""
     from simgen.pose.config import load_config
 
     overrides = {k: v for k, v in {"steps": steps, "keypoints": keypoints, "init_mix": init_mix}.items()
@@ -62,9 +60,6 @@ def evaluate(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="folder for metrics.json, "
                                              "predictions.csv, worst_frames.png")] = None,
     camera: Annotated[str | None, typer.Option("--camera", help="camera of a multi-camera dataset")] = None,
-    detector: Annotated[Path | None, typer.Option(
-        "--detector", help="whole-image model whose predicted keypoints box the animal for a crop model "
-        "(two stages; docs/pose.md)")] = None,
     tta: Annotated[bool, typer.Option(
         "--tta", help="test-time augmentation: the median over the flips the model was trained for "
         "(mirror; half turn and vertical flip with --full-rotation); up to 4x the time")] = False,
@@ -78,7 +73,7 @@ def evaluate(
     from simgen.pose.model import load_model
 
     tm = load_model(model)
-    ev = run_eval(tm, labeled, camera, detector=load_model(detector) if detector is not None else None, tta=tta)
+    ev = run_eval(tm, labeled, camera, tta=tta)
     files = write_report(ev, out, tm.keypoints) if out is not None else {}
     table = Table(title=f"{ev.metrics['frames']} frames")
     for col in ("keypoint", "n", "RMSE", "mean", "median", "PCK@5", "PCK@10"):
@@ -122,9 +117,6 @@ def predict(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder (default: the video's)")] = None,
     labeled_video: Annotated[bool, typer.Option("--labeled-video", help="also write a video with the points")] = False,
     max_frames: Annotated[int | None, typer.Option("--max-frames", help="stop after this many frames")] = None,
-    detector: Annotated[Path | None, typer.Option(
-        "--detector", help="whole-image model whose predicted keypoints box the animal for a crop model "
-        "(two stages; docs/pose.md)")] = None,
     tta: Annotated[bool, typer.Option(
         "--tta", help="test-time augmentation: the median over the flips the model was trained for "
         "(mirror; half turn and vertical flip with --full-rotation); up to 4x the time")] = False,
@@ -133,15 +125,8 @@ def predict(
     from simgen.pose.model import load_model
     from simgen.pose.predict import predict_video
 
-    tm, predictor = load_model(model), None
-    if detector is not None:
-        from simgen.pose.twostage import check_pair, predict_two_stage
-
-        det = load_model(detector)
-        check_pair(tm, det)
-        predictor = lambda frames: predict_two_stage(tm, det, frames, tta=tta)  # noqa: E731
-    files = predict_video(tm, video, out, labeled_video=labeled_video, max_frames=max_frames, tta=tta,
-                          predictor=predictor)
+    files = predict_video(load_model(model), video, out, labeled_video=labeled_video, max_frames=max_frames,
+                          tta=tta)
     for kind, path in files.items():
         typer.echo(f"wrote {kind}: {path}")
 

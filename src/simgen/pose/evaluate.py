@@ -100,35 +100,22 @@ class Evaluation:
 
 
 def evaluate(model: TrainedModel, labeled: str | SourceSpec, camera: str | None = None,
-             detector: TrainedModel | None = None, tta: bool = False) -> Evaluation:
-    """``detector``: the whole-image model whose predicted keypoints box the animal for a
-    crop model of one animal (pose/twostage.py); without it a top-down model gets the labels'
-    own boxes (oracle boxes). ``tta``: the median over the flips the model was trained for
-    (``predict.tta_flips``); the metrics record them."""
+             tta: bool = False) -> Evaluation:
+    """``tta``: the median over the flips the model was trained for (``predict.tta_flips``);
+    the metrics record them."""
     from simgen.pose.predict import predict_images, tta_flips
-    from simgen.pose.twostage import check_pair, predict_two_stage
 
-    if tta and model.topdown and detector is None:
-        raise SimgenError("--tta with oracle boxes is not there; give --detector, or leave --tta out")
-    if detector is not None:
-        check_pair(model, detector)
-    elif model.topdown:  # a crop per labeled box, matched (pose/topdown.py)
+    if model.topdown:  # several animals: a crop per labeled box, matched (pose/topdown.py)
+        if tta:
+            raise SimgenError("--tta is not there for top-down models (several animals); leave it out")
         return evaluate_topdown(model, labeled, camera)
     spec = labeled if isinstance(labeled, SourceSpec) else SourceSpec.parse(labeled)
     labels = load_labels(spec, model.keypoint_set, camera)
     gt = select_keypoints(labels, model.keypoints)
-    images = (labels.load_image(i) for i in range(len(labels)))
-    if detector is None:
-        pred, conf = predict_images(model, images, tta=tta)
-        m = metrics(pred, gt, model.keypoints)
-        if tta:
-            m["tta"] = [list(f) for f in tta_flips(model)]
-        return Evaluation(m, pred, conf, labels, gt)
-    pred, conf = predict_two_stage(model, detector, images, tta=tta)
+    pred, conf = predict_images(model, (labels.load_image(i) for i in range(len(labels))), tta=tta)
     m = metrics(pred, gt, model.keypoints)
     if tta:
         m["tta"] = [list(f) for f in tta_flips(model)]
-    m["two_stage"] = {"margin": float(model.topdown["margin"]), "boxes": "the detector's predicted keypoints"}
     return Evaluation(m, pred, conf, labels, gt)
 
 
@@ -139,7 +126,7 @@ def evaluate_topdown(model: TrainedModel, labeled: str | SourceSpec, camera: str
 
     margin = model_margin(model)
     spec = labeled if isinstance(labeled, SourceSpec) else SourceSpec.parse(labeled)
-    inst = load_instances(spec, model.keypoint_set, camera, box=model.topdown.get("box"))
+    inst = load_instances(spec, model.keypoint_set, camera)
     gt = select_keypoints(inst.labels, model.keypoints)
     raw_xy, raw_conf = predict_instances(model, inst)
     pred, conf, swaps = match(inst, gt, raw_xy, raw_conf)

@@ -94,8 +94,6 @@ class PoseNet(nn.Module):
         return out[:, :k], out[:, k:].reshape(b, k, 2, h, w)
 
 
-KEYPOINT_BOX = "keypoints"  # TrainedModel.topdown["box"] of a crop model of one animal
-
 @dataclass
 class TrainedModel:
     """A network with what is needed to use it."""
@@ -110,18 +108,12 @@ class TrainedModel:
     # [start, stop] slice or a row list, or None); a fine-tuning run mixes these back in
     sources: list[dict] = field(default_factory=list)
     # top-down (several animals per image): {"margin": m}, the crop per animal's box it was
-    # trained on (pose/topdown.py); a crop model of one animal adds "box": KEYPOINT_BOX
-    # (pose/twostage.py); None for a model of whole images of one animal
+    # trained on (pose/topdown.py); None for a model of whole images of one animal
     topdown: dict | None = None
 
     @property
     def stride(self) -> int:
         return self.net.stride
-
-    @property
-    def is_crop_model(self) -> bool:
-        """A crop model of one animal (pose/twostage.py): top-down on its keypoints' box."""
-        return bool(self.topdown) and self.topdown.get("box") == KEYPOINT_BOX
 
     def state(self) -> dict:
         state = {

@@ -8,7 +8,6 @@ Likelihood is the heatmap peak (sigmoid), in [0, 1].
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -127,17 +126,13 @@ def _read_frames(cap, limit: int | None):
 
 def predict_video(model: TrainedModel, video: Path, out_dir: Path | None = None, batch_size: int = 16,
                   labeled_video: bool = False, max_frames: int | None = None, pcutoff: float = 0.4,
-                  tta: bool = False, predictor: Callable | None = None) -> dict[str, Path]:
+                  tta: bool = False) -> dict[str, Path]:
     """Predict every frame of ``video``; returns the written files by kind (h5, csv, video).
-    ``tta``: see ``predict_images``. ``predictor``: RGB frames -> (xy, likelihood) in place
-    of ``predict_images`` (a crop model's two stages, pose/twostage.py)."""
+    ``tta``: see ``predict_images``."""
     import cv2
 
     video = Path(video)
-    if predictor is None and model.is_crop_model:
-        raise SimgenError("a crop model of one animal needs a detector: pass --detector WHOLE_IMAGE_MODEL "
-                          "(any model trained without --topdown-margin)")
-    elif predictor is None and model.topdown:
+    if model.topdown:
         raise SimgenError("a top-down model (several animals) needs a box per animal and simgen has no "
                           "detector; use simgen.pose.topdown.predict_crops with boxes, or evaluate on labels")
     if not video.is_file():
@@ -154,8 +149,7 @@ def predict_video(model: TrainedModel, video: Path, out_dir: Path | None = None,
                     frames_for_video.append(f)
                 yield f
 
-        xy, conf = (predict_images(model, frames(), batch_size, tta=tta) if predictor is None
-                    else predictor(frames()))
+        xy, conf = predict_images(model, frames(), batch_size, tta=tta)
     finally:
         cap.release()
     if len(xy) == 0:

@@ -128,24 +128,23 @@ def _rows(labels: PoseLabels, idx) -> PoseLabels:
     )
 
 
-def _boxes(labels: PoseLabels, box: str | None = None) -> np.ndarray:
-    """Each row's box: the labels' own where known, else the box of its labeled keypoints;
-    with ``box="keypoints"`` always the latter (crop models of one animal, pose/twostage.py)."""
+def _boxes(labels: PoseLabels) -> np.ndarray:
+    """Each row's box: the labels' own where known, else the box of its labeled keypoints."""
     kp = labels.keypoint_bboxes()
-    if labels.bboxes is None or box == "keypoints":
+    if labels.bboxes is None:
         return kp
     have = np.isfinite(labels.bboxes).all(axis=1)
     return np.where(have[:, None], labels.bboxes, kp)
 
 
-def instances(labels: PoseLabels | AnimalsLabels, box: str | None = None) -> Instances:
-    """Rows of the animals in view: with a labeled keypoint (and so a box). ``box``: see ``_boxes``."""
+def instances(labels: PoseLabels | AnimalsLabels) -> Instances:
+    """Rows of the animals in view: with a labeled keypoint (and so a box)."""
     if isinstance(labels, AnimalsLabels):
         first = labels.first
         n, names = len(first), labels.names
         order = [(i, a) for i in range(n) for a in range(len(names))]
         xyv = np.stack([labels.animals[a].xyv[i] for i, a in order]) if order else np.zeros((0, len(first.keypoints), 3))
-        boxes = np.stack([_boxes(lab, box) for lab in labels.animals], axis=1)  # (N, A, 4)
+        boxes = np.stack([_boxes(lab) for lab in labels.animals], axis=1)  # (N, A, 4)
         flat = PoseLabels(
             images=[first.images[i] for i, _ in order], xyv=xyv, keypoints=list(first.keypoints),
             skeleton=list(first.skeleton), swap_pairs=list(first.swap_pairs),
@@ -162,7 +161,7 @@ def instances(labels: PoseLabels | AnimalsLabels, box: str | None = None) -> Ins
         flat = PoseLabels(
             images=list(labels.images), xyv=labels.xyv, keypoints=list(labels.keypoints),
             skeleton=list(labels.skeleton), swap_pairs=list(labels.swap_pairs), sizes=labels.sizes,
-            bboxes=_boxes(labels, box), frames=labels.frames, camera=labels.camera, source=labels.source,
+            bboxes=_boxes(labels), frames=labels.frames, camera=labels.camera, source=labels.source,
             tracks=list(labels.tracks) if labels.tracks is not None else ["animal"] * len(labels),
         )
     keep = np.flatnonzero((flat.xyv[..., 2] > 0).any(axis=1) & np.isfinite(flat.bboxes).all(axis=1))
@@ -193,14 +192,14 @@ def is_multi_source(spec) -> bool:
 
 
 def load_instances(spec, keypoints: str | None = None, camera: str | None = None,
-                   occluded: str = "keep", box: str | None = None) -> Instances:
+                   occluded: str = "keep") -> Instances:
     """One source as instances; ``frames`` selects images (not rows) in their order."""
     from simgen.export.labels import animals_from_dataset
     from simgen.pose.data import read_source
 
     labels = read_source(spec.path, lambda p: animals_from_dataset(p, camera=camera, keypoint_set=keypoints,
                                                                    occluded=occluded))
-    inst = instances(labels, box)
+    inst = instances(labels)
     return inst.subset_images(spec.frames) if spec.frames is not None else inst
 
 

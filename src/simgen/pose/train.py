@@ -27,7 +27,7 @@ from simgen.pose.augment import augment
 from simgen.pose.config import PoseConfig
 from simgen.pose.data import PoseDataset, SourceSpec, infer_swap_pairs, load_labels, swap_permutation
 from simgen.pose.heatmaps import encode
-from simgen.pose.model import KEYPOINT_BOX, TrainedModel, build_net, load_model
+from simgen.pose.model import TrainedModel, build_net, load_model
 from simgen.pose.predict import predict_letterboxed
 
 CHECKPOINT = "checkpoint.pt"
@@ -111,23 +111,19 @@ def _init_from(net, path: Path, keypoints: list[str], log) -> None:
 
 def _topdown(specs: list[SourceSpec], init: Path | None, margin: float | None) -> dict | None:
     """{"margin": m} when the run is top-down (a source of several animals, or a top-down
-    init model, whose margin is kept unless ``margin`` is given), {"margin": m, "box":
-    "keypoints"} for a crop model of one animal (``margin`` given for sources of one animal:
-    crops of the labeled keypoints' box, pose/twostage.py), else None."""
+    init model, whose margin is kept unless ``margin`` is given), else None."""
     from simgen.pose.topdown import DEFAULT_MARGIN, is_multi_source
 
     init_td = load_model(Path(init)).topdown if init is not None else None
-    multi = any(is_multi_source(s) for s in specs)
-    if not init_td and not multi and margin is None:
+    if not init_td and not any(is_multi_source(s) for s in specs):
+        if margin is not None:
+            raise SimgenError("a top-down margin applies to sources of several animals; these hold one")
         return None
     if margin is None:
         margin = float((init_td or {}).get("margin", DEFAULT_MARGIN))
     if not 0 <= margin <= 2:
         raise SimgenError(f"top-down margin {margin}: use 0..2 (a share of the box's longer side)")
-    box = init_td.get("box") if init_td else (None if multi else KEYPOINT_BOX)
-    if box == KEYPOINT_BOX and multi:
-        raise SimgenError("a crop model of one animal (keypoint boxes) cannot train on sources of several animals")
-    return {"margin": float(margin)} if box is None else {"margin": float(margin), "box": box}
+    return {"margin": float(margin)}
 
 
 def plot_history(history: list[dict], path: Path) -> None:
@@ -164,8 +160,7 @@ def train(
     """Train on ``sources``. A source of several animals per image (a simgen dataset of
     several animals, a multi-animal DeepLabCut project), or an ``init`` model that is
     top-down, makes the run top-down: one crop per animal, its box grown by
-    ``topdown_margin`` (default 0.25) x its longer side (pose/topdown.py). ``topdown_margin``
-    with sources of one animal trains a crop model (pose/twostage.py)."""
+    ``topdown_margin`` (default 0.25) x its longer side (pose/topdown.py)."""
     t0 = time.time()
     out = Path(out)
     specs = [s if isinstance(s, SourceSpec) else SourceSpec.parse(s) for s in sources]
@@ -191,10 +186,10 @@ def train(
     topdown = _topdown(specs, init, topdown_margin)
     if topdown is None:
         labels = [load_labels(s, cfg.keypoints, cfg.camera, cfg.occluded) for s in specs]
-    else:  # one crop per animal (pose/topdown.py; one animal: pose/twostage.py)
+    else:  # several animals per image: one crop per animal (pose/topdown.py)
         from simgen.pose.topdown import load_instances
 
-        insts = [load_instances(s, cfg.keypoints, cfg.camera, cfg.occluded, topdown.get("box")) for s in specs]
+        insts = [load_instances(s, cfg.keypoints, cfg.camera, cfg.occluded) for s in specs]
         labels = [i.labels for i in insts]
     names = list(labels[0].keypoints)
     pairs = (cfg.swap_pairs if cfg.swap_pairs is not None
