@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from simgen.pose.model import TrainedModel
-from simgen.pose.predict import predict_flipped, predict_images, tta_flips
+from simgen.pose.predict import predict_images, tta_flips
 
 
 class BrightestPixel(torch.nn.Module):
@@ -52,12 +52,15 @@ def test_every_flip_maps_back_to_the_same_pixels():
 
 def test_a_mirror_swaps_left_and_right():
     """In a mirrored image the model's 'left' is the animal's right: the answer swaps back."""
-    m = _model([("left", "right")], flip=0.5, rotation_deg=180)
-    img = torch.from_numpy(_image()).permute(2, 0, 1)[None]
-    for flips, swapped in (([(True, False)], True), ([(False, True)], True), ([(True, True)], False)):
-        xy, _ = predict_flipped(m.net, img, flips, [1, 0, 2])
-        want = [[50, 30], [5, 10], [20, 40]] if swapped else [[5, 10], [50, 30], [20, 40]]
-        assert np.allclose(xy[0].numpy(), want), flips
+    from simgen.pose.predict import unflip
+
+    xy, conf = np.array([[5.0, 10.0], [50.0, 30.0], [20.0, 40.0]]), np.array([0.1, 0.2, 0.3])
+    # pixel i <-> w - 1 - i (w 64, h 48); one flip swaps keypoints 0 and 1
+    for flip, want in (((True, False), [[13, 30], [58, 10], [43, 40]]), ((False, True), [[50, 17], [5, 37], [20, 7]]),
+                       ((True, True), [[58, 37], [13, 17], [43, 7]])):
+        got, c = unflip(xy, conf, flip, (64, 48), [1, 0, 2])
+        assert np.allclose(got, want), flip
+        assert np.allclose(c, [0.2, 0.1, 0.3] if flip[0] != flip[1] else conf)
 
 
 def test_the_median_outvotes_one_flip_that_went_wrong():
@@ -66,16 +69,15 @@ def test_the_median_outvotes_one_flip_that_went_wrong():
     calls = []
     real = net.forward
 
-    def forward(x):  # the third flip (vertical) sees a bright decoy where red is not
+    def forward(x):  # in every batch, the image's third flip (vertical) gets a bright decoy
         calls.append(1)
-        if len(calls) == 3:
-            x = x.clone()
-            x[:, 0, 0, 0] = 1.0
+        x = x.clone()
+        x[2::4, 0, 0, 0] = 1.0
         return real(x)
 
     net.forward = forward
-    xy, _ = predict_flipped(net, torch.from_numpy(_image()).permute(2, 0, 1)[None], tta_flips(m), [0, 1, 2])
-    assert np.allclose(xy[0].numpy(), [[5, 10], [50, 30], [20, 40]])
+    xy, _ = predict_images(m, [_image(), _image()], tta=True)
+    assert calls and np.allclose(xy, [[[5, 10], [50, 30], [20, 40]]] * 2)
 
 
 def test_evaluate_and_predict_take_tta_end_to_end(toy_project, tmp_path):

@@ -41,34 +41,26 @@ def tta_flips(model: TrainedModel) -> list[tuple[bool, bool]]:
                                                ((True, True), turn)) if ok]
 
 
-@torch.no_grad()
-def predict_flipped(net, images: torch.Tensor, flips: list[tuple[bool, bool]], perm: list[int],
-                    ) -> tuple[torch.Tensor, torch.Tensor]:
-    """``predict_letterboxed`` on each flip of the batch, mapped back (a mirror swaps left
-    and right by ``perm``); the per-coordinate median over the flips and the mean likelihood."""
-    if images.dtype == torch.uint8:
-        images = images.float() / 255.0
-    h, w = images.shape[-2:]
-    xs, cs = [], []
-    for fx, fy in flips:
-        dims = [d for d, f in ((3, fx), (2, fy)) if f]
-        xy, conf = predict_letterboxed(net, images.flip(dims) if dims else images)
-        if fx:
-            xy[..., 0] = w - 1 - xy[..., 0]
-        if fy:
-            xy[..., 1] = h - 1 - xy[..., 1]
-        if fx != fy:
-            xy, conf = xy[:, perm], conf[:, perm]
-        xs.append(xy)
-        cs.append(conf)
-    return torch.quantile(torch.stack(xs), 0.5, dim=0), torch.stack(cs).mean(dim=0)
+def unflip(xy: np.ndarray, conf: np.ndarray, flip: tuple[bool, bool], size: tuple[int, int], perm: list[int],
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Keypoints (K, 2) predicted on a flip of an image of ``size`` (w, h) -> in the image:
+    pixel ``i`` <-> ``w - 1 - i``; a mirror (one flip) swaps left and right by ``perm``."""
+    (fx, fy), (w, h) = flip, size
+    xy = np.array(xy, dtype=float)
+    if fx:
+        xy[:, 0] = w - 1 - xy[:, 0]
+    if fy:
+        xy[:, 1] = h - 1 - xy[:, 1]
+    return (xy[perm], conf[perm]) if fx != fy else (xy, conf)
 
 
 def predict_images(model: TrainedModel, images, batch_size: int = 16, tta: bool = False,
                    ) -> tuple[np.ndarray, np.ndarray]:
     """RGB uint8 (H, W, 3) arrays (any sizes) -> xy (N, K, 2) in their pixels, likelihood (N, K).
 
-    ``tta``: test-time augmentation, the median over ``tta_flips`` of each image."""
+    ``tta``: test-time augmentation: each image is flipped (``tta_flips``) and letterboxed
+    as usual, and the answers, mapped back, give the per-coordinate median and the mean
+    likelihood."""
     from simgen.pose.data import swap_permutation
 
     net = model.net.eval()
@@ -76,23 +68,30 @@ def predict_images(model: TrainedModel, images, batch_size: int = 16, tta: bool 
     flips = tta_flips(model) if tta else [(False, False)]
     perm = swap_permutation(model.keypoints, [tuple(p) for p in model.swap_pairs])
     xy_out, conf_out = [], []
-    batch, boxes = [], []
+    batch, boxes, sizes = [], [], []
 
     def flush() -> None:
         if not batch:
             return
         t = torch.from_numpy(np.stack(batch)).permute(0, 3, 1, 2).to(dev)
-        xy, conf = predict_flipped(net, t, flips, perm) if len(flips) > 1 else predict_letterboxed(net, t)
-        for b, box in enumerate(boxes):
-            xy_out.append(box.inverse(xy[b].cpu().numpy()))
-            conf_out.append(conf[b].cpu().numpy())
+        xy, conf = predict_letterboxed(net, t)
+        xy, conf = xy.cpu().numpy(), conf.cpu().numpy()
+        for i, size in enumerate(sizes):  # len(flips) rows per image
+            got = [unflip(boxes[r].inverse(xy[r]), conf[r], f, size, perm)
+                   for r, f in zip(range(i * len(flips), (i + 1) * len(flips)), flips)]
+            xy_out.append(np.median([g[0] for g in got], axis=0))
+            conf_out.append(np.mean([g[1] for g in got], axis=0))
         batch.clear()
         boxes.clear()
+        sizes.clear()
 
     for img in images:
-        lb, box = letterbox(np.asarray(img), model.input_size)
-        batch.append(lb)
-        boxes.append(box)
+        img = np.asarray(img)
+        for fx, fy in flips:
+            lb, box = letterbox(np.ascontiguousarray(img[:: -1 if fy else 1, :: -1 if fx else 1]), model.input_size)
+            batch.append(lb)
+            boxes.append(box)
+        sizes.append((img.shape[1], img.shape[0]))
         if len(batch) >= batch_size:
             flush()
     flush()
