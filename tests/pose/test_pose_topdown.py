@@ -156,3 +156,11 @@ def test_a_margin_for_one_animal_is_refused(tmp_path):
     ds = build_dataset(tmp_path / "one", cameras=("top",))
     with pytest.raises(SimgenError, match="several animals"):
         train([str(ds)], tmp_path / "m", PoseConfig(**TINY), topdown_margin=0.3, progress=False)
+
+
+def test_tta_on_a_top_down_model_is_refused_in_one_line(trained_multi):
+    from simgen.pose.evaluate import evaluate
+    from simgen.pose.model import load_model
+
+    with pytest.raises(SimgenError, match="--tta is not there for top-down models"):
+        evaluate(load_model(trained_multi["model"]), str(trained_multi["ds"]), tta=True)

@@ -76,7 +76,10 @@ def predict_images(model: TrainedModel, images, batch_size: int = 16, tta: bool 
         t = torch.from_numpy(np.stack(batch)).permute(0, 3, 1, 2).to(dev)
         xy, conf = predict_letterboxed(net, t)
         xy, conf = xy.cpu().numpy(), conf.cpu().numpy()
-        for i, size in enumerate(sizes):  # len(flips) rows per image
+        if len(flips) == 1:  # plain prediction: one row per image, nothing to map back
+            xy_out.extend(box.inverse(p) for box, p in zip(boxes, xy))
+            conf_out.extend(conf)
+        for i, size in enumerate(sizes if len(flips) > 1 else []):  # len(flips) rows per image
             got = [unflip(boxes[r].inverse(xy[r]), conf[r], f, size, perm)
                    for r, f in zip(range(i * len(flips), (i + 1) * len(flips)), flips)]
             xy_out.append(np.median([g[0] for g in got], axis=0))
