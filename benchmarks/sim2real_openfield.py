@@ -230,10 +230,6 @@ def main(argv: list[str] | None = None) -> int:
                     help="share of fine-tuning batches from the synthetic data (one row set per value; 0 = real only)")
     ap.add_argument("--full-rotation", action="store_true", help="rotation augmentation over any angle (all rows)")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
-    ap.add_argument("--adapt-video", type=Path, default=None,
-                    help="also evaluate each model with batch-norm statistics from this real video (rows <row>_bn; "
-                         "no labels used; simgen pose adapt)")
-    ap.add_argument("--adapt-frames", type=int, default=200, help="frames of --adapt-video (spread evenly)")
     ap.add_argument("--tta", action="store_true",
                     help="also evaluate every row with test-time flips (a row <name>_tta; docs/pose.md)")
     args = ap.parse_args(argv)
@@ -242,10 +238,9 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
 
     from simgen.export.labels import read_dlc
-    from simgen.pose.adapt import adapt_bn, video_frames
     from simgen.pose.config import load_config
     from simgen.pose.data import SourceSpec, select_keypoints
-    from simgen.pose.model import MODEL_FILE, load_model
+    from simgen.pose.model import MODEL_FILE
     from simgen.pose.train import train
 
     t0 = time.time()
@@ -270,7 +265,6 @@ def main(argv: list[str] | None = None) -> int:
     # No validation split: with a handful of real labels every frame goes to training,
     # and the test frames must never steer training.
     base = base.model_copy(update={"val_fraction": 0.0, "seed": args.seed, "threads": args.threads})
-    adapt_frames = video_frames(args.adapt_video, args.adapt_frames) if args.adapt_video else None
     real = lambda rows: SourceSpec(args.real_labeled, frames=tuple(rows))  # noqa: E731
     rows: list[dict] = []
 
@@ -287,18 +281,11 @@ def main(argv: list[str] | None = None) -> int:
             train(sources, out, cfg, init=init, resume=(out / "checkpoint.pt").exists(), progress=False,
                   log=lambda s: print(f"[{name}] {s}", flush=True))
         trained_on = [i for i in sources[0].frames] if sources and sources[0].path == args.real_labeled else []
-        models = [(name, out)]
-        if adapt_frames:  # the same model with batch-norm statistics from the real video (no labels)
-            bn = args.out / f"{name}_bn"
-            if not (bn / MODEL_FILE).exists():
-                adapt_bn(load_model(out), adapt_frames).save(bn)
-            models.append((f"{name}_bn", bn))
-        for row_name, model in models:
-            for tta in [False] + ([True] if args.tta else []):
-                rows.append(_row(row_name + ("_tta" if tta else ""), k, model, real(test_rows), len(test_rows),
-                                 time.time() - t, train_deg=dev_deg[trained_on] if trained_on else None,
-                                 tta=tta))
-                print(json.dumps(rows[-1]), flush=True)
+        for tta in [False] + ([True] if args.tta else []):
+            rows.append(_row(name + ("_tta" if tta else ""), k, out, real(test_rows), len(test_rows),
+                             time.time() - t, train_deg=dev_deg[trained_on] if trained_on else None,
+                             tta=tta))
+            print(json.dumps(rows[-1]), flush=True)
         save()
         return out
 

@@ -131,28 +131,6 @@ def predict(
         typer.echo(f"wrote {kind}: {path}")
 
 
-def adapt(
-    model: ModelArg,
-    video: Annotated[Path, typer.Argument(help="the lab's video (anything OpenCV reads); no labels needed",
-                                          show_default=False)],
-    out: Annotated[Path, typer.Option("--out", "-o", help="folder for the adapted model")],
-    frames: Annotated[int, typer.Option("--frames", min=2, help="frames spread evenly over VIDEO")] = 200,
-) -> None:
-    """Adapt MODEL to VIDEO without labels: its batch-norm statistics are re-estimated on
-    frames of the video (AdaBN); every weight stays. Writes a new model folder."""
-    from simgen.errors import SimgenError
-    from simgen.pose.adapt import adapt_bn, video_frames
-    from simgen.pose.model import MODEL_FILE, load_model
-
-    if (out / MODEL_FILE).exists():
-        raise SimgenError(f"{out}: already holds a model; pick a new --out")
-    tm = load_model(model)
-    imgs = video_frames(video, frames)
-    path = adapt_bn(tm, imgs, log=typer.echo).save(out)
-    typer.echo(f"wrote {path}")
-
-
 app.command("train")(train)
 app.command("evaluate")(evaluate)
 app.command("predict")(predict)
-app.command("adapt")(adapt)
