@@ -7,7 +7,7 @@ import pytest
 import yaml
 from gap_fixtures import oracle_model, real_frames, saved_untrained_model, write_video
 
-from simgen.gap.suggest import image_name, pick, pick_clusters
+from simgen.gap.suggest import image_name, pick, pick_clusters, pick_typical
 
 
 def test_pick_takes_the_most_uncertain_first_and_never_near_duplicates():
@@ -49,6 +49,28 @@ def test_pick_clusters_takes_one_uncertain_frame_from_each_cluster():
     assert rows == pick_clusters(score, feats, frames, n=4)  # deterministic
     gap = pick_clusters(score, feats, np.arange(len(feats)), n=8, min_gap=3)
     assert len(gap) == 8 and np.all(np.diff(np.sort(gap)) > 3)
+
+
+def test_pick_typical_takes_the_densest_frame_of_each_cluster():
+    rng = np.random.default_rng(3)
+    centers = rng.normal(size=(3, 5)) * 10
+    sizes = [15, 9, 6]
+    feats = np.concatenate([c + rng.normal(size=(m, 5)) * 0.2 for c, m in zip(centers, sizes)])
+    label = np.repeat(np.arange(3), sizes)
+    feats[0] = centers[0] + 0.9  # an outlier of the big cluster: never its typical frame
+    score = rng.random(len(feats))
+    score[0] = 9.0  # however uncertain
+    rows = pick_typical(score, feats, np.arange(len(feats)) * 10, n=3)
+    assert sorted(label[rows].tolist()) == [0, 1, 2] and 0 not in rows
+    f = feats / np.linalg.norm(feats, axis=1, keepdims=True)
+    for r in rows:  # the frame nearest its cluster's others on average, up to the 20-neighbour cut
+        m = np.flatnonzero(label == label[r])
+        d = np.linalg.norm(f[m, None] - f[None, m], axis=-1)
+        mean_near = np.sort(d, axis=1)[:, 1:21].mean(1)
+        assert r == m[np.argmin(mean_near)]
+    assert rows == pick_typical(score, feats, np.arange(len(feats)) * 10, n=3)
+    more = pick_typical(score, feats, np.arange(len(feats)), n=6, min_gap=2)
+    assert len(more) == 6 and len(set(more)) == 6 and np.all(np.diff(np.sort(more)) > 2)
 
 
 def test_image_names_follow_deeplabcut():
@@ -94,7 +116,7 @@ def test_suggest_errors_are_one_line(tmp_path, run_cli):
     code, out, err = run_cli("suggest", bad, "--model", tmp_path / "nomodel", "--out", tmp_path / "p")
     assert code == 1 and "no trained pose model" in err
     code, out, err = run_cli("suggest", bad, "--model", model_dir, "--strategy", "best", "--out", tmp_path / "p")
-    assert code == 1 and "--strategy best: unknown; one of uncertain, clusters" in err
+    assert code == 1 and "--strategy best: unknown; one of uncertain, clusters, typical" in err
 
 
 @pytest.mark.parametrize("n", [0])

@@ -18,8 +18,8 @@ def suggest(
                                                 "(default: frame count / (16 n)).")] = None,
     strategy: Annotated[str, typer.Option(help="uncertain: the most uncertain 3n frames, spread by "
                                           "farthest-point; clusters: k-means over the model's features "
-                                          "into n clusters, the most uncertain frame of each "
-                                          "(docs/gap.md)")] = "uncertain",
+                                          "into n clusters, the most uncertain frame of each; typical: the "
+                                          "same clusters, the most typical frame of each (docs/gap.md)")] = "uncertain",
 ) -> None:
     """Pick uncertain, diverse frames (label-free estimate + farthest-point over the model's features)."""
     from simgen.gap.suggest import suggest as run

@@ -56,6 +56,51 @@ def pick_clusters(score: np.ndarray, feats: np.ndarray, frame_idx: np.ndarray, n
         raise SimgenError("--n must be at least 1")
     f = feats / (np.linalg.norm(feats, axis=1, keepdims=True) + 1e-9)
     k = min(n, len(f))
+    lab = _kmeans(f, k, seed, iters)
+    return _one_per_cluster(lab, k, lambda r: (-score[r], r), score, f, frame_idx, n, min_gap)
+
+
+def pick_typical(score: np.ndarray, feats: np.ndarray, frame_idx: np.ndarray, n: int, min_gap: int = 0,
+                 seed: int = 0, iters: int = 50, knn: int = 20) -> list[int]:
+    """Rows of ``n`` frames that each stand for many others: k-means (k = n) over the
+    features, then from each cluster, largest first, its most typical frame (the inverse
+    mean distance to its ``knn`` nearest neighbours in the cluster) that keeps ``min_gap``.
+    TypiClust (Hacohen et al. 2022): with a labeling budget this small, typical frames
+    teach a model more than uncertain ones. ``score`` only breaks ties and fills."""
+    if n <= 0:
+        raise SimgenError("--n must be at least 1")
+    f = feats / (np.linalg.norm(feats, axis=1, keepdims=True) + 1e-9)
+    k = min(n, len(f))
+    lab = _kmeans(f, k, seed, iters)
+    typical = np.zeros(len(f))
+    for j in range(k):
+        rows = np.flatnonzero(lab == j)
+        if len(rows) == 1:
+            continue  # a lone frame stands for nothing else: least typical
+        d = np.linalg.norm(f[rows, None] - f[None, rows], axis=-1)
+        near = np.sort(d, axis=1)[:, 1:1 + min(knn, len(rows) - 1)]
+        typical[rows] = 1.0 / (near.mean(1) + 1e-9)
+    return _one_per_cluster(lab, k, lambda r: (-typical[r], -score[r], r), score, f, frame_idx, n, min_gap)
+
+
+def _one_per_cluster(lab, k, key, score, f, frame_idx, n, min_gap) -> list[int]:
+    """From each cluster, largest first, its first frame by ``key`` that keeps ``min_gap``
+    from the picks so far; clusters left without a pick are filled farthest-point from the
+    rest (the most uncertain first on ties)."""
+    picks: list[int] = []
+    for j in sorted(range(k), key=lambda j: (-int(np.sum(lab == j)), j)):
+        for r in sorted(np.flatnonzero(lab == j), key=key):
+            if not picks or np.min(np.abs(frame_idx[r] - frame_idx[picks])) > min_gap:
+                picks.append(int(r))
+                break
+    if len(picks) < n:
+        rest = np.array([r for r in range(len(f)) if r not in picks], dtype=int)
+        picks += _fill(score, f, frame_idx, picks, rest, n, min_gap)
+    return picks[:n]
+
+
+def _kmeans(f: np.ndarray, k: int, seed: int, iters: int) -> np.ndarray:
+    """Cluster labels of the rows of ``f``: k-means, k-means++ start with a fixed seed."""
     rng = np.random.default_rng(seed)
     centers = [f[int(rng.integers(len(f)))]]
     for _ in range(1, k):  # k-means++
@@ -68,17 +113,7 @@ def pick_clusters(score: np.ndarray, feats: np.ndarray, frame_idx: np.ndarray, n
         if np.allclose(new, c):
             break
         c = new
-    lab = np.argmin(((f[:, None] - c[None]) ** 2).sum(-1), axis=1)
-    picks: list[int] = []
-    for j in sorted(range(k), key=lambda j: (-int(np.sum(lab == j)), j)):
-        for r in sorted(np.flatnonzero(lab == j), key=lambda r: (-score[r], r)):
-            if not picks or np.min(np.abs(frame_idx[r] - frame_idx[picks])) > min_gap:
-                picks.append(int(r))
-                break
-    if len(picks) < n:  # fill: far from the picks, the most uncertain first on ties
-        rest = np.array([r for r in range(len(f)) if r not in picks], dtype=int)
-        picks += _fill(score, f, frame_idx, picks, rest, n, min_gap)
-    return picks[:n]
+    return np.argmin(((f[:, None] - c[None]) ** 2).sum(-1), axis=1)
 
 
 def _fill(score, f, frame_idx, picks, rest, n, min_gap) -> list[int]:
@@ -98,7 +133,7 @@ def _fill(score, f, frame_idx, picks, rest, n, min_gap) -> list[int]:
     return out
 
 
-STRATEGIES = {"uncertain": pick, "clusters": pick_clusters}  # suggest --strategy
+STRATEGIES = {"uncertain": pick, "clusters": pick_clusters, "typical": pick_typical}  # suggest --strategy
 
 
 def image_name(frame: int, count: int) -> str:
