@@ -35,7 +35,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--strategy", default="uncertain", help="suggest's --strategy")
+    ap.add_argument("--strategy", default="typical", help="suggest's --strategy (default: suggest's)")
     ap.add_argument("--min-gap", type=int, default=0, help="suggest's --min-gap, in labeled frames (the dev "
                     "frames are in video order: 1 keeps picks off each other's neighbours)")
     ap.add_argument("--init-mix", type=float, default=None,

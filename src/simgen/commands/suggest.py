@@ -16,12 +16,12 @@ def suggest(
     sample: Annotated[int, typer.Option(help="Frames sampled evenly from the video to choose from.")] = 400,
     min_gap: Annotated[int | None, typer.Option(help="Picks are more than this many video frames apart "
                                                 "(default: frame count / (16 n)).")] = None,
-    strategy: Annotated[str, typer.Option(help="uncertain: the most uncertain 3n frames, spread by "
-                                          "farthest-point; clusters: k-means over the model's features "
-                                          "into n clusters, the most uncertain frame of each; typical: the "
-                                          "same clusters, the most typical frame of each (docs/gap.md)")] = "uncertain",
+    strategy: Annotated[str, typer.Option(help="typical: k-means over the model's features into n "
+                                          "clusters, the most typical frame of each; uncertain: the most "
+                                          "uncertain 3n frames, spread by farthest-point; clusters: the "
+                                          "same clusters, the most uncertain frame of each (docs/gap.md)")] = "typical",
 ) -> None:
-    """Pick uncertain, diverse frames (label-free estimate + farthest-point over the model's features)."""
+    """Pick frames worth labeling: one typical frame per k-means cluster of the model's features (or --strategy)."""
     from simgen.gap.suggest import suggest as run
 
     res = run(video, model, n, out, sample=sample, min_gap=min_gap, strategy=strategy)

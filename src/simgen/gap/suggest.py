@@ -1,12 +1,14 @@
 """The real frames most worth labeling, written as a DeepLabCut project.
 
-Picking: every sampled frame gets the label-free estimate (``gap.estimate``); the
-``pool`` most uncertain frames (3 x n by default) are candidates; the most uncertain one
-is picked first, then greedily the candidate whose embedding is farthest from every
-pick so far (farthest-point sampling), skipping candidates within ``min_gap`` video
-frames of a pick. So the picks are uncertain AND diverse, never near-duplicates
-(strategy ``uncertain``). Strategy ``clusters`` (``pick_clusters``) covers the video
-first: k-means over the features into n clusters, the most uncertain frame of each.
+Picking: every sampled frame gets the label-free estimate (``gap.estimate``) and the
+model's features. The default strategy ``typical`` (``pick_typical``) clusters the
+features by k-means into n clusters and takes the most typical frame of each, never
+within ``min_gap`` video frames of a pick: frames that cover the video and each stand
+for many others (with 10 labels, these taught the model more than uncertain ones; see
+docs/gap.md). Strategy ``uncertain`` (``pick``): the ``pool`` most uncertain frames
+(3 x n by default) are candidates; the most uncertain one is picked first, then greedily
+the candidate farthest from every pick so far (farthest-point sampling). Strategy
+``clusters`` (``pick_clusters``): the same clusters, the most uncertain frame of each.
 
 The project is what DeepLabCut's ``extract_frames`` leaves behind: ``config.yaml`` with
 the model's bodyparts and the video under ``video_sets``, and
@@ -133,7 +135,7 @@ def _fill(score, f, frame_idx, picks, rest, n, min_gap) -> list[int]:
     return out
 
 
-STRATEGIES = {"uncertain": pick, "clusters": pick_clusters, "typical": pick_typical}  # suggest --strategy
+STRATEGIES = {"typical": pick_typical, "uncertain": pick, "clusters": pick_clusters}  # suggest --strategy
 
 
 def image_name(frame: int, count: int) -> str:
@@ -178,7 +180,7 @@ def write_project(out: Path, video: Path, images: list[np.ndarray], frames: list
 
 
 def suggest(video: Path, model_path: Path, n: int, out: Path, sample: int = 400,
-            min_gap: int | None = None, strategy: str = "uncertain") -> dict:
+            min_gap: int | None = None, strategy: str = "typical") -> dict:
     """Estimate ``sample`` frames of ``video``, pick ``n``, write the project; returns a summary."""
     import csv
 
