@@ -79,7 +79,8 @@ def pick_typical(score: np.ndarray, feats: np.ndarray, frame_idx: np.ndarray, n:
         rows = np.flatnonzero(lab == j)
         if len(rows) == 1:
             continue  # a lone frame stands for nothing else: least typical
-        d = np.linalg.norm(f[rows, None] - f[None, rows], axis=-1)
+        g = f[rows] @ f[rows].T  # unit rows: squared distance 2 - 2 cos, without an (m, m, D) array
+        d = np.sqrt(np.clip(2.0 - 2.0 * g, 0.0, None))
         near = np.sort(d, axis=1)[:, 1:1 + min(knn, len(rows) - 1)]
         typical[rows] = 1.0 / (near.mean(1) + 1e-9)
     return _one_per_cluster(lab, k, lambda r: (-typical[r], -score[r], r), score, f, frame_idx, n, min_gap)
