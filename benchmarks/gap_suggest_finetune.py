@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from simgen.gap.suggest import DEFAULT_STRATEGY
+
 
 def main() -> None:
     ap = argparse.ArgumentParser()
@@ -35,7 +37,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--strategy", default="typical", help="suggest's --strategy (default: suggest's)")
+    ap.add_argument("--strategy", default=DEFAULT_STRATEGY, help=f"suggest's --strategy (default {DEFAULT_STRATEGY})")
     ap.add_argument("--min-gap", type=int, default=0, help="suggest's --min-gap, in labeled frames (the dev "
                     "frames are in video order: 1 keeps picks off each other's neighbours)")
     ap.add_argument("--init-mix", type=float, default=None,

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from simgen.gap.suggest import DEFAULT_STRATEGY
+
 
 def suggest(
     video: Annotated[Path, typer.Argument(help="The real video (or a folder of frames).")],
@@ -19,7 +21,7 @@ def suggest(
     strategy: Annotated[str, typer.Option(help="typical: k-means over the model's features into n "
                                           "clusters, the most typical frame of each; uncertain: the most "
                                           "uncertain 3n frames, spread by farthest-point; clusters: the "
-                                          "same clusters, the most uncertain frame of each (docs/gap.md)")] = "typical",
+                                          "same clusters, the most uncertain frame of each (docs/gap.md)")] = DEFAULT_STRATEGY,
 ) -> None:
     """Pick frames worth labeling: one typical frame per k-means cluster of the model's features (or --strategy)."""
     from simgen.gap.suggest import suggest as run

@@ -137,6 +137,7 @@ def _fill(score, f, frame_idx, picks, rest, n, min_gap) -> list[int]:
 
 
 STRATEGIES = {"typical": pick_typical, "uncertain": pick, "clusters": pick_clusters}  # suggest --strategy
+DEFAULT_STRATEGY = "typical"
 
 
 def image_name(frame: int, count: int) -> str:
@@ -181,7 +182,7 @@ def write_project(out: Path, video: Path, images: list[np.ndarray], frames: list
 
 
 def suggest(video: Path, model_path: Path, n: int, out: Path, sample: int = 400,
-            min_gap: int | None = None, strategy: str = "typical") -> dict:
+            min_gap: int | None = None, strategy: str = DEFAULT_STRATEGY) -> dict:
     """Estimate ``sample`` frames of ``video``, pick ``n``, write the project; returns a summary."""
     import csv
 
