@@ -71,6 +71,9 @@ def test_pick_typical_takes_the_densest_frame_of_each_cluster():
     assert rows == pick_typical(score, feats, np.arange(len(feats)) * 10, n=3)
     more = pick_typical(score, feats, np.arange(len(feats)), n=6, min_gap=2)
     assert len(more) == 6 and len(set(more)) == 6 and np.all(np.diff(np.sort(more)) > 2)
+    with np.errstate(all="raise"):  # identical frames leave clusters empty: still n distinct picks
+        same = pick_typical(np.zeros(5), np.ones((5, 8)), np.arange(5), n=3)
+    assert len(same) == 3 and len(set(same)) == 3
 
 
 def test_image_names_follow_deeplabcut():

@@ -77,8 +77,8 @@ def pick_typical(score: np.ndarray, feats: np.ndarray, frame_idx: np.ndarray, n:
     typical = np.zeros(len(f))
     for j in range(k):
         rows = np.flatnonzero(lab == j)
-        if len(rows) == 1:
-            continue  # a lone frame stands for nothing else: least typical
+        if len(rows) < 2:
+            continue  # an empty cluster, or a lone frame that stands for nothing else: least typical
         g = f[rows] @ f[rows].T  # unit rows: squared distance 2 - 2 cos, without an (m, m, D) array
         d = np.sqrt(np.clip(2.0 - 2.0 * g, 0.0, None))
         near = np.sort(d, axis=1)[:, 1:1 + min(knn, len(rows) - 1)]
