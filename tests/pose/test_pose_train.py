@@ -123,3 +123,28 @@ def test_bad_inputs_are_clear_errors(tmp_path, run_cli):
     assert code == 2 and "bad.yaml:2: learning_rate: unknown key" in err  # a config file error, like a scene's
     code, _, err = run_cli("pose", "evaluate", tmp_path, tmp_path)
     assert code == 1 and "no trained pose model" in err
+
+
+def test_bundled_large_config_trains_saves_and_loads(trained):
+    """`--config large` (the GPU backbone) builds, trains a step and round-trips; its size is
+    measured at a toy input so the test stays fast on a CPU."""
+    import torch
+
+    from simgen.pose.config import load_config
+    from simgen.pose.model import build_net, load_model
+    from simgen.pose.train import train
+
+    default, large = load_config("default"), load_config("large")
+    assert large.model.blocks == (3, 4, 6) and large.input_size == (640, 512)
+    cfg = load_config("large", {"input_size": [64, 48], "steps": 2, "batch_size": 2, "threads": 2,
+                                "device": "cpu", "val_every": 1, "checkpoint_every": 2})
+    out = trained["tmp"] / "large"
+    train([str(trained["train"])], out, cfg, progress=False, log=lambda _: None)
+    tm = load_model(out)
+    n_large = sum(p.numel() for p in tm.net.parameters())
+    assert 20e6 < n_large < 25e6
+    assert list(tm.config["model"]["widths"]) == [64, 128, 256, 384]
+    assert n_large > 20 * sum(p.numel() for p in build_net(3, default.model.model_dump()).parameters())
+    with torch.no_grad():
+        heat, offsets = tm.net(torch.zeros(1, 3, 48, 64))
+    assert heat.shape == (1, 3, 12, 16) and offsets.shape == (1, 3, 2, 12, 16)
