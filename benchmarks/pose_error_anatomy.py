@@ -7,7 +7,12 @@ For each model (e.g. the three seeds of one sim2real row) on the same test frame
 - the mean signed error per keypoint along the body axis (tail base -> snout, labeled)
   and across it, on the test frames and on ``--train-frames``;
 - with several models: the error of their averaged predictions (an ensemble), plain and
-  with ``--tta``.
+  with ``--tta``;
+- with ``--offsets`` (needs ``--train-frames``): the error, with test-time flips, after
+  removing each keypoint's mean offset along and across the *predicted* body axis,
+  measured on the training frames (what a few labels would measure without retraining),
+  and measured on the test frames themselves (an oracle: how much of the error is a
+  constant offset).
 
 .venv/bin/python benchmarks/pose_error_anatomy.py --labeled ../shared/data/openfield/dev \\
     --test-frames 12-39 --train-frames 0-9 MODEL [MODEL ...]
@@ -62,6 +67,24 @@ def body_bias(ev, keypoints: list[str], head: int, tail: int) -> dict:
             for j, k in enumerate(keypoints)}
 
 
+def _predicted_axes(pred: np.ndarray, head: int, tail: int) -> tuple[np.ndarray, np.ndarray]:
+    ax = pred[:, head] - pred[:, tail]
+    ax = ax / np.linalg.norm(ax, axis=1, keepdims=True)
+    return ax, np.stack([-ax[:, 1], ax[:, 0]], 1)
+
+
+def predicted_frame_offsets(ev, head: int, tail: int) -> np.ndarray:
+    """(K, 2): each keypoint's mean error along and across the predicted tail->head axis."""
+    ax, perp = _predicted_axes(ev.pred, head, tail)
+    d = ev.pred - ev.gt[..., :2]
+    return np.stack([np.nanmean((d * ax[:, None]).sum(-1), 0), np.nanmean((d * perp[:, None]).sum(-1), 0)], -1)
+
+
+def remove_offsets(pred: np.ndarray, offsets: np.ndarray, head: int, tail: int) -> np.ndarray:
+    ax, perp = _predicted_axes(pred, head, tail)
+    return pred - offsets[None, :, :1] * ax[:, None] - offsets[None, :, 1:] * perp[:, None]
+
+
 def frames(spec: str) -> tuple[int, ...]:
     a, _, b = spec.partition("-")
     return tuple(range(int(a), int(b or a) + 1))
@@ -73,7 +96,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--labeled", required=True, type=Path)
     ap.add_argument("--test-frames", required=True, type=frames, help="e.g. 12-39 (rows of the labeled frames)")
     ap.add_argument("--train-frames", type=frames, default=None, help="also the body-frame bias on these")
+    ap.add_argument("--offsets", action="store_true",
+                    help="also the --tta error with constant body-frame offsets removed (needs --train-frames)")
     a = ap.parse_args(argv)
+    if a.offsets and not a.train_frames:
+        ap.error("--offsets needs --train-frames")
 
     import simgen.pose.predict as P
     from simgen.errors import SimgenError
@@ -101,6 +128,17 @@ def main(argv: list[str] | None = None) -> int:
                 if rows:
                     ev = evaluate(model, SourceSpec(a.labeled, frames=rows))
                     print(f"{path}  bias (along, across) on {what} frames: {body_bias(ev, model.keypoints, *pair)}")
+            if a.offsets:
+                tr = evaluate(model, SourceSpec(a.labeled, frames=a.train_frames), tta=True)
+                te = evaluate(model, spec, tta=True)
+                off = predicted_frame_offsets(tr, *pair)
+                rows = {"as predicted": te.pred, "train-frame offsets removed": remove_offsets(te.pred, off, *pair),
+                        "test-frame offsets removed (oracle)": remove_offsets(te.pred, predicted_frame_offsets(te, *pair), *pair)}
+                for name, pred in rows.items():
+                    m = metrics(pred, te.gt, model.keypoints)["all"]
+                    print(f"{path}  --tta {name:36s} mean {m['mean_error']:.2f}  rmse {m['rmse']:.2f}")
+                print(f"{path}  train-frame offsets (along, across the predicted axis): "
+                      + ", ".join(f"{k} {o[0]:+.1f}/{o[1]:+.1f}" for k, o in zip(model.keypoints, off)))
     if len(models) > 1:
         for tta in (False, True):
             evs = [evaluate(m, spec, tta=tta) for m in models]
