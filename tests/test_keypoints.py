@@ -75,3 +75,22 @@ def test_default_set_is_the_mouse_set_or_every_keypoint_of_another_animal():
     assert mouse.names == KeypointSet.load("default").names
     other = keypoint_set_for("default", ["snout", "back", "tail_base"])
     assert other.names == ["snout", "back", "tail_base"] and other.name == "default"
+
+
+def test_weighted_mean_puts_a_keypoint_part_way_between_its_sources():
+    data = {"name": "tail_back", "keypoints": {"snout": "snout",
+                                                "tailbase": {"mean": ["tail_base", "tail_q1"], "weights": [3, 1]}}}
+    ks = KeypointSet.from_dict(data)
+    pts = np.zeros((len(MOUSE_KEYPOINTS), 3))
+    ix = MOUSE_KEYPOINTS.index
+    pts[ix("tail_base")] = (0.0, 0.0, 0.0)
+    pts[ix("tail_q1")] = (4.0, 8.0, 0.0)
+    out = ks.map_points(MOUSE_KEYPOINTS, np.stack([pts, pts]))
+    np.testing.assert_allclose(out[:, 1], [(1.0, 2.0, 0.0)] * 2)  # a quarter of the way along
+    xyv = np.concatenate([pts[:, :2], np.full((len(MOUSE_KEYPOINTS), 1), 2.0)], 1)
+    xyv[ix("tail_q1"), 2] = 1
+    np.testing.assert_allclose(ks.map_labels(MOUSE_KEYPOINTS, xyv)[1], (1.0, 2.0, 1.0))
+    for bad, msg in (([1], "weights has 1 entries"), ([1, 0], "positive")):
+        data["keypoints"]["tailbase"]["weights"] = bad
+        with pytest.raises(SimgenError, match=msg):
+            KeypointSet.from_dict(data)

@@ -1,8 +1,10 @@
 """Keypoint sets: which named points a dataset or export uses, and how to get them.
 
 A keypoint set (``configs/keypoints/<name>.yaml``) maps each output name to a source
-keypoint of the animal, or to the mean of several (``{mean: [a, b]}``), and lists the
-set's skeleton edges and left/right swap pairs. ``default.yaml`` is the identity over
+keypoint of the animal, or to the mean of several (``{mean: [a, b]}``), optionally
+weighted (``{mean: [a, b], weights: [3, 1]}``: a quarter of the way from a to b, for a
+lab whose labelers click a part somewhere between two of the animal's points), and lists
+the set's skeleton edges and left/right swap pairs. ``default.yaml`` is the identity over
 the bundled mouse; ``openfield_dlc.yaml`` maps it to DeepLabCut's open-field names.
 
 Pure numpy. Arrays may carry leading batch axes: the keypoint axis is always ``-2``.
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from simgen.errors import SimgenError
 
@@ -23,6 +25,16 @@ from simgen.errors import SimgenError
 class _Mean(BaseModel):
     model_config = ConfigDict(extra="forbid")
     mean: list[str] = Field(min_length=1)
+    weights: list[float] | None = None
+
+    @model_validator(mode="after")
+    def _check_weights(self) -> _Mean:
+        if self.weights is not None:
+            if len(self.weights) != len(self.mean):
+                raise ValueError(f"weights has {len(self.weights)} entries but mean names {len(self.mean)}")
+            if any(not w > 0 for w in self.weights):
+                raise ValueError("weights must be positive (leave a keypoint out instead of weighting it 0)")
+        return self
 
 
 class _KeypointSetFile(BaseModel):
@@ -43,9 +55,13 @@ class KeypointSet:
     skeleton: list[tuple[str, str]] = field(default_factory=list)
     swap_pairs: list[tuple[str, str]] = field(default_factory=list)
     description: str = ""
+    weights: dict[str, tuple[float, ...]] = field(default_factory=dict)  # output name -> weights; absent: equal
 
     def __post_init__(self) -> None:
         names = set(self.sources)
+        for n, w in self.weights.items():
+            if n not in names or len(w) != len(self.sources[n]):
+                raise SimgenError(f"keypoint set {self.name!r}: weights for {n!r} do not match its sources")
         for what, pairs in (("skeleton", self.skeleton), ("swap_pairs", self.swap_pairs)):
             for a, b in pairs:
                 for n in (a, b):
@@ -84,9 +100,12 @@ class KeypointSet:
     @classmethod
     def _from_file(cls, f: _KeypointSetFile) -> KeypointSet:
         sources = {out: (src,) if isinstance(src, str) else tuple(src.mean) for out, src in f.keypoints.items()}
+        weights = {out: tuple(src.weights) for out, src in f.keypoints.items()
+                   if not isinstance(src, str) and src.weights is not None}
         return cls(
             name=f.name,
             sources=sources,
+            weights=weights,
             skeleton=[tuple(e) for e in f.skeleton],
             swap_pairs=[tuple(p) for p in f.swap_pairs],
             description=f.description,
@@ -144,11 +163,15 @@ class KeypointSet:
 
     # -- mapping -----------------------------------------------------------------------
     def map_points(self, src_names: list[str], points: np.ndarray) -> np.ndarray:
-        """(..., N, D) source points -> (..., M, D) outputs (mean of each output's sources)."""
+        """(..., N, D) source points -> (..., M, D) outputs (the, possibly weighted, mean of each output's sources)."""
         points = np.asarray(points, dtype=float)
         if points.shape[-2] != len(src_names):
             raise SimgenError(f"{points.shape[-2]} points but {len(src_names)} source names")
-        return np.stack([points[..., ix, :].mean(axis=-2) for ix in self._source_indices(src_names)], axis=-2)
+        return np.stack(
+            [np.average(points[..., ix, :], axis=-2, weights=self.weights.get(name))
+             for name, ix in zip(self.sources, self._source_indices(src_names))],
+            axis=-2,
+        )
 
     def map_labels(self, src_names: list[str], xyv: np.ndarray) -> np.ndarray:
         """(..., N, 3) x, y, v -> (..., M, 3); x, y the mean of the sources, v their minimum.
