@@ -56,32 +56,30 @@ def decoders():
     }
 
 
-def body_bias(ev, keypoints: list[str], head: int, tail: int) -> dict:
-    """Mean signed error per keypoint: (along the labeled tail->head axis, across it)."""
-    g = ev.gt[..., :2]
-    d = ev.pred - g
-    ax = g[:, head] - g[:, tail]
-    ax = ax / np.linalg.norm(ax, axis=1, keepdims=True)
-    perp = np.stack([-ax[:, 1], ax[:, 0]], 1)
-    return {k: (round(float(np.nanmean((d[:, j] * ax).sum(1))), 2), round(float(np.nanmean((d[:, j] * perp).sum(1))), 2))
-            for j, k in enumerate(keypoints)}
-
-
-def _predicted_axes(pred: np.ndarray, head: int, tail: int) -> tuple[np.ndarray, np.ndarray]:
-    ax = pred[:, head] - pred[:, tail]
+def _axes(points: np.ndarray, head: int, tail: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame, the unit tail->head axis of ``points`` (F, K, 2) and its perpendicular."""
+    ax = points[:, head] - points[:, tail]
     ax = ax / np.linalg.norm(ax, axis=1, keepdims=True)
     return ax, np.stack([-ax[:, 1], ax[:, 0]], 1)
 
 
-def predicted_frame_offsets(ev, head: int, tail: int) -> np.ndarray:
-    """(K, 2): each keypoint's mean error along and across the predicted tail->head axis."""
-    ax, perp = _predicted_axes(ev.pred, head, tail)
+def body_offsets(ev, head: int, tail: int, axis_from: str = "labels") -> np.ndarray:
+    """(K, 2): each keypoint's mean signed error along and across the body axis, taken from
+    the labels or from the predictions (what prediction time has)."""
     d = ev.pred - ev.gt[..., :2]
+    ax, perp = _axes(ev.gt[..., :2] if axis_from == "labels" else ev.pred, head, tail)
     return np.stack([np.nanmean((d * ax[:, None]).sum(-1), 0), np.nanmean((d * perp[:, None]).sum(-1), 0)], -1)
 
 
+def body_bias(ev, keypoints: list[str], head: int, tail: int) -> dict:
+    """Mean signed error per keypoint: (along the labeled tail->head axis, across it)."""
+    off = body_offsets(ev, head, tail)
+    return {k: (round(float(o[0]), 2), round(float(o[1]), 2)) for k, o in zip(keypoints, off)}
+
+
 def remove_offsets(pred: np.ndarray, offsets: np.ndarray, head: int, tail: int) -> np.ndarray:
-    ax, perp = _predicted_axes(pred, head, tail)
+    """Subtract (K, 2) offsets along and across each frame's predicted body axis."""
+    ax, perp = _axes(pred, head, tail)
     return pred - offsets[None, :, :1] * ax[:, None] - offsets[None, :, 1:] * perp[:, None]
 
 
@@ -131,9 +129,9 @@ def main(argv: list[str] | None = None) -> int:
             if a.offsets:
                 tr = evaluate(model, SourceSpec(a.labeled, frames=a.train_frames), tta=True)
                 te = evaluate(model, spec, tta=True)
-                off = predicted_frame_offsets(tr, *pair)
+                off = body_offsets(tr, *pair, axis_from="predictions")
                 rows = {"as predicted": te.pred, "train-frame offsets removed": remove_offsets(te.pred, off, *pair),
-                        "test-frame offsets removed (oracle)": remove_offsets(te.pred, predicted_frame_offsets(te, *pair), *pair)}
+                        "test-frame offsets removed (oracle)": remove_offsets(te.pred, body_offsets(te, *pair, axis_from="predictions"), *pair)}
                 for name, pred in rows.items():
                     m = metrics(pred, te.gt, model.keypoints)["all"]
                     print(f"{path}  --tta {name:36s} mean {m['mean_error']:.2f}  rmse {m['rmse']:.2f}")
