@@ -94,3 +94,23 @@ def test_weighted_mean_puts_a_keypoint_part_way_between_its_sources():
         data["keypoints"]["tailbase"]["weights"] = bad
         with pytest.raises(SimgenError, match=msg):
             KeypointSet.from_dict(data)
+
+
+def test_a_bad_mean_in_a_file_is_one_line_on_the_mean_not_expected_text(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nkeypoints:\n  tb: {mean: [tail_base, tail_q1], weights: [1]}\n")
+    with pytest.raises(SimgenError) as err:
+        KeypointSet.load(bad)
+    assert str(err.value).strip().splitlines() == [f"{bad}:3: keypoints.tb: weights has 1 entries but mean names 2"]
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("name: x\nkeypoints:\n  tb: {mean: [tail_base], wieghts: [1]}\n")
+    with pytest.raises(SimgenError) as err:
+        KeypointSet.load(typo)
+    assert "expected text" not in str(err.value) and "unknown key 'wieghts' (did you mean 'weights'?)" in str(err.value)
+    number = tmp_path / "number.yaml"
+    number.write_text("name: x\nkeypoints:\n  tb: 5\n")
+    with pytest.raises(SimgenError) as err:
+        KeypointSet.load(number)
+    lines = str(err.value).strip().splitlines()
+    assert lines == [f"{number}:3: keypoints.tb: expected text (got 5)",
+                     f"{number}:3: keypoints.tb: expected a mapping of keys (got 5)"]

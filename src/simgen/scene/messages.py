@@ -110,12 +110,40 @@ def message(err: dict[str, Any], root: type[BaseModel], path: PathT) -> str:
     return msg.removeprefix("Value error, ")
 
 
+_TYPE_ERRORS = {"string_type", "int_type", "float_type", "bool_type", "list_type", "tuple_type", "dict_type"}
+_MAPPING_ERRORS = {"model_type", "model_attributes_type"}
+
+
+def _plain_branch(err: dict[str, Any]) -> PathT | None:
+    """The union's location when ``err`` says a value is not the plain type of one member of
+    a ``str | Model`` style union (pydantic names that member ``str``, ``list[str]``, ...)."""
+    loc = err["loc"]
+    if err["type"] in _TYPE_ERRORS and loc and isinstance(loc[-1], str) and (
+            loc[-1] in ("str", "int", "float", "bool") or loc[-1].startswith(("list[", "tuple[", "dict["))):
+        return tuple(loc[:-1])
+    return None
+
+
+def drop_losing_union_members(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A value that fits no member of a plain union gets one error per member. When the value
+    got past one member's type check (its error lies inside that member), the other members'
+    "expected text" is noise: the user meant that member."""
+    def past_its_type_check(o: dict[str, Any], at: PathT) -> bool:
+        return len(o["loc"]) > len(at) + 1 or o["type"] not in _TYPE_ERRORS | _MAPPING_ERRORS
+
+    def inside_another_member(err: dict[str, Any], at: PathT) -> bool:
+        return any(o is not err and len(o["loc"]) > len(at) and tuple(o["loc"][:len(at)]) == at
+                   and past_its_type_check(o, at) for o in errors)
+
+    return [e for e in errors if (at := _plain_branch(e)) is None or not inside_another_member(e, at)]
+
+
 def format_validation_error(exc: ValidationError, root: type[BaseModel],
                             origins: dict[PathT, Origin]) -> list[str]:
     lines: list[str] = []
     seen: set[str] = set()
-    for err in exc.errors(include_url=False):
-        path = clean_loc(err["loc"])
+    for err in drop_losing_union_members(exc.errors(include_url=False)):
+        path = clean_loc(_plain_branch(err) or err["loc"])  # no member label ("str") in the path
         line = f"{locate(origins, path)}: {format_path(path)}: {message(err, root, path)}"
         if line not in seen:
             seen.add(line)
