@@ -114,52 +114,37 @@ def dlc_table(xy: np.ndarray, conf: np.ndarray, keypoints: list[str], scorer: st
     return pd.DataFrame(data, columns=cols, index=index)
 
 
-def _read_frames(cap, limit: int | None):
-    import cv2
-
-    n = 0
-    while limit is None or n < limit:
-        ok, frame = cap.read()
-        if not ok:
-            return
-        n += 1
-        yield cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-
-
 def predict_video(model: TrainedModel, video: Path, out_dir: Path | None = None, batch_size: int = 16,
                   labeled_video: bool = False, max_frames: int | None = None, pcutoff: float = 0.4,
                   tta: bool = False) -> dict[str, Path]:
-    """Predict every frame of ``video``; returns the written files by kind (h5, csv, video).
-    ``tta``: see ``predict_images``."""
-    import cv2
+    """Predict every frame of ``video`` (a video file or a folder of frames, read by
+    ``simgen.video``: unreadable frames are skipped, rows keep the frame indices); returns
+    the written files by kind (h5, csv, video). ``tta``: see ``predict_images``."""
+    from simgen.video import iter_frames, probe
 
     video = Path(video)
     if model.topdown:
         raise SimgenError("a top-down model (several animals) needs a box per animal and simgen has no "
                           "detector; use simgen.pose.topdown.predict_crops with boxes, or evaluate on labels")
-    if not video.is_file():
-        raise SimgenError(f"{video}: no such video")
-    cap = cv2.VideoCapture(str(video))
-    if not cap.isOpened():
-        raise SimgenError(f"{video}: OpenCV cannot open this video")
-    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    info = probe(video)
+    fps = info.fps
     frames_for_video: list[np.ndarray] = []
-    try:
-        def frames():
-            for f in _read_frames(cap, max_frames):
-                if labeled_video:
-                    frames_for_video.append(f)
-                yield f
+    indices: list[int] = []
 
-        xy, conf = predict_images(model, frames(), batch_size, tta=tta)
-    finally:
-        cap.release()
+    def frames():
+        for i, f in iter_frames(info, max_frames):
+            indices.append(i)
+            if labeled_video:
+                frames_for_video.append(f)
+            yield f
+
+    xy, conf = predict_images(model, frames(), batch_size, tta=tta)
     if len(xy) == 0:
         raise SimgenError(f"{video}: no frames could be read")
     out_dir = Path(out_dir) if out_dir is not None else video.parent
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{video.stem}{SCORER}"
-    df = dlc_table(xy, conf, model.keypoints)
+    df = dlc_table(xy, conf, model.keypoints, index=indices)
     written = {"h5": out_dir / f"{stem}.h5", "csv": out_dir / f"{stem}.csv"}
     df.to_hdf(written["h5"], key="df_with_missing", mode="w")
     df.to_csv(written["csv"])

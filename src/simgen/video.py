@@ -1,0 +1,301 @@
+"""Real video in one place: a video file or a folder of frames, read as RGB uint8 with frame indices.
+
+A *source* is a video file (anything OpenCV decodes; ``VIDEO_SUFFIXES`` are the usual
+ones, but any file OpenCV opens is taken) or a folder of images (``IMAGE_SUFFIXES``) in
+natural name order (``f2.png`` before ``f10.png``). A frame's index is its number in the
+video, or its position in that order in a folder. Nothing else in simgen opens a video.
+
+- ``probe``: frame count, fps and size. A folder has no frame rate: it is
+  ``DEFAULT_FOLDER_FPS`` unless the caller passes one.
+- ``even_indices``: the one sampling rule, ``n`` frames spread evenly, with an ``offset``
+  that takes the frames between them (held-out frames).
+- ``read_frames``: chosen frames. A video is read by seeking to each frame when they are
+  far apart, and by decoding straight through when they are close (a seek decodes from
+  the previous keyframe anyway). ``sample_frames`` = ``probe`` + ``even_indices`` +
+  ``read_frames``.
+- ``iter_frames``: every frame in order, streamed (``simgen pose predict``).
+
+Unreadable frames, one policy everywhere: a frame that does not decode (a corrupt or
+truncated image, a video frame OpenCV cannot decode or one past where the file really
+ends) is skipped. A read logs one warning on the ``simgen`` logger naming how many frames
+it skipped and the first few; the returned indices say which frames were read. Only when
+none of the frames asked for could be read is it an error: one ``SimgenError`` line that
+names the path.
+
+Mixed sizes: every frame of a folder must have the size of its first readable image. A
+frame of another size is an error naming that file and both sizes, because a folder of
+frames stands for one camera's video; move the odd image out or resize it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from simgen.errors import SimgenError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
+DEFAULT_FOLDER_FPS = 30.0  # a folder of frames states no rate; 30 fps is the usual camera's
+DENSE_STEP = 12  # median gap (frames) below which reading straight through beats seeking (~ a GOP)
+NAMED = 5  # skipped frames named in the warning
+
+# what PIL raises for a file that is no image or a truncated one
+_IMAGE_ERRORS: tuple[type[BaseException], ...] = (OSError, ValueError, SyntaxError)
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    path: Path
+    frames: int  # frames in the whole video (images in the folder)
+    fps: float
+    width: int
+    height: int
+    files: tuple[Path, ...] = ()  # a folder's images in frame order; empty for a video file
+
+    @property
+    def is_folder(self) -> bool:
+        return bool(self.files)
+
+
+@dataclass
+class RealFrames:
+    """Frames read from a source: ``images[k]`` is frame ``indices[k]``."""
+
+    info: VideoInfo
+    indices: np.ndarray  # (N,) int frame numbers, ascending
+    images: list[np.ndarray]  # RGB uint8 (H, W, 3) each, all of the source's size
+    skipped: list[int]  # asked-for frames that could not be read
+
+    @property
+    def source(self) -> Path:
+        return self.info.path
+
+    @property
+    def count(self) -> int:
+        return self.info.frames
+
+    @property
+    def names(self) -> list[str] | None:
+        """File names of a folder's frames (None for a video)."""
+        return [self.info.files[int(i)].name for i in self.indices] if self.info.is_folder else None
+
+    @property
+    def consecutive(self) -> bool:
+        return len(self.indices) > 2 and bool(np.all(np.diff(self.indices) == 1))
+
+    def stack(self) -> np.ndarray:
+        """The images as one (N, H, W, 3) array."""
+        return np.stack(self.images)
+
+
+def _natural_key(p: Path) -> list:
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t.lower()) for t in re.split(r"(\d+)", p.name) if t]
+
+
+def frame_files(folder: Path | str) -> list[Path]:
+    """A folder's images in frame order (natural name order)."""
+    return sorted((p for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES),
+                  key=_natural_key)
+
+
+def _why(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:80] or type(exc).__name__
+
+
+def probe(path: Path | str, fps: float | None = None) -> VideoInfo:
+    """Frame count, fps and size of a video file or a folder of frames (``fps``: a folder's
+    frame rate, default ``DEFAULT_FOLDER_FPS``; ignored for a video, which states its own)."""
+    path = Path(path)
+    if path.is_dir():
+        return _probe_folder(path, fps or DEFAULT_FOLDER_FPS)
+    if not path.is_file():
+        raise SimgenError(f"{path}: no such video file or image folder")
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        raise SimgenError(f"{path}: one image, not a video; pass the folder of frames it is in")
+    import cv2  # lazily: heavy
+
+    cap = cv2.VideoCapture(str(path))
+    try:
+        ok, frame = cap.read() if cap.isOpened() else (False, None)
+        if not ok or frame is None:
+            raise SimgenError(f"{path}: cannot open video: OpenCV could not decode a frame (is it a video file?)")
+        count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        rate = float(cap.get(cv2.CAP_PROP_FPS))
+    finally:
+        cap.release()
+    if count < 1:
+        raise SimgenError(f"{path}: cannot open video: it reports no frames")
+    h, w = frame.shape[:2]
+    return VideoInfo(path, count, rate if np.isfinite(rate) and rate > 0 else DEFAULT_FOLDER_FPS, w, h)
+
+
+def _probe_folder(folder: Path, fps: float) -> VideoInfo:
+    from PIL import Image
+
+    files = frame_files(folder)
+    if not files:
+        raise SimgenError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)}) in this folder")
+    for f in files:
+        try:
+            with Image.open(f) as im:  # reads the header only
+                w, h = im.size
+            break
+        except _IMAGE_ERRORS:
+            continue
+    else:
+        raise SimgenError(f"{folder}: none of its {len(files)} images could be read")
+    return VideoInfo(folder, len(files), float(fps), int(w), int(h), tuple(files))
+
+
+def even_indices(count: int, n: int, offset: float = 0.0) -> np.ndarray:
+    """``n`` indices spread evenly over ``range(count)`` (all of them when n >= count).
+
+    Index k is ``floor((k + offset) * count / n)``: offset 0 starts at the first frame,
+    offset 0.5 takes the frames halfway between those (held-out frames: with equal ``n``
+    and ``n <= count / 2`` the two sets share no frame).
+    """
+    if count <= 0 or n <= 0:
+        return np.zeros(0, int)
+    if n >= count:
+        return np.arange(count)
+    return np.unique(np.floor((np.arange(n) + offset) * count / n).astype(int).clip(0, count - 1))
+
+
+def _as_info(source: VideoInfo | Path | str) -> VideoInfo:
+    return source if isinstance(source, VideoInfo) else probe(source)
+
+
+def _warn_skipped(info: VideoInfo, bad: list[tuple[int, str]], asked: int) -> None:
+    if not bad:
+        return
+    shown = ", ".join(f"{info.files[i].name if info.is_folder else f'frame {i}'} ({why})" for i, why in bad[:NAMED])
+    logging.getLogger("simgen").warning(
+        f"{info.path}: skipped {len(bad)} of {asked} frame(s) that could not be read: {shown}"
+        f"{' ...' if len(bad) > NAMED else ''}")
+
+
+def _read_image(info: VideoInfo, i: int) -> np.ndarray:
+    """Frame ``i`` of a folder as RGB; raises a PIL/OS error when it does not decode, and a
+    SimgenError when its size is not the folder's."""
+    from PIL import Image
+
+    path = info.files[i]
+    with Image.open(path) as im:
+        if im.size != (info.width, info.height):
+            raise SimgenError(
+                f"{path}: {im.size[0]}x{im.size[1]}, but the folder's frames are {info.width}x{info.height} "
+                f"(as {info.files[0].name}); a folder of frames is one camera's video: move this image out or "
+                f"resize it")
+        return np.asarray(im.convert("RGB"))
+
+
+def read_frames(source: VideoInfo | Path | str, indices: Iterable[int]) -> RealFrames:
+    """The frames at ``indices`` (duplicates dropped, in ascending order), RGB uint8;
+    unreadable ones are skipped with one warning (see the module docstring)."""
+    info = _as_info(source)
+    idx = sorted({int(i) for i in indices})
+    if idx and (idx[0] < 0 or idx[-1] >= info.frames):
+        raise ValueError(f"frame indices must lie in [0, {info.frames}): got {idx[0]}..{idx[-1]}")
+    got: list[int] = []
+    images: list[np.ndarray] = []
+    bad: list[tuple[int, str]] = []
+    if info.is_folder:
+        for i in idx:
+            try:
+                images.append(_read_image(info, i))
+                got.append(i)
+            except _IMAGE_ERRORS as exc:
+                bad.append((i, _why(exc)))
+    else:
+        import cv2
+
+        cap = cv2.VideoCapture(str(info.path))
+        if not cap.isOpened():
+            raise SimgenError(f"{info.path}: cannot open video")
+        try:
+            dense = len(idx) > 1 and float(np.median(np.diff(idx))) < DENSE_STEP
+            pos: int | None = -1  # the last frame decoded (the next grab gives pos + 1); None: unknown
+            for i in idx:
+                if not (dense and pos is not None and i > pos):
+                    cap.set(cv2.CAP_PROP_POS_FRAMES, int(i))
+                    pos = i - 1
+                ok = True
+                while ok and pos + 1 <= i:
+                    ok = cap.grab()
+                    pos += 1
+                frame = cap.retrieve()[1] if ok else None
+                if not ok:
+                    pos = None  # the stream ended or broke here: seek for the next one
+                if frame is None:
+                    bad.append((i, "does not decode"))
+                    continue
+                got.append(i)
+                images.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+        finally:
+            cap.release()
+    _warn_skipped(info, bad, len(idx))
+    if idx and not images:
+        raise SimgenError(f"{info.path}: none of the {len(idx)} frame(s) asked for could be read")
+    return RealFrames(info, np.asarray(got, dtype=int), images, [i for i, _ in bad])
+
+
+def sample_frames(source: VideoInfo | Path | str, n: int, offset: float = 0.0) -> RealFrames:
+    """``n`` frames spread evenly over the source (``even_indices``), at least one read."""
+    if n < 1:
+        raise SimgenError(f"asked for {n} frames of {getattr(source, 'path', source)}; ask for at least 1")
+    info = _as_info(source)
+    return read_frames(info, even_indices(info.frames, n, offset))
+
+
+def iter_frames(source: VideoInfo | Path | str, limit: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    """(index, RGB uint8 image) for every frame in order (of the first ``limit`` when given).
+
+    A video is decoded straight through; where a frame fails before the count the video
+    reports, one seek past it is tried, and when that fails too the rest counts as
+    unreadable. Skipped frames are warned about once, at the end.
+    """
+    info = _as_info(source)
+    end = info.frames if limit is None else min(info.frames, max(0, int(limit)))
+    bad: list[tuple[int, str]] = []
+    read = 0
+    if info.is_folder:
+        for i in range(end):
+            try:
+                img = _read_image(info, i)
+            except _IMAGE_ERRORS as exc:
+                bad.append((i, _why(exc)))
+                continue
+            read += 1
+            yield i, img
+    else:
+        import cv2
+
+        cap = cv2.VideoCapture(str(info.path))
+        if not cap.isOpened():
+            raise SimgenError(f"{info.path}: cannot open video")
+        try:
+            i = 0
+            while i < end:
+                ok, frame = cap.read()
+                if not ok or frame is None:
+                    cap.set(cv2.CAP_PROP_POS_FRAMES, i + 1)
+                    ok, frame = cap.read()
+                    if not ok or frame is None:
+                        bad.extend((j, "the video ends before it") for j in range(i, end))
+                        break
+                    bad.append((i, "does not decode"))
+                    i += 1
+                read += 1
+                yield i, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+                i += 1
+        finally:
+            cap.release()
+    _warn_skipped(info, bad, end)
+    if end and not read:
+        raise SimgenError(f"{info.path}: none of its {end} frame(s) could be read")
