@@ -22,9 +22,10 @@ it skipped and the first few; the returned indices say which frames were read. O
 none of the frames asked for could be read is it an error: one ``SimgenError`` line that
 names the path.
 
-Mixed sizes: every frame of a folder must have the size of its first readable image. A
-frame of another size is an error naming that file and both sizes, because a folder of
-frames stands for one camera's video; move the odd image out or resize it.
+Mixed sizes: every frame read from a folder must have the size of the folder's first
+readable image. A frame of another size is an error naming that file and both sizes,
+because a folder of frames stands for one camera's video; move the odd image out or
+resize it. (Only the frames read are checked: a probe opens one image, not all.)
 """
 
 from __future__ import annotations
@@ -104,8 +105,10 @@ def frame_files(folder: Path | str) -> list[Path]:
                   key=_natural_key)
 
 
-def _why(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:80] or type(exc).__name__
+def _why(exc: BaseException, path: Path | None = None) -> str:
+    """The reason in a few words (without the path, which the warning names already)."""
+    text = str(exc).replace(f"'{path}'", "").replace(str(path), "") if path is not None else str(exc)
+    return " ".join(text.split())[:60] or type(exc).__name__
 
 
 def probe(path: Path | str, fps: float | None = None) -> VideoInfo:
@@ -190,7 +193,7 @@ def _read_image(info: VideoInfo, i: int) -> np.ndarray:
         if im.size != (info.width, info.height):
             raise SimgenError(
                 f"{path}: {im.size[0]}x{im.size[1]}, but the folder's frames are {info.width}x{info.height} "
-                f"(as {info.files[0].name}); a folder of frames is one camera's video: move this image out or "
+                f"(its first image's size); a folder of frames is one camera's video: move this image out or "
                 f"resize it")
         return np.asarray(im.convert("RGB"))
 
@@ -211,7 +214,7 @@ def read_frames(source: VideoInfo | Path | str, indices: Iterable[int]) -> RealF
                 images.append(_read_image(info, i))
                 got.append(i)
             except _IMAGE_ERRORS as exc:
-                bad.append((i, _why(exc)))
+                bad.append((i, _why(exc, info.files[i])))
     else:
         import cv2
 
@@ -269,7 +272,7 @@ def iter_frames(source: VideoInfo | Path | str, limit: int | None = None) -> Ite
             try:
                 img = _read_image(info, i)
             except _IMAGE_ERRORS as exc:
-                bad.append((i, _why(exc)))
+                bad.append((i, _why(exc, info.files[i])))
                 continue
             read += 1
             yield i, img

@@ -123,14 +123,14 @@ def test_unreadable_real_frame_is_skipped_with_a_warning(tmp_path, caplog):
     import numpy as np
     from PIL import Image
 
-    from simgen.style.data import load_real_frames
+    from simgen.video import sample_frames
 
     for i in range(4):
         Image.fromarray(np.full((24, 32, 3), 40 * i, np.uint8)).save(tmp_path / f"f{i}.png")
     (tmp_path / "f1.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
-    frames = load_real_frames(tmp_path, 4)
-    assert len(frames) == 3
-    assert "skipped 1 unreadable image(s): f1.png" in caplog.text
+    frames = sample_frames(tmp_path, 4)
+    assert len(frames.images) == 3 and list(frames.indices) == [0, 2, 3]
+    assert "skipped 1 of 4 frame(s) that could not be read: f1.png" in caplog.text
 
 
 @pytest.mark.blender

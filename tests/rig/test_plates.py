@@ -2,7 +2,7 @@ import numpy as np
 from rig_synth import write_video
 
 from simgen.rig.plates import extract_plates
-from simgen.rig.video import probe, read_frames, sample_indices
+from simgen.video import even_indices, probe, read_frames
 
 W, H, N = 240, 180, 60
 
@@ -41,7 +41,8 @@ def test_plate_has_no_ghost_of_a_resting_or_moving_animal(tmp_path):
     path, bg, rest = _video(tmp_path)
     info = probe(path)
     assert (info.frames, info.width, info.height) == (N, W, H)
-    idx, frames = read_frames(info, sample_indices(info.frames, 40))
+    got = read_frames(info, even_indices(info.frames, 40))
+    idx, frames = got.indices, got.stack()
     ps = extract_plates(frames, idx, info.frames, segments=1)
     assert ps.polarity == "dark"
     plate = ps.plates[0].astype(float).mean(axis=-1)
@@ -61,7 +62,8 @@ def test_lighting_drift_gives_a_plate_per_period(tmp_path):
     frames = [np.clip(bg * (1.0 if i < N // 2 else 0.8), 0, 255).astype(np.uint8) for i in range(N)]
     path = write_video(tmp_path / "drift.avi", frames)
     info = probe(path)
-    idx, fr = read_frames(info, sample_indices(info.frames, 40))
+    got = read_frames(info, even_indices(info.frames, 40))
+    idx, fr = got.indices, got.stack()
     ps = extract_plates(fr, idx, info.frames, segments=4)
     assert len(ps.plates) == 2
     assert ps.segments[0] == (0, N // 2) and ps.segments[1] == (N // 2, N)

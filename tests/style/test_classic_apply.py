@@ -11,16 +11,13 @@ from simgen.dataset import Dataset, DatasetMeta
 from simgen.errors import SimgenError
 from simgen.style.apply import apply_style
 from simgen.style.classic import fit_classic, match_lut, vignette_field
-from simgen.style.data import even_indices, load_real_frames, load_synthetic
+from simgen.style.data import load_synthetic
 from simgen.style.train import train_style
+from simgen.video import sample_frames
 
 
-def test_even_indices_spread_and_held_out_offsets_are_disjoint():
-    train = even_indices(2330, 100)
-    held = even_indices(2330, 100, offset=0.5)
-    assert len(train) == len(held) == 100 and train[0] == 0 and train[-1] > 2200
-    assert not set(train) & set(held)
-    assert list(even_indices(5, 10)) == [0, 1, 2, 3, 4]
+def load_real_frames(source, n):
+    return sample_frames(source, n).images
 
 
 def test_match_lut_maps_one_histogram_onto_another():

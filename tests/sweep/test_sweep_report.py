@@ -11,7 +11,7 @@ import pytest
 
 from simgen.sweep.analysis import ArmData, analyze, distances, trivial_prediction
 from simgen.sweep.report import config_diff, pick_frames, write_report
-from simgen.sweep.results import RealFrames
+from simgen.sweep.results import RealLabels
 from simgen.sweep.runner import ArmRun
 from simgen.sweep.spec import Arm, Sweep, TrainSpec
 
@@ -36,7 +36,7 @@ def _sweep(tmp_path, names, reductions=None) -> Sweep:
 def _page(tmp_path, sweep, data, gt, trivial=None):
     an = analyze(data, gt, trivial_pred=trivial)
     runs = [ArmRun(a, s) for a in sweep.arms for s in next(d.seeds for d in data if d.name == a.name)]
-    real = RealFrames(gt, np.tile([640, 480], (N, 1)), [f"img{i:04d}.png" for i in range(N)], KPS)
+    real = RealLabels(gt, np.tile([640, 480], (N, 1)), [f"img{i:04d}.png" for i in range(N)], KPS)
     run = {"command": ["simgen", "sweep", "sweep.yaml", "--out", "o", "--steps", "20"], "simgen_version": "0.1.0",
            "started": "2026-01-01T00:00:00", "seconds": 95.0}
     path = write_report(sweep, runs, tmp_path / "out", run, analysis=(an, {d.name: d for d in data}, real))
@@ -116,7 +116,7 @@ def test_chart_follows_the_sweeps_metric(tmp_path, metric):
                     cfg_steps=20)]
     an = analyze(data, gt, metric_name=metric)
     runs = [ArmRun(sweep.arms[0], 0)]
-    real = RealFrames(gt, np.tile([640, 480], (N, 1)), [str(i) for i in range(N)], KPS)
+    real = RealLabels(gt, np.tile([640, 480], (N, 1)), [str(i) for i in range(N)], KPS)
     page = write_report(sweep, runs, tmp_path / "out", None, analysis=(an, {"baseline": data[0]}, real)).read_text()
     label = {"pck5": "PCK@5 on the real labeled frames (higher is better)",
              "rmse": "RMSE on the real labeled frames (lower is better)"}[metric]
@@ -163,7 +163,7 @@ def test_gap_numbers_beside_the_accuracy_over_seeds(tmp_path):
             info = {"real_frames": 50, "renders": 60, "doubtful": doubtful[arm.name][s], "flip_px": 5.0 + s,
                     "coverage_median": 2.0, "uncovered": 1.0, "realism_full": 1.0, "spearman": 0.5}
             runs.append(ArmRun(arm, s, stages={"gap": Stage("gap", "k", folder, info, 30.0, False)}))
-    real = RealFrames(gt, np.tile([640, 480], (N, 1)), [f"img{i:04d}.png" for i in range(N)], KPS)
+    real = RealLabels(gt, np.tile([640, 480], (N, 1)), [f"img{i:04d}.png" for i in range(N)], KPS)
     page = write_report(sweep, runs, tmp_path / "out", None,
                         analysis=(an, {d.name: d for d in data}, real)).read_text()
     table = re.search(r'<table id="gap-table">(.*?)</table>', page).group(1)

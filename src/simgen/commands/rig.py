@@ -12,7 +12,8 @@ app = typer.Typer(help="Build a scene from your rig: plates, camera and lens fro
 
 @app.command("from-video")
 def from_video(
-    video: Annotated[Path, typer.Argument(help="Video of the rig (any animal in it is removed).", show_default=False)],
+    video: Annotated[Path, typer.Argument(
+        help="Video of the rig, or a folder of its frames (any animal in it is removed).", show_default=False)],
     arena: Annotated[tuple[float, float], typer.Option(
         "--arena", help="Inner floor size W H in meters (W along the image's horizontal).", show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (scene.yaml, plates/, fit.png).")],
@@ -25,7 +26,7 @@ def from_video(
     render: Annotated[bool, typer.Option(
         "--render/--no-render", help="Render the fitted scene once (light calibration, right half of fit.png).")] = True,
 ) -> None:
-    """Background plates, fitted camera and lens, and a scene.yaml from a video of the rig."""
+    """Background plates, fitted camera and lens, and a scene.yaml from a video of the rig (or a folder of frames)."""
     from simgen.rig.from_video import from_video as run
 
     res = run(video, arena, out, corners=corners, samples=samples, max_plates=max_plates,

@@ -53,8 +53,8 @@ def analyze(dataset: Path, video: Path, model_path: Path | None = None, labeled:
     from simgen.gap.coverage import coverage
     from simgen.gap.embed import embed
     from simgen.gap.realism import realism
-    from simgen.gap.video import read_frames
     from simgen.style.data import animal_centers_from_masks, animal_centers_from_motion, load_synthetic
+    from simgen.video import sample_frames
 
     model = None
     labels = None
@@ -64,7 +64,7 @@ def analyze(dataset: Path, video: Path, model_path: Path | None = None, labeled:
         model = load_model(model_path)
         labels = check_keypoints(model, dataset, camera)
     synth = load_synthetic(dataset, n_synth, camera)
-    real = read_frames(video, n_real)
+    real = sample_frames(video, n_real)
     if len(real.images) < 5 or len(synth.images) < 5:
         raise SimgenError(f"need at least 5 real frames and 5 renders (got {len(real.images)} and "
                           f"{len(synth.images)})")

@@ -188,8 +188,8 @@ def suggest(video: Path, model_path: Path, n: int, out: Path, sample: int = 400,
 
     from simgen.gap.embed import embed
     from simgen.gap.estimate import estimate
-    from simgen.gap.video import read_frames
     from simgen.pose.model import load_model
+    from simgen.video import sample_frames
 
     video = Path(video)
     if strategy not in STRATEGIES:
@@ -197,7 +197,7 @@ def suggest(video: Path, model_path: Path, n: int, out: Path, sample: int = 400,
     if Path(out).exists() and any(Path(out).iterdir()):
         raise SimgenError(f"{out}: exists and is not empty (choose a new folder for the label project)")
     model = load_model(model_path)
-    real = read_frames(video, sample)
+    real = sample_frames(video, sample)
     est = estimate(model, real.images, consecutive=real.consecutive)
     feats = embed(real.images, model)
     gap = min_gap if min_gap is not None else max(1, real.count // (4 * max(n, 1) * 4))

@@ -63,7 +63,7 @@ def floor_region(plate: np.ndarray, *, edge_threshold: float = 6.0) -> np.ndarra
     """
     import cv2
 
-    grey = plate if plate.ndim == 2 else cv2.cvtColor(plate, cv2.COLOR_BGR2GRAY)
+    grey = plate if plate.ndim == 2 else cv2.cvtColor(plate, cv2.COLOR_RGB2GRAY)
     h, w = grey.shape
     g = cv2.GaussianBlur(grey.astype(np.float32), (0, 0), 1.5)
     mag = np.hypot(cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)) / 8
@@ -157,7 +157,7 @@ def refine_edges(plate: np.ndarray, edges: list[np.ndarray], corners: np.ndarray
     edges reads as a wrong focal length."""
     import cv2
 
-    grey = plate if plate.ndim == 2 else cv2.cvtColor(plate, cv2.COLOR_BGR2GRAY)
+    grey = plate if plate.ndim == 2 else cv2.cvtColor(plate, cv2.COLOR_RGB2GRAY)
     g = cv2.GaussianBlur(grey.astype(np.float32), (0, 0), 1.0)
     mag = np.hypot(cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3))
     steps = np.arange(-reach, reach + 1e-9, 0.25)

@@ -26,6 +26,7 @@ WORLD_STRENGTH = 0.1
 # 640x480 (docs/rig-from-video.md) -- only the light's height and size matter.
 REFERENCE_LINEAR_PER_W = 0.11
 CALIB_ENERGY = 2.0  # low enough that the rendered floor does not clip
+MIN_FRAMES = 3  # fewer frames read than this: the plates keep an animal that did not move (a warning)
 
 
 @dataclass
@@ -80,13 +81,18 @@ def polygon_mask(poly: np.ndarray, width: int, height: int, erode: int = 0) -> n
     return m > 0
 
 
-def plate_floor_error(info, plate_set, floor: np.ndarray, count: int = 40) -> float:
+def plate_floor_error(info, plate_set, floor: np.ndarray, count: int = 40, known_bad=()) -> float:
     """Mean absolute grey difference between a frame's plate and held-out frames (taken
-    between the plate's samples), on the floor with the animal masked out."""
+    between the plate's samples), on the floor with the animal masked out. Frames in
+    ``known_bad`` (already reported unreadable) are not tried again."""
     from simgen.rig.plates import DIFF_THRESHOLD, _dilate, blobs, grey_of, shape_masks
-    from simgen.rig.video import read_frames, sample_indices
+    from simgen.video import even_indices, read_frames
 
-    idx, frames = read_frames(info, sample_indices(info.frames, count, offset=0.5))
+    bad = set(known_bad)
+    held_out = read_frames(info, [i for i in even_indices(info.frames, count, offset=0.5) if i not in bad])
+    if not held_out.images:
+        return float("nan")
+    idx, frames = held_out.indices, held_out.stack()
     grey = grey_of(frames)
     h, w = grey.shape[1:]
     dark, bright = shape_masks(grey)
@@ -114,7 +120,7 @@ def from_video(video: Path, arena_m: tuple[float, float], out: Path, *, corners:
     from simgen.rig.floor import detect_floor
     from simgen.rig.plates import extract_plates
     from simgen.rig.scene_writer import RigDescription, write_scene
-    from simgen.rig.video import probe, read_frames, sample_indices
+    from simgen.video import even_indices, probe, read_frames
 
     W, H = (float(v) for v in arena_m)
     if W <= 0 or H <= 0:
@@ -123,9 +129,17 @@ def from_video(video: Path, arena_m: tuple[float, float], out: Path, *, corners:
     times: dict[str, float] = {}
     t = time.perf_counter()
     info = probe(video)
-    idx, frames = read_frames(info, sample_indices(info.frames, samples))
+    sampled = read_frames(info, even_indices(info.frames, samples))
+    idx, frames = sampled.indices, sampled.stack()  # RGB
     times["decode"] = time.perf_counter() - t
-    log(f"video: {info.frames} frames {info.width}x{info.height} @ {info.fps:.1f} fps; sampled {len(idx)}")
+    if info.is_folder:
+        log(f"frames: {info.frames} image{'s' * (info.frames != 1)} {info.width}x{info.height} in {info.path}; "
+            f"sampled {len(idx)}")
+    else:
+        log(f"video: {info.frames} frames {info.width}x{info.height} @ {info.fps:.1f} fps; sampled {len(idx)}")
+    if len(idx) < MIN_FRAMES:
+        log(f"warning: only {len(idx)} frame(s) read from {info.path}: an animal is removed from the plates only "
+            f"where it moved between frames; give a frame of the empty rig, or more frames")
 
     t = time.perf_counter()
     ps = extract_plates(frames, idx, info.frames, segments=max_plates)
@@ -155,13 +169,13 @@ def from_video(video: Path, arena_m: tuple[float, float], out: Path, *, corners:
     plate_paths = []
     for i, p in enumerate(ps.plates):
         path = out / "plates" / f"plate_{i:02d}.png"
-        cv2.imwrite(str(path), p[..., 0] if grey_video else p)  # 1 channel for a grey video: 1/3 the size
+        cv2.imwrite(str(path), p[..., 0] if grey_video else cv2.cvtColor(p, cv2.COLOR_RGB2BGR))  # grey: 1 channel
         plate_paths.append(path)
 
     floor_err = None
     if measure:
         t = time.perf_counter()
-        floor_err = plate_floor_error(info, ps, floor)
+        floor_err = plate_floor_error(info, ps, floor, known_bad=sampled.skipped)
         times["measure"] = time.perf_counter() - t
         log(f"plate vs held-out frames: {floor_err:.2f} grey levels mean abs difference on the floor (animal masked)")
 
@@ -239,6 +253,7 @@ def _fit_sheet(path: Path, frame: np.ndarray, index: int, fit, corners, arena_m,
     energy; Cycles is linear up to the view transform)."""
     import cv2
 
+    frame = cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)  # the sheet is drawn and written by OpenCV
     h, w = frame.shape[:2]
 
     def draw(img, distort: bool) -> np.ndarray:

@@ -33,7 +33,7 @@ DETECT_SCALE = 4
 
 @dataclass
 class PlateSet:
-    plates: list[np.ndarray]  # (H, W, 3) uint8 BGR each
+    plates: list[np.ndarray]  # (H, W, 3) uint8 RGB each
     segments: list[tuple[int, int]]  # [start, end) video frame range of each plate
     polarity: str  # "dark" or "bright": the animal against its floor
     masks: list[np.ndarray] = field(default_factory=list)  # per sampled frame, True = animal (excluded)

@@ -1,8 +1,8 @@
 """Style transfer: make renders look like a lab's real video without moving any pixel that a label depends on.
 
 Modules:
-  data.py      real frames (evenly sampled from a video or a folder), synthetic frames
-               with masks, crops at the animal's native scale
+  data.py      synthetic frames with masks, crops at the animal's native scale (real
+               frames come from ``simgen.video``)
   classic.py   the classic method: image statistics fitted to the real video (numpy + OpenCV)
   networks.py  ResNet generator (reflect padding, InstanceNorm, residual output), 70x70
                PatchGAN, PatchNCE projection head (torch)

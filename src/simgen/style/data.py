@@ -1,12 +1,11 @@
-"""Images for style training and scoring: real frames, synthetic frames, native-scale crops.
+"""Images for style training and scoring: synthetic frames, native-scale crops, animal centres.
 
-Real frames come from a video (read with OpenCV, sampled evenly over its length) or a
-folder of images (sorted, sampled evenly). Synthetic frames come from a simgen dataset
-with their masks. Crops are cut at full resolution (never resized), so a network sees
-the animal at the size it has in the frames it will be applied to; most crops are
-centred near the animal, because a crop of empty floor teaches nothing about fur and
-a domain whose crops always hold a mouse against one whose crops rarely do would teach
-the generator to paint mice.
+Real frames are read by ``simgen.video`` (a video or a folder of frames, sampled
+evenly). Synthetic frames come from a simgen dataset with their masks. Crops are cut at
+full resolution (never resized), so a network sees the animal at the size it has in the
+frames it will be applied to; most crops are centred near the animal, because a crop of
+empty floor teaches nothing about fur and a domain whose crops always hold a mouse
+against one whose crops rarely do would teach the generator to paint mice.
 """
 
 from __future__ import annotations
@@ -17,74 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from simgen.errors import SimgenError
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
-
-
-def even_indices(count: int, n: int, offset: float = 0.0) -> np.ndarray:
-    """``n`` indices spread evenly over ``range(count)`` (all of them when n >= count).
-
-    Index k is ``floor((k + offset) * count / n)``: offset 0 starts at the first frame,
-    offset 0.5 takes the frames halfway between those (held-out frames for scoring).
-    """
-    if count <= 0:
-        return np.zeros(0, int)
-    if n >= count:
-        return np.arange(count)
-    return np.unique(np.floor((np.arange(n) + offset) * count / n).astype(int).clip(0, count - 1))
-
-
-def load_real_frames(source: Path | str, n: int, offset: float = 0.0) -> list[np.ndarray]:
-    """``n`` RGB uint8 frames sampled evenly from a video file or an image folder.
-
-    Training reads at ``offset`` 0 and scoring at 0.5, so with equal ``n`` the two
-    never share a frame.
-    """
-    source = Path(source)
-    if source.is_dir():
-        files = sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        if not files:
-            raise SimgenError(f"{source}: no images ({', '.join(IMAGE_SUFFIXES)}) in this folder")
-        from PIL import Image
-
-        out, bad = [], []
-        for i in even_indices(len(files), n, offset):
-            try:
-                with Image.open(files[i]) as im:
-                    out.append(np.asarray(im.convert("RGB")))
-            except (OSError, ValueError) as exc:  # not an image, truncated, unreadable
-                bad.append(f"{files[i].name} ({' '.join(str(exc).split())[:80]})")
-        if bad:
-            import logging
-
-            logging.getLogger("simgen").warning(f"{source}: skipped {len(bad)} unreadable image(s): "
-                                                f"{', '.join(bad[:3])}{' ...' if len(bad) > 3 else ''}")
-        if not out:
-            raise SimgenError(f"{source}: none of the sampled images could be read")
-        return out
-    if not source.is_file():
-        raise SimgenError(f"{source}: no such video file or image folder")
-    if source.suffix.lower() not in VIDEO_SUFFIXES:
-        raise SimgenError(f"{source}: not a video ({', '.join(VIDEO_SUFFIXES)}) or an image folder")
-    import cv2
-
-    cap = cv2.VideoCapture(str(source))
-    if not cap.isOpened():
-        raise SimgenError(f"{source}: OpenCV cannot open this video")
-    try:
-        count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
-        out = []
-        for i in even_indices(count, n, offset):
-            cap.set(cv2.CAP_PROP_POS_FRAMES, int(i))
-            ok, bgr = cap.read()
-            if ok:
-                out.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-    finally:
-        cap.release()
-    if not out:
-        raise SimgenError(f"{source}: no frame could be decoded")
-    return out
+from simgen.video import even_indices
 
 
 @dataclass

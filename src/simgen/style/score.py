@@ -1,7 +1,7 @@
 """``score_dataset``: how real a dataset looks, and (with a reference) how much it moved.
 
 Real frames are read at the halfway positions between those training reads
-(``load_real_frames(..., offset=0.5)``), so with the default counts they are held out.
+(``simgen.video.sample_frames(..., offset=0.5)``), so with the default counts they are held out.
 Every number is printed next to the raw render's (``reference``) where one is given.
 Distribution metrics are computed on full frames and on 128 px crops around the animal
 (synthetic: the mask's centroid; real: where the frame differs most from the median
@@ -84,11 +84,10 @@ def score_dataset(dataset: Path | str, real: Path | str, reference: Path | str |
     from simgen.style.data import (
         animal_centers_from_masks,
         animal_centers_from_motion,
-        even_indices,
-        load_real_frames,
         pick_camera,
     )
     from simgen.style.metrics import flow_drift, silhouette_iou, ssim
+    from simgen.video import even_indices, sample_frames
 
     ds = Dataset(dataset)
     cam = pick_camera(ds, camera)
@@ -96,7 +95,7 @@ def score_dataset(dataset: Path | str, real: Path | str, reference: Path | str |
     if len(frames) < 5:
         raise SimgenError(f"{dataset}: {len(frames)} complete frame(s); scoring needs at least 5")
     frames = [frames[i] for i in even_indices(len(frames), n)]
-    real_frames = load_real_frames(real, n_real, offset=0.5)
+    real_frames = sample_frames(real, n_real, offset=0.5).images
     if len(real_frames) < 5:
         raise SimgenError(f"{real}: {len(real_frames)} frame(s); scoring needs at least 5")
     real_feats = _features(real_frames, crops(real_frames, animal_centers_from_motion(real_frames)))

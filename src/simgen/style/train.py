@@ -41,9 +41,9 @@ def train_style(synthetic: Path | str, real: Path | str, out: Path | str, method
         animal_centers_from_masks,
         animal_centers_from_motion,
         is_mono,
-        load_real_frames,
         load_synthetic,
     )
+    from simgen.video import sample_frames
 
     if method not in METHODS:
         raise SimgenError(f"unknown method {method!r} (known: {', '.join(METHODS)})")
@@ -54,7 +54,7 @@ def train_style(synthetic: Path | str, real: Path | str, out: Path | str, method
     rng = np.random.default_rng(seed)
 
     syn = load_synthetic(synthetic, n_synthetic, camera)
-    real_frames = load_real_frames(real, n_real)
+    real_frames = sample_frames(real, n_real).images
     if len(real_frames) < 3:
         raise SimgenError(f"{real}: only {len(real_frames)} real frame(s); need at least 3")
     mono = is_mono(real_frames)

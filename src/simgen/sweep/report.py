@@ -510,9 +510,9 @@ def _config(sweep: Sweep, an: Analysis, by_arm: dict[str, list[ArmRun]], data: d
 
 def build_analysis(sweep: Sweep, runs: list[ArmRun]):
     """(analysis, arm data by name, real frames) of a finished sweep; analysis is None without results."""
-    from simgen.sweep.results import arm_data, real_frames, trivial_mean
+    from simgen.sweep.results import arm_data, real_labels, trivial_mean
 
-    real = real_frames(sweep, runs)
+    real = real_labels(sweep, runs)
     if real is None:
         return None, {}, None
     data = arm_data(sweep, runs, real)

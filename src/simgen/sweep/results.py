@@ -21,7 +21,7 @@ from simgen.sweep.spec import Sweep
 
 
 @dataclass
-class RealFrames:
+class RealLabels:
     """The real labeled frames every arm was evaluated on."""
 
     gt: np.ndarray  # (N, K, 3)
@@ -50,7 +50,7 @@ def _read_predictions(path: Path, keypoints: list[str]) -> tuple[list[str], np.n
     return names, np.array(pred)
 
 
-def load_real(sweep: Sweep, keypoints: list[str]) -> RealFrames:
+def load_real(sweep: Sweep, keypoints: list[str]) -> RealLabels:
     """The labeled frames as the evaluate stage read them (keypoints in the model's order)."""
     from simgen.pose.data import SourceSpec, load_labels, select_keypoints
 
@@ -59,11 +59,11 @@ def load_real(sweep: Sweep, keypoints: list[str]) -> RealFrames:
     sizes = labels.sizes
     if sizes is None:
         sizes = np.array([labels.load_image(i).shape[1::-1] for i in range(len(labels))])
-    return RealFrames(gt, np.asarray(sizes), [labels.image_name(i) for i in range(len(labels))], list(keypoints),
+    return RealLabels(gt, np.asarray(sizes), [labels.image_name(i) for i in range(len(labels))], list(keypoints),
                       labels)
 
 
-def _points(run: ArmRun, real: RealFrames | None) -> np.ndarray | None:
+def _points(run: ArmRun, real: RealLabels | None) -> np.ndarray | None:
     """(N, K, 2) predictions of one run on the real frames, in ``real``'s order."""
     ev = run.stages.get("evaluate")
     if ev is None:
@@ -79,7 +79,7 @@ def _points(run: ArmRun, real: RealFrames | None) -> np.ndarray | None:
     return np.stack([pred[order[n]] for n in real.names])
 
 
-def real_frames(sweep: Sweep, runs: list[ArmRun]) -> RealFrames | None:
+def real_labels(sweep: Sweep, runs: list[ArmRun]) -> RealLabels | None:
     """The real frames, from the first evaluate stage's points.npz (images from the labeled data)."""
     done = [r for r in runs if r.stages.get("evaluate")]
     if not done:
@@ -94,7 +94,7 @@ def real_frames(sweep: Sweep, runs: list[ArmRun]) -> RealFrames | None:
     if npz.is_file():
         with np.load(npz) as z:
             gt, sizes, names = z["gt"], z["sizes"], [str(n) for n in z["names"]]
-        return RealFrames(gt, sizes, names, keypoints, real.labels if real and real.names == names else None)
+        return RealLabels(gt, sizes, names, keypoints, real.labels if real and real.names == names else None)
     return real
 
 
@@ -117,7 +117,7 @@ def trivial_mean(run: ArmRun, keypoints: list[str]) -> np.ndarray | None:
         return np.nanmean(norm, axis=0)
 
 
-def arm_data(sweep: Sweep, runs: list[ArmRun], real: RealFrames) -> list[ArmData]:
+def arm_data(sweep: Sweep, runs: list[ArmRun], real: RealLabels) -> list[ArmData]:
     """One ArmData per arm of the sweep that has runs, in the sweep's order."""
     out = []
     for arm in sweep.arms:
