@@ -116,32 +116,49 @@ def test_a_dataset_of_several_animals_trains_a_top_down_model(trained_multi):
     assert "animal crops (top-down)" in trained_multi["output"]
     assert "10 training animal crops" in trained_multi["output"]  # 12 (image, animal), 2 held out
     tm = load_model(trained_multi["model"])
-    assert tm.topdown == {"margin": 0.25}
+    assert tm.topdown["margin"] == 0.25 and set(tm.topdown) == {"margin", "finder"}
+    assert tm.topdown["finder"]["format"] == "simgen-finder/1" and tm.topdown["finder"]["max_animals"] == 3
+    assert "finding stage:" in trained_multi["output"]
 
 
-def test_top_down_evaluation_reports_per_animal_metrics_and_swaps(trained_multi):
+def test_top_down_evaluation_on_oracle_boxes_reports_per_animal_metrics_and_swaps(trained_multi):
     from simgen.pose.evaluate import evaluate
     from simgen.pose.model import load_model
 
-    ev = evaluate(load_model(trained_multi["model"]), str(trained_multi["ds"]))
+    ev = evaluate(load_model(trained_multi["model"]), str(trained_multi["ds"]), oracle_boxes=True)
     td = ev.metrics["topdown"]
     assert set(td["per_animal"]) == set(ANIMALS) and td["animals"] == 12 and td["images"] == 4
     assert isinstance(td["identity_swaps"], int) and "oracle" in td["boxes"]
     assert all(td["per_animal"][a]["all"]["n"] > 0 for a in ANIMALS)
     assert ev.pred.shape == (12, len(ev.labels.keypoints), 2)
-    out = _invoke("evaluate", trained_multi["model"], trained_multi["ds"], "--out", trained_multi["tmp"] / "ev")
+    assert ev.metrics["relative"]["all"]["n"] == ev.metrics["all"]["n"]
+    out = _invoke("evaluate", trained_multi["model"], trained_multi["ds"], "--out", trained_multi["tmp"] / "ev",
+                  "--oracle-boxes")
     assert "oracle boxes" in out and "identity swaps" in out
     saved = json.loads((trained_multi["tmp"] / "ev" / "metrics.json").read_text())
     assert saved["topdown"]["margin"] == 0.25
 
 
-def test_a_top_down_model_refuses_whole_video_prediction(trained_multi, tmp_path):
+def test_top_down_evaluation_by_default_finds_the_animals_itself(trained_multi):
+    from simgen.pose.evaluate import evaluate
+    from simgen.pose.model import load_model
+
+    ev = evaluate(load_model(trained_multi["model"]), str(trained_multi["ds"]))
+    a = ev.metrics["animals"]
+    assert a["labeled"] == 12 and "no labeled box" in ev.metrics["topdown"]["boxes"]
+    assert ev.pred.shape == (12, len(ev.labels.keypoints), 2)
+    assert np.isfinite(ev.pred).all(axis=(1, 2)).sum() == a["found"]  # the rest were not found: NaN
+    out = _invoke("evaluate", trained_multi["model"], trained_multi["ds"])
+    assert "animals found:" in out and "recall" in out and "oracle" not in out
+
+
+def test_a_top_down_model_is_no_whole_image_model(trained_multi, tmp_path):
     from simgen.pose.model import load_model
     from simgen.pose.predict import predict_video
     from simgen.pose.topdown import predict_crops
 
     tm = load_model(trained_multi["model"])
-    with pytest.raises(SimgenError, match="no detector"):
+    with pytest.raises(SimgenError, match="a top-down model"):
         predict_video(tm, tmp_path / "x.mp4")
     xy, conf = predict_crops(tm, np.zeros((48, 64, 3), np.uint8), [(10, 10, 20, 20), (30, 5, 50, 25)])
     assert xy.shape == (2, len(tm.keypoints), 2) and conf.shape == (2, len(tm.keypoints))

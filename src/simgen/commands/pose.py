@@ -14,6 +14,11 @@ app = typer.Typer(help="Train, evaluate and run the bundled heatmap pose model."
 
 ModelArg = Annotated[Path, typer.Argument(help="Trained model folder (written by `simgen pose train`).",
                                           show_default=False)]
+MaxAnimalsOpt = Annotated[int | None, typer.Option(
+    "--max-animals", min=1, help="top-down models: keep at most this many animals per image, the best-scoring "
+    "[the most labeled in one training image]")]
+ThresholdOpt = Annotated[float | None, typer.Option(
+    "--threshold", min=0.0, max=1.0, help="top-down models: a found animal's centre score must reach this [0.3]")]
 SOURCE_HELP = ("simgen dataset dir, DeepLabCut project / labeled-data folder, or SLEAP .slp; "
                "append ,frames=A:B to keep rows A..B-1 and ,weight=W to set its share of batches")
 
@@ -63,8 +68,16 @@ def evaluate(
     tta: Annotated[bool, typer.Option(
         "--tta", help="test-time augmentation: the median over the flips the model was trained for "
         "(mirror; half turn and vertical flip with --full-rotation); up to 4x the time")] = False,
+    oracle_boxes: Annotated[bool, typer.Option(
+        "--oracle-boxes", help="top-down models: crop the labeled animals' boxes instead of finding the animals "
+        "(measures the pose model alone, given perfect boxes)")] = False,
+    max_animals: MaxAnimalsOpt = None,
+    threshold: ThresholdOpt = None,
 ) -> None:
-    """Pixel errors (RMSE, mean, median), PCK@5/10 px, per keypoint, on LABELED frames."""
+    """Pixel errors (RMSE, mean, median), PCK@5/10 px, per keypoint, on LABELED frames.
+
+    A top-down model (several animals) finds the animals itself, as `predict` does, and
+    reports animals found (recall, precision) and errors as % of each animal's length."""
     from rich.console import Console
     from rich.table import Table
 
@@ -73,8 +86,14 @@ def evaluate(
     from simgen.pose.model import load_model
 
     tm = load_model(model)
-    ev = run_eval(tm, labeled, camera, tta=tta)
+    ev = run_eval(tm, labeled, camera, tta=tta, oracle_boxes=oracle_boxes, max_animals=max_animals,
+                  threshold=threshold)
     files = write_report(ev, out, tm.keypoints) if out is not None else {}
+    if "animals" in ev.metrics:  # several animals, found by the model (pose/evaluate.py, evaluate_found)
+        _print_found(ev.metrics)
+        for kind, path in files.items():
+            typer.echo(f"wrote {kind}: {path}")
+        return
     table = Table(title=f"{ev.metrics['frames']} frames")
     for col in ("keypoint", "n", "RMSE", "mean", "median", "PCK@5", "PCK@10"):
         table.add_column(col, justify="left" if col == "keypoint" else "right")
@@ -111,22 +130,65 @@ def evaluate(
         typer.echo(f"wrote {kind}: {path}")
 
 
+def _print_found(m: dict) -> None:
+    """The report of a top-down model that found the animals itself."""
+    from rich.console import Console
+    from rich.table import Table
+
+    a, rel, td = m["animals"], m["relative"], m["topdown"]
+    f = lambda x, p=".2f": "-" if x is None else format(x, p)  # noqa: E731
+    table = Table(title=f"{a['found']} animals found in {td['images']} images; errors in px and in % of the "
+                        f"animal's length ({rel['length']})")
+    for col in ("keypoint", "n", "RMSE px", "mean px", "RMSE %", "mean %", "PCK@5%", "PCK@10%"):
+        table.add_column(col, justify="left" if col == "keypoint" else "right")
+    rows = [(k, v, rel["per_keypoint"][k]) for k, v in m["per_keypoint"].items()] + [("all", m["all"], rel["all"])]
+    for name, px, r in rows:
+        table.add_row(name, str(px["n"]), f(px["rmse"]), f(px["mean_error"]), f(r["rmse_pct"]), f(r["mean_pct"]),
+                      f(r["pck5"], ".1%"), f(r["pck10"], ".1%"))
+    Console().print(table)
+    typer.echo(f"animals found: {a['found']} of {a['labeled']} labeled (recall {f(a['recall'], '.1%')}), "
+               f"{a['found']} of {a['predicted']} predicted (precision {f(a['precision'], '.1%')}); boxes "
+               f"{td['boxes']}, threshold {td['threshold']}, at most {td['max_animals']} per image")
+    ht = m.get("head_tail")
+    if ht is not None and ht["frames"]:
+        typer.echo(f"head/tail swapped (predicted {ht['head']} nearer the labeled {ht['tail']}): "
+                   f"{ht['swapped']} of {ht['frames']} found animals ({ht['rate']:.1%})")
+
+
 def predict(
     model: ModelArg,
-    video: Annotated[Path, typer.Argument(help="video file (anything OpenCV reads)", show_default=False)],
+    video: Annotated[Path, typer.Argument(help="video file (anything OpenCV reads); a top-down model also takes "
+                                          "a folder of frames", show_default=False)],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder (default: the video's)")] = None,
     labeled_video: Annotated[bool, typer.Option("--labeled-video", help="also write a video with the points")] = False,
     max_frames: Annotated[int | None, typer.Option("--max-frames", help="stop after this many frames")] = None,
     tta: Annotated[bool, typer.Option(
         "--tta", help="test-time augmentation: the median over the flips the model was trained for "
         "(mirror; half turn and vertical flip with --full-rotation); up to 4x the time")] = False,
+    max_animals: MaxAnimalsOpt = None,
+    threshold: ThresholdOpt = None,
 ) -> None:
-    """DeepLabCut-style .h5 and .csv (x, y, likelihood per keypoint) for every frame of VIDEO."""
-    from simgen.pose.model import load_model
-    from simgen.pose.predict import predict_video
+    """DeepLabCut-style .h5 and .csv (x, y, likelihood per keypoint) for every frame of VIDEO.
 
-    files = predict_video(load_model(model), video, out, labeled_video=labeled_video, max_frames=max_frames,
-                          tta=tta)
+    A top-down model (several animals) finds the animals in each frame and writes
+    DeepLabCut's multi-animal table (individuals animal0..), their boxes and a contact sheet."""
+    from simgen.errors import SimgenError
+    from simgen.pose.model import load_model
+
+    tm = load_model(model)
+    if tm.topdown:
+        from simgen.pose.predict_animals import predict_animals
+
+        if tta or labeled_video:
+            raise SimgenError("--tta and --labeled-video are not there for top-down models (several animals); "
+                              "see the contact sheet it writes")
+        files = predict_animals(tm, video, out, max_animals=max_animals, threshold=threshold, max_frames=max_frames)
+    else:
+        from simgen.pose.predict import predict_video
+
+        if max_animals is not None or threshold is not None:
+            raise SimgenError("--max-animals and --threshold are for top-down models (several animals)")
+        files = predict_video(tm, video, out, labeled_video=labeled_video, max_frames=max_frames, tta=tta)
     for kind, path in files.items():
         typer.echo(f"wrote {kind}: {path}")
 

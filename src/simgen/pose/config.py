@@ -39,6 +39,25 @@ class AugmentConfig(_Strict):
     cutout_size: float = Field(0.15, ge=0, le=1)  # side as a fraction of the shorter input side
 
 
+class FinderConfig(_Strict):
+    """The finding stage of a top-down model (pose/finder.py): animal centres and box sizes
+    on the whole image, letterboxed into ``input_size``."""
+
+    input_size: tuple[int, int] | None = None  # width, height; None: the pose input_size
+    steps: int | None = Field(None, ge=1)  # None: the pose steps
+    sigma_px: float = Field(4.0, gt=0)  # centre heatmap Gaussian sigma, finder input pixels
+    threshold: float = Field(0.3, gt=0, lt=1)  # a centre peak below this is no animal
+    max_animals: int | None = Field(None, ge=1)  # None: the most animals labeled in one training image
+    nms_iou: float = Field(0.7, gt=0, le=1)  # a box overlapping a better one by more is dropped
+
+    @field_validator("input_size")
+    @classmethod
+    def _multiple_of_16(cls, v: tuple[int, int] | None) -> tuple[int, int] | None:
+        if v is not None and (v[0] % 16 or v[1] % 16 or min(v) < 32):
+            raise ValueError("both sides must be multiples of 16 and at least 32")
+        return v
+
+
 class PoseConfig(_Strict):
     input_size: tuple[int, int] = (320, 256)  # width, height; images are letterboxed into it
     sigma_px: float = Field(5.0, gt=0)  # heatmap Gaussian sigma in input pixels
@@ -65,6 +84,7 @@ class PoseConfig(_Strict):
     # from the data that model was trained on (recorded in it), e.g. its synthetic renders,
     # and the rest from the given sources. 0: the given sources only (plain fine-tuning).
     init_mix: float = Field(0.5, ge=0, lt=1)
+    finder: FinderConfig = FinderConfig()  # top-down models only (sources of several animals)
 
     @field_validator("input_size")
     @classmethod

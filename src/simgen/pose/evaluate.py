@@ -7,6 +7,17 @@ reports under the name "RMSE"; compare DeepLabCut's numbers with ``mean_error``.
 PCK@t is the fraction of labeled keypoints within t pixels. ``head_tail`` counts the
 frames whose predicted snout is nearer the labeled tail base than the labeled snout
 (head and tail swapped), the failure that dominates sim2real error.
+
+Several animals (a top-down model, ``evaluate_found``): the labeled frames go through the
+path ``simgen pose predict`` takes (``topdown.pose_animals``: finding stage, crops, pose
+model), never through the labels' boxes. Per image the predicted animals are matched to
+the labeled ones (Hungarian assignment on the mean distance over the labeled animal's
+labeled keypoints, ``match_animals``); a matched pair is *found* when the predicted
+centre lies within half the labeled animal's length of the labeled centre (centre: the
+mean of the keypoints labeled on that animal, taken at the same keypoints for both; length:
+snout to tail base, ``animal_lengths``). Recall = found / labeled animals, precision =
+found / predicted animals. Errors are over found animals, in pixels and as a share of
+each animal's length (``relative``: mean and RMSE in %, PCK at 5% and 10% of the length).
 """
 
 from __future__ import annotations
@@ -84,6 +95,110 @@ def metrics(pred: np.ndarray, gt_xyv: np.ndarray, keypoints: list[str]) -> dict:
     }
 
 
+def relative_summary(r: np.ndarray) -> dict:
+    """Metrics of distances as shares of the animal's length (NaN ignored): mean and RMSE
+    in %, PCK@5%/10% of the length."""
+    r = r[np.isfinite(r)]
+    if r.size == 0:
+        return {"n": 0, "mean_pct": None, "rmse_pct": None, "pck5": None, "pck10": None}
+    return {"n": int(r.size), "mean_pct": float(100 * np.mean(r)), "rmse_pct": float(100 * np.sqrt(np.mean(r**2))),
+            "pck5": float(np.mean(r <= 0.05)), "pck10": float(np.mean(r <= 0.10))}
+
+
+def animal_lengths(gt_xyv: np.ndarray, keypoints: list[str]) -> tuple[np.ndarray, str]:
+    """(R,) length of each labeled animal and how it was taken: snout to tail base
+    (``head_tail_pair``'s names) where both are labeled; where one is missing, the median of
+    the others' lengths; without such keypoints at all, the longer side of the box of the
+    animal's labeled keypoints."""
+    pair = head_tail_pair(keypoints)
+    if pair is not None:
+        h, t = pair
+        ok = (gt_xyv[:, h, 2] > 0) & (gt_xyv[:, t, 2] > 0)
+        if ok.any():
+            L = np.linalg.norm(gt_xyv[:, h, :2] - gt_xyv[:, t, :2], axis=-1)
+            L = np.where(ok, L, np.median(L[ok]))
+            what = f"{keypoints[h]} to {keypoints[t]}"
+            if not ok.all():
+                what += f" (the median, {float(np.median(L[ok])):.1f} px, where one is not labeled)"
+            return L, what
+    lab = gt_xyv[..., 2] > 0
+    with np.errstate(all="ignore"):
+        lo = np.nanmin(np.where(lab[..., None], gt_xyv[..., :2], np.nan), axis=1)
+        hi = np.nanmax(np.where(lab[..., None], gt_xyv[..., :2], np.nan), axis=1)
+    return (hi - lo).max(axis=-1), "the longer side of the box of its labeled keypoints (no snout/tail base)"
+
+
+def relative_metrics(pred: np.ndarray, gt_xyv: np.ndarray, lengths: np.ndarray, keypoints: list[str],
+                     what: str) -> dict:
+    """Errors of pred (R, K, 2) against gt (R, K, 3) as shares of each row's length."""
+    d = np.linalg.norm(pred - gt_xyv[..., :2], axis=-1)
+    r = np.where(gt_xyv[..., 2] > 0, d, np.nan) / np.asarray(lengths, float)[:, None]
+    return {"length": what, "all": relative_summary(r.ravel()),
+            "per_keypoint": {k: relative_summary(r[:, j]) for j, k in enumerate(keypoints)}}
+
+
+@dataclass
+class AnimalMatch:
+    """Predicted animals matched to labeled ones, over all images (labeled rows in order)."""
+
+    pred: np.ndarray  # (R, K, 2) the pose matched to each labeled animal; NaN where not found
+    conf: np.ndarray  # (R, K); 0 where not found
+    found: np.ndarray  # (R,) bool
+    lengths: np.ndarray  # (R,)
+    length: str  # how the lengths were taken
+    predicted: int  # predicted animals in all
+
+
+def match_animals(pred: list[np.ndarray], gt: list[np.ndarray], keypoints: list[str],
+                  conf: list[np.ndarray] | None = None) -> AnimalMatch:
+    """Per image, predicted poses ``pred[i]`` (P_i, K, 2) vs labeled animals ``gt[i]``
+    (G_i, K, 3): Hungarian assignment on mean keypoint distance, then a pair is found when
+    the predicted centre lies within half the labeled animal's length of the labeled centre
+    (both centres: the mean of the keypoints labeled on that animal)."""
+    from simgen.pose.topdown import assign, pose_cost
+
+    k = len(keypoints)
+    rows = np.concatenate([np.asarray(g, float).reshape(-1, k, 3) for g in gt]) if gt else np.zeros((0, k, 3))
+    lengths, what = animal_lengths(rows, keypoints)
+    out_xy = np.full(rows[..., :2].shape, np.nan)
+    out_conf = np.zeros(rows.shape[:2])
+    found = np.zeros(len(rows), bool)
+    r, n_pred = 0, 0
+    for i, (p, g) in enumerate(zip(pred, gt)):
+        p, g = np.asarray(p, float).reshape(-1, k, 2), np.asarray(g, float).reshape(-1, k, 3)
+        c = np.ones(p.shape[:2]) if conf is None else np.asarray(conf[i], float).reshape(-1, k)
+        n_pred += len(p)
+        if len(p) and len(g):
+            got = assign(pose_cost(p, g))
+            lab = g[..., 2] > 0
+            for j, q in enumerate(got):
+                if q < 0 or not lab[j].any():
+                    continue
+                centre_gt = g[j, lab[j], :2].mean(axis=0)
+                centre_pred = p[q, lab[j]].mean(axis=0)
+                if np.linalg.norm(centre_pred - centre_gt) <= 0.5 * lengths[r + j]:
+                    found[r + j] = True
+                    out_xy[r + j], out_conf[r + j] = p[q], c[q]
+        r += len(g)
+    return AnimalMatch(out_xy, out_conf, found, lengths, what, n_pred)
+
+
+def found_metrics(am: AnimalMatch, gt_xyv: np.ndarray, keypoints: list[str]) -> dict:
+    """``metrics`` (pixels) over the found animals, ``relative`` (shares of each animal's
+    length) and ``animals``: labeled, predicted, found, recall and precision."""
+    f = am.found
+    m = metrics(am.pred[f], gt_xyv[f], keypoints)
+    m["relative"] = relative_metrics(am.pred[f], gt_xyv[f], am.lengths[f], keypoints, am.length)
+    n, nf = len(f), int(f.sum())
+    m["animals"] = {
+        "labeled": int(n), "predicted": int(am.predicted), "found": nf,
+        "recall": nf / n if n else None, "precision": nf / am.predicted if am.predicted else None,
+        "criterion": "a predicted animal matched to a labeled one (Hungarian, mean keypoint distance) whose "
+                     "centre lies within half the labeled animal's length of the labeled centre",
+    }
+    return m
+
+
 @dataclass
 class Evaluation:
     metrics: dict
@@ -93,22 +208,30 @@ class Evaluation:
     gt: np.ndarray  # (N, K, 3), model keypoint order
 
     def frame_errors(self) -> np.ndarray:
+        """Mean error per row; NaN where nothing is labeled or nothing was predicted (an animal not found)."""
         d = np.linalg.norm(self.pred - self.gt[..., :2], axis=-1)
         d = np.where(self.gt[..., 2] > 0, d, np.nan)
-        with np.errstate(all="ignore"):
-            return np.nanmean(d, axis=1)
+        n = np.isfinite(d).sum(axis=1)
+        return np.where(n > 0, np.nansum(d, axis=1) / np.maximum(n, 1), np.nan)
 
 
 def evaluate(model: TrainedModel, labeled: str | SourceSpec, camera: str | None = None,
-             tta: bool = False) -> Evaluation:
+             tta: bool = False, oracle_boxes: bool = False, max_animals: int | None = None,
+             threshold: float | None = None) -> Evaluation:
     """``tta``: the median over the flips the model was trained for (``predict.tta_flips``);
-    the metrics record them."""
+    the metrics record them. A top-down model (several animals) is evaluated through its
+    finding stage (``evaluate_found``; ``max_animals``, ``threshold`` override the finder's),
+    or with ``oracle_boxes`` on crops of the labeled boxes (``evaluate_topdown``)."""
     from simgen.pose.predict import predict_images, tta_flips
 
-    if model.topdown:  # several animals: a crop per labeled box, matched (pose/topdown.py)
+    if model.topdown:  # several animals (pose/topdown.py)
         if tta:
             raise SimgenError("--tta is not there for top-down models (several animals); leave it out")
-        return evaluate_topdown(model, labeled, camera)
+        if oracle_boxes:
+            return evaluate_topdown(model, labeled, camera)
+        return evaluate_found(model, labeled, camera, max_animals, threshold)
+    if oracle_boxes:
+        raise SimgenError("--oracle-boxes is for top-down models (trained on several animals per image)")
     spec = labeled if isinstance(labeled, SourceSpec) else SourceSpec.parse(labeled)
     labels = load_labels(spec, model.keypoint_set, camera)
     gt = select_keypoints(labels, model.keypoints)
@@ -116,6 +239,40 @@ def evaluate(model: TrainedModel, labeled: str | SourceSpec, camera: str | None 
     m = metrics(pred, gt, model.keypoints)
     if tta:
         m["tta"] = [list(f) for f in tta_flips(model)]
+    return Evaluation(m, pred, conf, labels, gt)
+
+
+def evaluate_found(model: TrainedModel, labeled: str | SourceSpec, camera: str | None = None,
+                   max_animals: int | None = None, threshold: float | None = None) -> Evaluation:
+    """``evaluate`` for a top-down model through the path of ``simgen pose predict``: the
+    finding stage boxes the animals of each labeled image (the labels' boxes are not
+    used), the pose model runs on their crops, predicted animals are matched to labeled
+    ones (``match_animals``) and scored (``found_metrics``). Rows are the labeled animals;
+    one not found has a NaN prediction."""
+    from simgen.pose.finder import model_finder
+    from simgen.pose.topdown import load_instances, model_margin, pose_animals
+
+    finder = model_finder(model)
+    spec = labeled if isinstance(labeled, SourceSpec) else SourceSpec.parse(labeled)
+    inst = load_instances(spec, model.keypoint_set, camera)
+    gt = select_keypoints(inst.labels, model.keypoints)
+    groups = inst.groups()
+    labels = inst.labels
+    found = list(pose_animals(model, (labels.load_image(int(idx[0])) for idx in groups), max_animals, threshold))
+    am = match_animals([f.xy for f in found], [gt[idx] for idx in groups], model.keypoints, [f.conf for f in found])
+    order = np.concatenate(groups)  # match_animals' rows are the groups' rows in this order
+    pred, conf = np.full(gt[..., :2].shape, np.nan), np.zeros(gt.shape[:2])
+    pred[order], conf[order] = am.pred, am.conf
+    gt_rows = gt[order]
+    m = found_metrics(am, gt_rows, model.keypoints)
+    m["topdown"] = {
+        "boxes": "found by the model's finding stage (no labeled box is used)",
+        "margin": model_margin(model),
+        "images": len(groups),
+        "threshold": finder.threshold if threshold is None else float(threshold),
+        "max_animals": finder.max_animals if max_animals is None else int(max_animals),
+        "matching": "Hungarian assignment of predicted to labeled animals on mean keypoint distance",
+    }
     return Evaluation(m, pred, conf, labels, gt)
 
 
@@ -132,6 +289,8 @@ def evaluate_topdown(model: TrainedModel, labeled: str | SourceSpec, camera: str
     pred, conf, swaps = match(inst, gt, raw_xy, raw_conf)
     m = topdown_metrics(pred, gt, model.keypoints, inst.labels.tracks or [""] * len(pred), swaps)
     m["topdown"].update(margin=margin, images=len(inst.groups()))
+    lengths, what = animal_lengths(gt, model.keypoints)
+    m["relative"] = relative_metrics(pred, gt, lengths, model.keypoints, what)
     return Evaluation(m, pred, conf, inst.labels, gt)
 
 
@@ -171,7 +330,10 @@ def write_report(ev: Evaluation, out: Path, keypoints: list[str], worst: int = 1
     if ev.metrics.get("topdown") and ev.labels.tracks is not None:  # one row per animal
         names = [f"{n}/{t}" for n, t in zip(names, ev.labels.tracks)]
     dlc_table(ev.pred, ev.conf, keypoints, index=names).to_csv(files["predictions"])
-    worst_sheet(ev, keypoints, files["sheet"], worst)
+    if np.isfinite(ev.frame_errors()).any():
+        worst_sheet(ev, keypoints, files["sheet"], worst)
+    else:  # no animal found: nothing to draw
+        del files["sheet"]
     return files
 
 

@@ -124,8 +124,8 @@ def predict_video(model: TrainedModel, video: Path, out_dir: Path | None = None,
 
     video = Path(video)
     if model.topdown:
-        raise SimgenError("a top-down model (several animals) needs a box per animal and simgen has no "
-                          "detector; use simgen.pose.topdown.predict_crops with boxes, or evaluate on labels")
+        raise SimgenError("a top-down model (several animals) finds the animals first: use "
+                          "simgen.pose.predict_animals.predict_animals (what `simgen pose predict` runs for it)")
     info = probe(video)
     fps = info.fps
     frames_for_video: list[np.ndarray] = []

@@ -6,12 +6,16 @@ around the box's center and clipped to the image, with the keypoints shifted int
 crop; then the usual letterbox. A crop is a whole-pixel window, so a keypoint maps as
 ``x' = x - x0`` (and back as ``x = x' + x0``), exactly.
 
-Evaluation (``evaluate.evaluate_topdown``): per image, the model runs on a crop of every labeled
-animal's box. The boxes are the labels' own (oracle boxes: no detector is involved, so
-the numbers measure the pose model given perfect boxes). The predicted poses are then
-matched to the labeled animals by the Hungarian assignment on mean keypoint distance,
-the matched pairs are scored with the usual metrics, and a pose matched to another
-animal than the one whose box it came from counts as an identity swap.
+Inference (``pose_animals``), the one path of ``simgen pose predict`` and ``simgen pose
+evaluate``: the model's finding stage (pose/finder.py) boxes the animals of the whole
+image, each box is cropped as at training, and the pose model runs on the crops; poses
+map back to the image by the crop's shift. No labeled box is used.
+
+Evaluation with oracle boxes (``evaluate.evaluate_topdown``, ``--oracle-boxes``): the
+model runs on a crop of every *labeled* animal's box instead (no finding stage, so the
+numbers measure the pose model given perfect boxes). The predicted poses are matched to
+the labeled animals by the Hungarian assignment on mean keypoint distance, and a pose
+matched to another animal than the one whose box it came from counts as an identity swap.
 
 Boxes: a simgen dataset's per-animal box (its mask's box); where that is missing, or for
 DeepLabCut / SLEAP labels, the box around the animal's labeled keypoints.
@@ -328,3 +332,53 @@ def match(inst: Instances, gt: np.ndarray, raw_xy: np.ndarray, raw_conf: np.ndar
                 swaps.append({"image": labels.image_name(idx[g]), "row": int(idx[g]),
                               "box_of": tracks[idx[p]], "matched_to": tracks[idx[g]]})
     return pred, conf, swaps
+
+
+# -- finding, cropping and posing: what predict and evaluate run ----------------------------
+@dataclass
+class FoundAnimals:
+    """The animals found in one image, best-scoring first."""
+
+    boxes: np.ndarray  # (n, 4) x0, y0, x1, y1 at pixel edges, image pixels
+    scores: np.ndarray  # (n,) the finder's centre peak, in [0, 1]
+    xy: np.ndarray  # (n, K, 2) image pixels
+    conf: np.ndarray  # (n, K) likelihood
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+
+def pose_animals(model, images, max_animals: int | None = None, threshold: float | None = None,
+                 chunk: int = 16):
+    """RGB uint8 images -> one ``FoundAnimals`` per image (a generator): the finding stage's
+    boxes (at most ``max_animals``, centre peaks of at least ``threshold``; defaults: the
+    model's), a crop of each (the training margin), the pose model on the crops."""
+    from simgen.pose.finder import find, model_finder
+
+    finder = model_finder(model)
+    margin = model_margin(model)
+    k = len(model.keypoints)
+    buf: list[np.ndarray] = []
+
+    def run() -> list[FoundAnimals]:
+        from simgen.pose.predict import predict_images
+
+        found = find(finder, buf, threshold, max_animals)
+        crops = [[crop_for_box(b, (img.shape[1], img.shape[0]), margin) for b in boxes]
+                 for img, (boxes, _) in zip(buf, found)]
+        xy, conf = predict_images(model, (c.cut(img) for img, cs in zip(buf, crops) for c in cs))
+        out, r = [], 0
+        for cs, (boxes, scores) in zip(crops, found):
+            n = len(cs)
+            pxy = np.stack([c.inverse(p) for c, p in zip(cs, xy[r:r + n])]) if n else np.zeros((0, k, 2))
+            out.append(FoundAnimals(boxes, scores, pxy, conf[r:r + n].reshape(n, k)))
+            r += n
+        buf.clear()
+        return out
+
+    for img in images:
+        buf.append(np.asarray(img))
+        if len(buf) >= chunk:
+            yield from run()
+    if buf:
+        yield from run()

@@ -278,6 +278,11 @@ def train(
             if step % cfg.checkpoint_every == 0 or step == cfg.steps:
                 checkpoint()
             bar.update(task, completed=step)
+    if topdown is not None:  # the finding stage of a top-down model (pose/finder.py), saved in model.pt
+        from simgen.pose.finder import train_finder
+
+        tm.topdown["finder"] = train_finder(insts, cfg, device, log, [s.weight for s in specs], progress,
+                                            init=init).state()
     path = tm.save(out)
     last = history[-1] if history else {"loss": float("nan")}
     first = history[0]["loss"] if history else float("nan")

@@ -1,0 +1,143 @@
+"""``simgen pose predict`` with a top-down model: several animals per frame, no boxes given.
+
+The frames of a video file or a folder of images (read by ``simgen.video``: unreadable
+frames are skipped, rows keep the frame numbers) go through ``topdown.pose_animals``: the
+finding stage boxes the animals, each box is cropped and posed. Written into the output
+folder, named after the video (or the folder) as DeepLabCut names its results:
+
+- ``<stem>simgenPose.h5`` (key ``df_with_missing``) and ``.csv``: DeepLabCut's multi-animal
+  table, columns (scorer, individuals, bodyparts, coords) with individuals ``animal0`` ..
+  ``animal{M-1}`` (M: the most animals kept per frame) and coords x, y, likelihood; one row
+  per frame, indexed by frame number (a video) or file name (a folder). ``animalN`` is the
+  frame's N-th best-scoring animal: there are no identities across frames (no tracking).
+  A frame with fewer animals (none at all included) has NaN in the remaining columns.
+- ``<stem>simgenPose_boxes.csv``: one line per animal found (frame, animal, x0, y0, x1, y1
+  at pixel edges, score: the finder's centre peak in [0, 1]).
+- ``<stem>simgenPose_sheet.png``: a contact sheet of frames spread evenly over the run,
+  each animal's box, name and score in its own color, keypoints of likelihood >= ``pcutoff``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+from simgen.errors import SimgenError
+from simgen.pose.predict import SCORER
+
+
+def dlc_multi_table(xy: np.ndarray, conf: np.ndarray, keypoints: list[str], individuals: list[str],
+                    scorer: str = SCORER, index=None):
+    """xy (N, M, K, 2), likelihood (N, M, K) -> DeepLabCut's multi-animal table: MultiIndex
+    columns (scorer, individuals, bodyparts, coords)."""
+    import pandas as pd
+
+    cols = pd.MultiIndex.from_product([[scorer], individuals, keypoints, ["x", "y", "likelihood"]],
+                                      names=["scorer", "individuals", "bodyparts", "coords"])
+    data = np.concatenate([xy, conf[..., None]], axis=-1).reshape(len(xy), -1)
+    return pd.DataFrame(data, columns=cols, index=index)
+
+
+def _frames(source: Path, limit: int | None):
+    """(info, iterator of (frame number, RGB image)): the one place this module reads frames."""
+    from simgen.video import iter_frames, probe
+
+    info = probe(source)
+    return info, iter_frames(info, limit)
+
+
+def predict_animals(model, source: Path, out_dir: Path | None = None, max_animals: int | None = None,
+                    threshold: float | None = None, max_frames: int | None = None, sheet_frames: int = 12,
+                    pcutoff: float = 0.4) -> dict[str, Path]:
+    """Find and pose the animals in every frame of ``source``; returns the written files by
+    kind (h5, csv, boxes, sheet). ``max_animals``, ``threshold``: the finding stage's (its
+    trained defaults when None); more animals than ``max_animals`` keep the best-scoring."""
+    from simgen.pose.finder import model_finder
+    from simgen.pose.topdown import pose_animals
+    from simgen.video import even_indices
+
+    source = Path(source)
+    if not model.topdown:
+        raise SimgenError("not a top-down model (trained on one animal per image); use predict_video")
+    finder = model_finder(model)
+    most = finder.max_animals if max_animals is None else int(max_animals)
+    if most < 1:
+        raise SimgenError(f"--max-animals {most}: keep at least one animal per frame")
+    info, frames = _frames(source, max_frames)
+    total = info.frames if max_frames is None else min(info.frames, max_frames)
+    show = {int(i) for i in even_indices(total, sheet_frames)}
+    indices: list[int] = []
+    kept: dict[int, np.ndarray] = {}
+
+    def images():
+        for i, img in frames:
+            indices.append(i)
+            if i in show:
+                kept[i] = img
+            yield img
+
+    found = list(pose_animals(model, images(), most, threshold))
+    if not found:
+        raise SimgenError(f"{source}: no frames could be read")
+    k = len(model.keypoints)
+    xy = np.full((len(found), most, k, 2), np.nan)
+    conf = np.full((len(found), most, k), np.nan)
+    box_rows = []
+    names = [f.name for f in info.files] if info.is_folder else None
+    label = (lambda i: names[i]) if names else (lambda i: i)  # noqa: E731
+    for r, (i, f) in enumerate(zip(indices, found)):
+        xy[r, :len(f)], conf[r, :len(f)] = f.xy, f.conf
+        box_rows += [(label(i), a, *f.boxes[a], f.scores[a]) for a in range(len(f))]
+    individuals = [f"animal{a}" for a in range(most)]
+    out_dir = Path(out_dir) if out_dir is not None else (source if source.is_dir() else source.parent)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{source.stem if source.is_file() else source.name}{SCORER}"
+    df = dlc_multi_table(xy, conf, list(model.keypoints), individuals, index=[label(i) for i in indices])
+    written = {"h5": out_dir / f"{stem}.h5", "csv": out_dir / f"{stem}.csv", "boxes": out_dir / f"{stem}_boxes.csv",
+               "sheet": out_dir / f"{stem}_sheet.png"}
+    df.to_hdf(written["h5"], key="df_with_missing", mode="w")
+    df.to_csv(written["csv"])
+    import pandas as pd
+
+    pd.DataFrame(box_rows, columns=["frame", "animal", "x0", "y0", "x1", "y1", "score"]).to_csv(
+        written["boxes"], index=False)
+    at = {i: r for r, i in enumerate(indices)}
+    shown = [(label(i), kept[i], found[at[i]]) for i in sorted(kept)]
+    sheet(shown, written["sheet"], pcutoff)
+    return written
+
+
+def sheet(frames: list[tuple[object, np.ndarray, object]], path: Path, pcutoff: float = 0.4,
+          tile_width: int = 320, columns: int = 4) -> Path:
+    """A grid of (name, image, ``FoundAnimals``): each animal's box, name and score in its
+    color (``render.contact_sheet``'s colors), keypoints with likelihood >= ``pcutoff``."""
+    from PIL import Image, ImageDraw
+
+    from simgen.render.contact_sheet import ANIMAL_COLORS, draw_labels
+
+    if not frames:
+        raise SimgenError("no frames to draw")
+    tiles = []
+    for name, img, f in frames:
+        h, w = img.shape[:2]
+        s = tile_width / w  # draw on the tile, so lines stay a pixel wide
+        im = Image.fromarray(np.ascontiguousarray(img)).resize((tile_width, max(1, round(h * s))), Image.BILINEAR)
+        for a in range(len(f)):
+            v = np.where(f.conf[a] >= pcutoff, 2, 0)
+            lab = SimpleNamespace(keypoints=np.column_stack([(f.xy[a] + 0.5) * s - 0.5, v]),
+                                  bbox=(f.boxes[a] + 0.5) * s - 0.5)
+            draw_labels(im, lab, [], radius=3.0, color=ANIMAL_COLORS[a % len(ANIMAL_COLORS)],
+                        name=f"animal{a} {f.scores[a]:.2f}")
+        ImageDraw.Draw(im).text((4, 2), f"{name}: {len(f)} found", fill=(255, 255, 0))
+        tiles.append(im)
+    cols = min(columns, len(tiles))
+    rows = (len(tiles) + cols - 1) // cols
+    th = max(t.height for t in tiles)
+    out = Image.new("RGB", (cols * tile_width, rows * th), (30, 30, 30))
+    for i, t in enumerate(tiles):
+        out.paste(t, ((i % cols) * tile_width, (i // cols) * th))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out.save(path)
+    return path
