@@ -6,6 +6,12 @@ four corners (a polygon approximation with a growing tolerance); the outline's
 points between the corners, away from them and from the image border, are the edge
 points whose bending measures the lens distortion.
 
+A textured floor (bedding in a home cage) has borders everywhere inside it, so the
+edge-free test finds no floor there; then the floor is the largest region of high
+local contrast around the image center instead (``textured_region``): bedding against
+clear plastic walls and a smooth table. Its outline is ragged (pellets), so its edges
+are not refined to the plate's gradient and do not measure lens distortion.
+
 Corners are ordered top-left, top-right, bottom-right, bottom-left in the image.
 """
 
@@ -24,6 +30,7 @@ HINT = "pass the floor's corners with --corners x1,y1,x2,y2,x3,y3,x4,y4 (image p
 class FloorOutline:
     corners: np.ndarray  # (4, 2) float, TL, TR, BR, BL
     edges: list[np.ndarray]  # 4 arrays (n, 2): top, right, bottom, left edge points
+    textured: bool = False  # found as a textured region: edges too ragged to measure the lens
 
 
 def order_corners(pts: np.ndarray) -> np.ndarray:
@@ -67,20 +74,99 @@ def floor_region(plate: np.ndarray, *, edge_threshold: float = 6.0) -> np.ndarra
     h, w = grey.shape
     g = cv2.GaussianBlur(grey.astype(np.float32), (0, 0), 1.5)
     mag = np.hypot(cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)) / 8
-    free = (mag < edge_threshold).astype(np.uint8)
-    n, lab, stats, _ = cv2.connectedComponentsWithStats(free, connectivity=4)
-    if n < 2:
-        return np.zeros((h, w), bool)
+    region = _center_component(mag < edge_threshold).astype(np.uint8)
+    return _center_component(cv2.dilate(region, np.ones((3, 3), np.uint8)))  # give back the border pixels
+
+
+def _center_component(mask: np.ndarray) -> np.ndarray:
+    """The connected region of ``mask`` that covers most of the image's central quarter,
+    with its holes filled (empty when none does)."""
+    import cv2
+
+    h, w = mask.shape
+    n, lab, _, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=4)
     center = lab[h // 2 - h // 8:h // 2 + h // 8, w // 2 - w // 8:w // 2 + w // 8]
     ids, counts = np.unique(center[center > 0], return_counts=True)
-    if not len(ids):
+    if n < 2 or not len(ids):
         return np.zeros((h, w), bool)
     region = (lab == ids[np.argmax(counts)]).astype(np.uint8)
-    region = cv2.dilate(region, np.ones((3, 3), np.uint8))  # give back the border pixels
     contours, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     filled = np.zeros_like(region)
     cv2.drawContours(filled, contours, -1, 1, thickness=cv2.FILLED)
     return filled > 0
+
+
+def textured_region(plate: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the floor as the textured region around the image center (bedding).
+
+    Local contrast (grey standard deviation over a window 1/60 of the shorter side),
+    smoothed over 1/30 of it, split in two by Otsu's threshold; the high class's region
+    covering the center, holes filled. Bright fixtures (a feeder, a spout) inside the
+    bedding are in its holes or its outline and do not move the corners much, since
+    those come from the edges' straight stretches.
+    """
+    import cv2
+
+    g = plate.astype(np.float32) if plate.ndim == 2 else plate.astype(np.float32).mean(axis=-1)
+    h, w = g.shape
+    win = max(3, int(min(h, w) / 60) | 1)
+    mu = cv2.blur(g, (win, win))
+    sd = np.sqrt(np.clip(cv2.blur(g * g, (win, win)) - mu * mu, 0, None))
+    sd = cv2.GaussianBlur(sd, (0, 0), max(1.0, min(h, w) / 60))
+    u8 = np.clip(sd / max(float(sd.max()), 1e-6) * 255, 0, 255).astype(np.uint8)
+    _, high = cv2.threshold(u8, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return _center_component(high)
+
+
+def _robust_line(t: np.ndarray, x: np.ndarray, iters: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """``x = a t + b`` fitted with outliers dropped (beyond 2.5 MADs, re-fitted); returns
+    ((a, b), inlier mask)."""
+    keep = np.ones(len(t), bool)
+    coef = np.polyfit(t, x, 1)
+    for _ in range(iters):
+        r = x - np.polyval(coef, t)
+        mad = np.median(np.abs(r[keep] - np.median(r[keep]))) + 0.5
+        keep = np.abs(r - np.median(r[keep])) < 2.5 * 1.4826 * mad
+        if keep.sum() < 4:
+            break
+        coef = np.polyfit(t[keep], x[keep], 1)
+    return coef, keep
+
+
+def sides_of(region: np.ndarray, trim: float = 0.15) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Corners (TL, TR, BR, BL) and edge points of a roughly axis-aligned (within ~30 deg)
+    four-sided region with a ragged outline: each side's line fitted robustly to the
+    region's first/last pixel along the rows (left, right) or columns (top, bottom) of
+    its middle span (``trim`` of it left out at both ends), so a bump (a feeder against
+    one side) or a bite (a corner the bedding does not reach) is an outlier."""
+    ys, xs = np.nonzero(region)
+    if not len(ys):
+        raise SimgenError(f"could not find the arena floor in the video; {HINT}")
+    lines, edges = {}, {}
+    for name, axis in (("left", 0), ("right", 0), ("top", 1), ("bottom", 1)):
+        lo, hi = (ys.min(), ys.max()) if axis == 0 else (xs.min(), xs.max())
+        span = np.arange(int(lo + trim * (hi - lo)), int(hi - trim * (hi - lo)) + 1)
+        sl = region[span] if axis == 0 else region[:, span].T
+        has = sl.any(axis=1)
+        t = span[has].astype(float)
+        first = np.argmax(sl[has], axis=1)
+        last = sl.shape[1] - 1 - np.argmax(sl[has][:, ::-1], axis=1)
+        x = (first if name in ("left", "top") else last).astype(float)
+        if len(t) < 8:
+            raise SimgenError(f"could not find the arena floor's edges in the video; {HINT}")
+        coef, keep = _robust_line(t, x)
+        lines[name] = (axis, coef)
+        pts = np.stack([x, t], 1) if axis == 0 else np.stack([t, x], 1)
+        edges[name] = pts[keep]
+
+    def cross(a: str, b: str) -> np.ndarray:  # a: a row side (x = p y + q), b: a column side (y = r x + s)
+        (_, (p, q)), (_, (r, s_)) = lines[a], lines[b]
+        y = (r * q + s_) / (1 - r * p)
+        return np.array([p * y + q, y])
+
+    corners = np.stack([cross("left", "top"), cross("right", "top"), cross("right", "bottom"),
+                        cross("left", "bottom")])
+    return corners, [edges["top"], edges["right"], edges["bottom"], edges["left"]]
 
 
 def edge_points(outline: np.ndarray, corners: np.ndarray, width: int, height: int,
@@ -119,19 +205,35 @@ def detect_floor(plate: np.ndarray, corners: np.ndarray | None = None) -> FloorO
     import cv2
 
     h, w = plate.shape[:2]
-    region = floor_region(plate)
-    contours, _ = cv2.findContours(region.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    contour = max(contours, key=cv2.contourArea) if contours else None
+
+    def outline_of(region):
+        contours, _ = cv2.findContours(region.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        return max(contours, key=cv2.contourArea) if contours else None
+
+    def usable(contour) -> bool:
+        if contour is None or cv2.contourArea(contour) < 0.1 * w * h:
+            return False
+        c = contour.reshape(-1, 2)
+        on_border = (c[:, 0] <= 2) | (c[:, 0] >= w - 3) | (c[:, 1] <= 2) | (c[:, 1] >= h - 3)
+        return on_border.mean() <= 0.5  # else no border between floor and walls in view
+
+    contour, textured = outline_of(floor_region(plate)), False
+    if not usable(contour):
+        tex = outline_of(textured_region(plate))
+        if usable(tex):
+            contour, textured = tex, True
     if corners is not None:
         ordered = check_corners(corners, w, h)
         edges = edge_points(contour, ordered, w, h) if contour is not None else [np.zeros((0, 2))] * 4
-        return FloorOutline(ordered, edges)
+        return FloorOutline(ordered, edges, textured)
     if contour is None or cv2.contourArea(contour) < 0.1 * w * h:
         raise SimgenError(f"could not find the arena floor in the video; {HINT}")
-    c = contour.reshape(-1, 2)
-    on_border = (c[:, 0] <= 2) | (c[:, 0] >= w - 3) | (c[:, 1] <= 2) | (c[:, 1] >= h - 3)
-    if on_border.mean() > 0.5:  # no border between floor and walls in view
+    if not usable(contour):
         raise SimgenError(f"could not find the arena floor's edges in the video; {HINT}")
+    if textured:
+        region = textured_region(plate)
+        ordered, edges = sides_of(region)
+        return FloorOutline(ordered, edges, True)
     peri = cv2.arcLength(contour, True)
     quad = None
     for eps in np.linspace(0.005, 0.08, 30):
