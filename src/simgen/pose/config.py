@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from simgen.choices import Occluded
+from simgen.choices import Backbone, Occluded
 from simgen.errors import SimgenError
 
 
@@ -16,6 +16,10 @@ class _Strict(BaseModel):
 
 
 class ModelConfig(_Strict):
+    # simgen: the small network of model.py, from scratch (widths, blocks below); or an
+    # ImageNet-pretrained encoder from an installed package (backbones.py; widths and
+    # blocks do not apply to it). docs/pose.md says which to pick when.
+    backbone: Backbone = "simgen"
     widths: tuple[int, int, int, int] = (24, 32, 64, 128)  # channels at strides 2, 4, 8, 16
     blocks: tuple[int, int, int] = (1, 2, 2)  # residual blocks at strides 4, 8, 16
     decoder_width: int = Field(64, ge=8)
@@ -84,6 +88,12 @@ class PoseConfig(_Strict):
     # from the data that model was trained on (recorded in it), e.g. its synthetic renders,
     # and the rest from the given sources. 0: the given sources only (plain fine-tuning).
     init_mix: float = Field(0.5, ge=0, lt=1)
+    # A pretrained backbone (model.backbone other than simgen): its encoder learns at this
+    # share of lr (decoder and head at lr), so the first steps' large gradients from the
+    # untrained head do not wash out the ImageNet features; and its batch norms keep their
+    # ImageNet statistics (frozen) instead of re-estimating them from batches of a few images.
+    backbone_lr: float = Field(0.1, gt=0, le=1)
+    freeze_backbone_bn: bool = True
     finder: FinderConfig = FinderConfig()  # top-down models only (sources of several animals)
 
     @field_validator("input_size")

@@ -1,9 +1,12 @@
 """The pose network and the saved-model bundle.
 
-``PoseNet`` is a compact ResNet-style encoder (stride 16) with a feature-pyramid
-decoder back to stride 4 (or 2). Its head predicts, per keypoint, a heatmap logit
-and an (x, y) offset in heatmap cells for sub-pixel location refinement. No
-pretrained weights: it trains from scratch in minutes on a CPU at small sizes.
+``PoseNet`` (backbone ``simgen``, the default) is a compact ResNet-style encoder
+(stride 16) with a feature-pyramid decoder back to stride 4 (or 2). Its head predicts,
+per keypoint, a heatmap logit and an (x, y) offset in heatmap cells for sub-pixel
+location refinement. No pretrained weights: it trains from scratch in minutes on a CPU
+at small sizes. ``PretrainedPoseNet`` puts the same kind of decoder and the same head
+on an ImageNet-pretrained encoder (``backbones.py``). ``build_net`` is the one builder
+that turns ``model.backbone`` into either.
 
 A trained model is a folder holding ``model.pt``: the weights plus everything needed
 to use them (keypoint names, swap pairs, input size, stride, the training config).
@@ -19,6 +22,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from simgen.errors import SimgenError
+from simgen.pose.config import ModelConfig
 
 MODEL_FILE = "model.pt"
 
@@ -52,6 +56,8 @@ class PoseNet(nn.Module):
     per stage at strides 4, 8, 16. H and W must be multiples of 16.
     """
 
+    backbone = "simgen"
+
     def __init__(self, num_keypoints: int, widths=(24, 32, 64, 128), blocks=(1, 2, 2), stride: int = 4,
                  decoder_width: int = 64):
         super().__init__()
@@ -70,12 +76,7 @@ class PoseNet(nn.Module):
         self.lat16, self.lat8, self.lat4 = nn.Conv2d(c16, d, 1), nn.Conv2d(c8, d, 1), nn.Conv2d(c4, d, 1)
         self.lat2 = nn.Conv2d(c2, d, 1) if stride == 2 else None
         self.smooth = nn.Sequential(_conv_bn(d, d), ResBlock(d, d))
-        self.head = nn.Sequential(_conv_bn(d, d), nn.Conv2d(d, 3 * num_keypoints, 1))
-        # Start with low heat everywhere so early training is not a sea of false peaks.
-        nn.init.zeros_(self.head[-1].weight)
-        with torch.no_grad():
-            self.head[-1].bias.zero_()
-            self.head[-1].bias[:num_keypoints] = -4.0
+        self.head = _head(d, num_keypoints)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = x - 0.5
@@ -88,17 +89,71 @@ class PoseNet(nn.Module):
         y = F.interpolate(y, size=f4.shape[-2:], mode="bilinear", align_corners=False) + self.lat4(f4)
         if self.lat2 is not None:
             y = F.interpolate(y, size=f2.shape[-2:], mode="bilinear", align_corners=False) + self.lat2(f2)
-        out = self.head(self.smooth(y))
-        k = self.num_keypoints
-        b, _, h, w = out.shape
-        return out[:, :k], out[:, k:].reshape(b, k, 2, h, w)
+        return _split(self.head(self.smooth(y)), self.num_keypoints)
+
+
+def _head(d: int, k: int) -> nn.Sequential:
+    """Per keypoint a heat logit and an (x, y) offset: 3K channels (K heat, then K x (dx, dy))."""
+    head = nn.Sequential(_conv_bn(d, d), nn.Conv2d(d, 3 * k, 1))
+    # Start with low heat everywhere so early training is not a sea of false peaks.
+    nn.init.zeros_(head[-1].weight)
+    with torch.no_grad():
+        head[-1].bias.zero_()
+        head[-1].bias[:k] = -4.0
+    return head
+
+
+def _split(out: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    b, _, h, w = out.shape
+    return out[:, :k], out[:, k:].reshape(b, k, 2, h, w)
+
+
+class PretrainedPoseNet(nn.Module):
+    """An ImageNet-pretrained encoder (``backbones.PRETRAINED``) + feature-pyramid decoder
+    + the heatmap/offset head of ``PoseNet``; same input ([0, 1], the encoder scales it as
+    its checkpoint expects) and outputs.
+
+    The decoder sums 1x1 projections of the encoder's features at strides 32, 16, 8 and 4
+    (and 2 for output stride 2), upsampling bilinearly from the coarsest. ``frozen_bn``:
+    the encoder's batch norms keep their ImageNet statistics (stay in eval mode) while the
+    rest trains; batches of 8 give too noisy statistics to replace them with."""
+
+    def __init__(self, backbone: str, encoder: nn.Module, num_keypoints: int, stride: int = 4,
+                 decoder_width: int = 64, frozen_bn: bool = True):
+        super().__init__()
+        if stride not in (2, 4):
+            raise SimgenError(f"model stride must be 2 or 4, not {stride}")
+        self.backbone, self.num_keypoints, self.stride, self.frozen_bn = backbone, num_keypoints, stride, frozen_bn
+        self.encoder = encoder
+        self.levels = sorted((s for s in encoder.channels if s >= stride), reverse=True)  # 32, 16, 8, 4(, 2)
+        d = decoder_width
+        self.lateral = nn.ModuleDict({str(s): nn.Conv2d(encoder.channels[s], d, 1) for s in self.levels})
+        self.smooth = nn.Sequential(_conv_bn(d, d), ResBlock(d, d))
+        self.head = _head(d, num_keypoints)
+
+    def train(self, mode: bool = True) -> PretrainedPoseNet:
+        super().train(mode)
+        if mode and self.frozen_bn:
+            for m in self.encoder.modules():
+                if isinstance(m, nn.BatchNorm2d):
+                    m.eval()
+        return self
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        feats = self.encoder.features(x)
+        y = None
+        for s in self.levels:
+            lat = self.lateral[str(s)](feats[s])
+            y = lat if y is None else lat + F.interpolate(y, size=lat.shape[-2:], mode="bilinear",
+                                                          align_corners=False)
+        return _split(self.head(self.smooth(y)), self.num_keypoints)
 
 
 @dataclass
 class TrainedModel:
     """A network with what is needed to use it."""
 
-    net: PoseNet
+    net: nn.Module  # PoseNet or PretrainedPoseNet (build_net)
     keypoints: list[str]
     swap_pairs: list[tuple[str, str]]
     input_size: tuple[int, int]  # width, height
@@ -114,6 +169,10 @@ class TrainedModel:
     @property
     def stride(self) -> int:
         return self.net.stride
+
+    @property
+    def backbone(self) -> str:
+        return self.net.backbone
 
     def state(self) -> dict:
         state = {
@@ -138,9 +197,22 @@ class TrainedModel:
         return path
 
 
-def build_net(num_keypoints: int, model_cfg: dict) -> PoseNet:
-    return PoseNet(num_keypoints, widths=tuple(model_cfg["widths"]), blocks=tuple(model_cfg["blocks"]),
-                   stride=model_cfg["stride"], decoder_width=model_cfg["decoder_width"])
+def build_net(num_keypoints: int, model_cfg: dict | ModelConfig, pretrained: bool = False,
+              frozen_bn: bool = True) -> nn.Module:
+    """The pose network of ``model_cfg`` (a saved model's ``arch`` minus ``num_keypoints``;
+    one saved before backbones were a choice has none and is ``simgen``). ``pretrained``
+    loads a pretrained backbone's ImageNet weights from its package (training from
+    scratch needs them; loading a trained model does not, its weights hold them)."""
+    m = model_cfg if isinstance(model_cfg, ModelConfig) else ModelConfig.model_validate(model_cfg)
+    if m.backbone == "simgen":
+        return PoseNet(num_keypoints, widths=tuple(m.widths), blocks=tuple(m.blocks), stride=m.stride,
+                       decoder_width=m.decoder_width)
+    from simgen.pose.backbones import PRETRAINED
+
+    spec = PRETRAINED[m.backbone]
+    encoder = spec.load() if pretrained else spec.network(classifier=False)
+    return PretrainedPoseNet(m.backbone, encoder, num_keypoints, stride=m.stride, decoder_width=m.decoder_width,
+                             frozen_bn=frozen_bn)
 
 
 def load_model(path: str | Path, device: str = "cpu") -> TrainedModel:

@@ -68,6 +68,17 @@ def _lr_factor(step: int, total: int) -> float:
     return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * p))
 
 
+def param_groups(net, cfg: PoseConfig) -> list[dict]:
+    """One group at ``lr``; a pretrained encoder (``net.encoder``) in its own group at
+    ``backbone_lr`` x ``lr``. The schedule scales both alike (warm-up, cosine)."""
+    encoder = getattr(net, "encoder", None)
+    if encoder is None:
+        return [{"params": list(net.parameters())}]
+    mine = {id(p) for p in encoder.parameters()}
+    return [{"params": [p for p in net.parameters() if id(p) not in mine]},
+            {"params": list(encoder.parameters()), "lr": cfg.lr * cfg.backbone_lr}]
+
+
 def val_error(net, ds: PoseDataset, device) -> float:
     """Mean Euclidean error (original pixels) over labeled keypoints of ``ds``."""
     net.eval()
@@ -84,6 +95,14 @@ def val_error(net, ds: PoseDataset, device) -> float:
             errs.extend(np.linalg.norm(pred[ok] - gt[ok], axis=1))
     net.train()
     return float(np.mean(errs)) if errs else float("nan")
+
+
+def _check_init_backbone(path: Path, cfg: PoseConfig) -> None:
+    """An init model must have the config's backbone (its weights fit no other network)."""
+    theirs = load_model(path).backbone
+    if theirs != cfg.model.backbone:
+        raise SimgenError(f"{path}: its backbone is {theirs}, the config's is {cfg.model.backbone}; fine-tune "
+                          f"with a config of backbone {theirs} (e.g. --config {theirs})")
 
 
 def _init_from(net, path: Path, keypoints: list[str], log) -> None:
@@ -176,6 +195,8 @@ def train(
     rng = np.random.default_rng(cfg.seed)
     torch.manual_seed(cfg.seed)
 
+    if init is not None:
+        _check_init_backbone(Path(init), cfg)
     if init is not None and cfg.init_mix > 0:  # on resume too, so the data stay the same
         from simgen.pose.finetune import mix_init_sources
 
@@ -206,14 +227,17 @@ def train(
     log(f"{len(train_ds)} training {what}, {0 if val_ds is None else len(val_ds)} validation {what}, "
         f"{len(names)} keypoints, device {device}")
 
-    net = build_net(len(names), cfg.model.model_dump())
-    if init is not None and not resume:
+    resuming, initializing = resume and (out / CHECKPOINT).exists(), init is not None and not resume
+    # ImageNet weights (a pretrained backbone) only when nothing else supplies the weights
+    net = build_net(len(names), cfg.model, pretrained=not (resuming or initializing),
+                    frozen_bn=cfg.freeze_backbone_bn)
+    if initializing:
         _init_from(net, Path(init), names, log)
     net.to(device).train()
-    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = torch.optim.AdamW(param_groups(net, cfg), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, cfg.steps))
     step, history = 0, []
-    if resume and (out / CHECKPOINT).exists():
+    if resuming:
         try:
             ck = torch.load(out / CHECKPOINT, map_location=device, weights_only=False)
             net.load_state_dict(ck["weights"])
