@@ -33,10 +33,10 @@ def test_rest_pose_and_placement_move_keypoints_rigidly(toy_animal):
     s = spec([TOP], rig=[ARENA])
     scene = _scene(toy_animal, s)
     rest = np.array([p for _, p in TOY_KEYPOINTS.values()])
-    assert scene.animal.keypoint_names == list(TOY_KEYPOINTS)
+    assert scene.animals[0].keypoint_names == list(TOY_KEYPOINTS)
     assert np.allclose(scene.keypoints_world(), rest, atol=1e-6)
-    s.animal.scale = 1.2
-    s.animal.placement = PlacementSpec(x=0.03, y=-0.02, z=0.001, yaw_deg=90.0)
+    s.animals[0].scale = 1.2
+    s.animals[0].placement = PlacementSpec(x=0.03, y=-0.02, z=0.001, yaw_deg=90.0)
     scene.apply(s)
     rz = np.array([[0, -1, 0], [1, 0, 0], [0, 0, 1.0]])
     assert np.allclose(scene.keypoints_world(), 1.2 * rest @ rz.T + [0.03, -0.02, 0.001], atol=1e-6)
@@ -47,7 +47,7 @@ def test_posed_keypoint_follows_the_skin_in_the_mask(toy_animal, tmp_path):
     """Bend the head: the snout label moves and still lands on the animal's mask."""
     s = spec([TOP], rig=[ARENA])
     scene = _scene(toy_animal, s)
-    s.animal.pose.angles = {"head": [0.0, 0.0, 40.0]}
+    s.animals[0].pose.angles = {"head": [0.0, 0.0, 40.0]}
     scene.apply(s)
     kp = scene.keypoints_world()
     snout = kp[list(TOY_KEYPOINTS).index("snout")]

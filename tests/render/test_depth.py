@@ -50,7 +50,8 @@ def test_depth_at_visible_keypoints_matches_their_camera_z(toy_animal, tmp_path)
     from simgen.render.labels import camera_label
 
     s = spec([TOP], rig=[PLANE], engine="workbench", samples=1)
-    s.animal.placement.x, s.animal.placement.y, s.animal.placement.yaw_deg = 0.01, -0.005, 20.0
+    pl = s.animals[0].placement
+    pl.x, pl.y, pl.yaw_deg = 0.01, -0.005, 20.0
     scene = BlenderScene(s, animal=toy_animal)
     scene.apply(s)
     mask, depth = scene.render_mask("top", tmp_path / "m.png", depth=True)

@@ -64,7 +64,7 @@ def test_background_key_ignores_the_animal_and_the_noise_seed(tmp_path):
                                      "cameras: [{name: top, position: [0, 0, 1]}]\n")
     scene = load_scene(tmp_path / "s.yaml").scene
     a, b = sample_frame(scene, 0), sample_frame(scene, 1)
-    assert a.animal != b.animal and a.render.cycles_seed != b.render.cycles_seed
+    assert a.animals[0] != b.animals[0] and a.render.cycles_seed != b.render.cycles_seed
     assert background_key(a) == background_key(b)
     b.cameras[0].position[0] += 0.01
     assert background_key(a) != background_key(b)

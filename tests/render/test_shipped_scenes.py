@@ -16,7 +16,7 @@ SCENES = ["openfield", "headfixed_wheel", "multiview_arena", "openfield_clips"]
 def test_scene_loads_and_samples(name):
     s = load_scene(data_dir("scenes") / f"{name}.yaml").scene
     spec = sample_frame(s, 0)
-    assert spec.cameras and spec.animal.asset == "mouse"
+    assert spec.cameras and spec.animals[0].asset == "mouse"
 
 
 def test_openfield_mouse_size_matches_the_real_frames():

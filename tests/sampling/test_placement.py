@@ -31,13 +31,13 @@ def _scene(*extra):
 
 def _world_body(frame, skel, per_bone=21):
     """Independent of the sampler's own samples: every bone at ``per_bone`` points + keypoints."""
-    angles = frame.animal.pose.angles
+    angles = frame.animals[0].pose.angles
     heads, tails = skel.bone_points(angles)
     t = np.linspace(0, 1, per_bone)[None, :, None]
     pts = np.concatenate([(heads[:, None] + t * (tails - heads)[:, None]).reshape(-1, 3),
                           skel.keypoints_posed(angles)])
-    pl = frame.animal.placement
-    return place_points(pts, pl.x, pl.y, pl.z, pl.yaw_deg, frame.animal.scale)
+    pl = frame.animals[0].placement
+    return place_points(pts, pl.x, pl.y, pl.z, pl.yaw_deg, frame.animals[0].scale)
 
 
 def _check_inside(scene, frames):
@@ -49,11 +49,11 @@ def _check_inside(scene, frames):
         w = _world_body(f, skel)
         assert w[:, 2].max() < arena.height  # the walls are higher than a reared mouse
         # the skeleton itself strictly inside, and the body's radius clear of the walls too
-        assert arena.clearance(w).min() > 0.0, (i, f.animal.placement)
-        pts, rad = body_samples(skel, f.animal.pose.angles, f.animal.shape.girth if f.animal.shape else 1.0)
-        pl = f.animal.placement
-        wr = place_points(pts, pl.x, pl.y, pl.z, pl.yaw_deg, f.animal.scale)
-        assert arena.clearance(wr, rad * f.animal.scale).min() > -1e-9, (i, f.animal.placement)
+        assert arena.clearance(w).min() > 0.0, (i, f.animals[0].placement)
+        pts, rad = body_samples(skel, f.animals[0].pose.angles, f.animals[0].shape.girth if f.animals[0].shape else 1.0)
+        pl = f.animals[0].placement
+        wr = place_points(pts, pl.x, pl.y, pl.z, pl.yaw_deg, f.animals[0].scale)
+        assert arena.clearance(wr, rad * f.animals[0].scale).min() > -1e-9, (i, f.animals[0].placement)
         regions[pl.region] += 1
     return regions
 
@@ -69,7 +69,7 @@ def test_plump_bodies_never_go_through_a_wall():
     regions = _check_inside(scene, range(60))
     assert regions["wall"] + regions["corner"] > 20
     f = sample_frame(scene, 0)
-    assert 1.3 <= f.animal.shape.girth <= 1.6
+    assert 1.3 <= f.animals[0].shape.girth <= 1.6
 
 
 @pytest.mark.slow  # ~30 s: the issue's 1000 frames
@@ -86,8 +86,8 @@ def test_walls_corners_and_rearing_look_like_the_behavior():
     seen = collections.Counter()
     for i in range(80):
         f = sample_frame(scene, i)
-        pl, arena = f.animal.placement, arena_box(f.rig)
-        kp = place_points(skel.keypoints_posed(f.animal.pose.angles), pl.x, pl.y, pl.z, pl.yaw_deg, f.animal.scale)
+        pl, arena = f.animals[0].placement, arena_box(f.rig)
+        kp = place_points(skel.keypoints_posed(f.animals[0].pose.angles), pl.x, pl.y, pl.z, pl.yaw_deg, f.animals[0].scale)
         local = arena.to_local(kp[:, :2])
         snout = local[names.index("snout")]
         heading = np.radians(pl.yaw_deg - arena.yaw_deg)
@@ -114,7 +114,7 @@ def test_placement_is_deterministic_and_uniform_mode_unchanged():
     assert sample_frame(scene, 7) == sample_frame(scene, 7)
     uniform = load_scene(SCENE, ["animal.placement.mode=uniform"]).scene
     f = sample_frame(uniform, 7)
-    assert f.animal.placement.region is None
+    assert f.animals[0].placement.region is None
     # uniform mode keeps the drawn x, y, yaw: the same as with the behavior fields changed
     other = load_scene(SCENE, ["animal.placement.mode=uniform", "animal.placement.wall=0.1"]).scene
     assert sample_frame(other, 7) == f

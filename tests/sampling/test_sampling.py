@@ -39,9 +39,9 @@ def test_same_seed_same_frame(scene):
 
 def test_frames_differ_and_seed_matters(scene):
     a, b = sample_frame(scene, 0), sample_frame(scene, 1)
-    assert a.animal.placement != b.animal.placement
+    assert a.animals[0].placement != b.animals[0].placement
     other = scene.model_copy(update={"seed": scene.seed + 1})
-    assert sample_frame(other, 0).animal.placement != a.animal.placement
+    assert sample_frame(other, 0).animals[0].placement != a.animals[0].placement
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -82,7 +82,7 @@ def test_adding_a_light_does_not_change_other_fields(tmp_path):
     more = load_scene(path, ["lights=[{type: area, position: [0, 0, 1.2], energy: {uniform: [100, 400]}},"
                              " {type: point, position: [1, 0, 1], energy: {uniform: [1, 9]}}]"])
     a, b = sample_frame(base.scene, 5), sample_frame(more.scene, 5)
-    assert a.cameras == b.cameras and a.animal == b.animal and a.lights[0] == b.lights[0]
+    assert a.cameras == b.cameras and a.animals[0] == b.animals[0] and a.lights[0] == b.lights[0]
     assert len(b.lights) == 2
 
 
@@ -93,29 +93,29 @@ def test_body_shape_is_drawn_per_frame_per_clip_and_absent_when_off(tmp_path):
     shape = ["animal.shape.girth={uniform: [1.0, 1.5]}", "animal.shape.tail={uniform: [1.0, 2.0]}",
              "animal.shape.ears=1.2"]
     shaped = load_scene(path, shape)
-    assert all(sample_frame(base.scene, i).animal.shape is None for i in range(4))
+    assert all(sample_frame(base.scene, i).animals[0].shape is None for i in range(4))
     assert "shape" not in sample_frame(base.scene, 0).to_json()["animal"]  # old annotations unchanged
     frames = [sample_frame(shaped.scene, i) for i in range(6)]
     assert frames[2] == sample_frame(shaped.scene, 2)
-    g = [f.animal.shape.girth for f in frames]
+    g = [f.animals[0].shape.girth for f in frames]
     assert len(set(g)) == 6 and all(1.0 <= x <= 1.5 for x in g)
-    assert all(f.animal.shape.ears == 1.2 and 1.0 <= f.animal.shape.tail <= 2.0 for f in frames)
+    assert all(f.animals[0].shape.ears == 1.2 and 1.0 <= f.animals[0].shape.tail <= 2.0 for f in frames)
     assert all("tail_length" not in f.to_json()["animal"]["shape"] for f in frames)  # 1: left out
     short = [sample_frame(load_scene(path, [*shape, "animal.shape.tail_length={choice: [0.1, 1.0]}"]).scene, i)
              for i in range(12)]
-    lengths = [f.animal.shape.tail_length for f in short]
-    assert set(lengths) == {0.1, 1.0} and [f.animal.shape.girth for f in short[:6]] == g
-    assert all(("tail_length" in f.to_json()["animal"]["shape"]) == (f.animal.shape.tail_length != 1.0)
+    lengths = [f.animals[0].shape.tail_length for f in short]
+    assert set(lengths) == {0.1, 1.0} and [f.animals[0].shape.girth for f in short[:6]] == g
+    assert all(("tail_length" in f.to_json()["animal"]["shape"]) == (f.animals[0].shape.tail_length != 1.0)
                for f in short)
     # switching the shape on draws nothing else differently (a thicker tail is lifted
     # higher off the floor: only tail angles may differ)
     a, b = sample_frame(base.scene, 3), frames[3]
-    assert a.cameras == b.cameras and a.lights == b.lights and a.animal.pose.preset == b.animal.pose.preset
+    assert a.cameras == b.cameras and a.lights == b.lights and a.animals[0].pose.preset == b.animals[0].pose.preset
     body = lambda p: {k: v for k, v in p.angles.items() if not k.startswith("tail")}  # noqa: E731
-    assert body(a.animal.pose) == body(b.animal.pose)
+    assert body(a.animals[0].pose) == body(b.animals[0].pose)
     # sequence mode: one animal per clip, so one shape per clip
     seq = load_scene(path, [*shape, "frames_mode=sequence", "sequence.length=4"]).scene
-    clip = [sample_frame(seq, i).animal.shape for i in range(8)]
+    clip = [sample_frame(seq, i).animals[0].shape for i in range(8)]
     assert clip[0] == clip[3] and clip[4] == clip[7] and clip[0] != clip[4]
 
 
@@ -178,9 +178,9 @@ def test_vector_fields_scalar_params_iid_vector_params_whole():
 def test_sampled_scene_values_within_scene_bounds(scene):
     for i in range(50):
         spec = sample_frame(scene, i)
-        assert 0.9 <= spec.animal.scale <= 1.1
-        assert -0.1 <= spec.animal.placement.x <= 0.1
-        assert 0 <= spec.animal.placement.yaw_deg <= 360
+        assert 0.9 <= spec.animals[0].scale <= 1.1
+        assert -0.1 <= spec.animals[0].placement.x <= 0.1
+        assert 0 <= spec.animals[0].placement.yaw_deg <= 360
         cam = spec.cameras[0]
         assert np.all(np.abs(np.subtract(cam.position, [0, 0, 0.6])) <= 0.02 + 1e-12)
         assert 0.7 <= spec.rig[0].material.color[0] <= 0.9

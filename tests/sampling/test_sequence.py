@@ -37,11 +37,11 @@ def seq_reference(seq_scene):
 
 def _angles(specs) -> np.ndarray:
     sk = skeleton_for("mouse")
-    return np.stack([sk.angle_array(s.animal.pose.angles) for s in specs])
+    return np.stack([sk.angle_array(s.animals[0].pose.angles) for s in specs])
 
 
 def _xyyaw(specs) -> np.ndarray:
-    return np.array([[s.animal.placement.x, s.animal.placement.y, s.animal.placement.yaw_deg] for s in specs])
+    return np.array([[s.animals[0].placement.x, s.animals[0].placement.y, s.animals[0].placement.yaw_deg] for s in specs])
 
 
 def test_clip_fields_and_per_clip_values(seq_scene):
@@ -62,7 +62,7 @@ def test_clip_fields_and_per_clip_values(seq_scene):
     assert len(first) == 1 and len(second) == 1  # constant within each clip ...
     assert first != second  # ... and drawn anew for the next
     a, b = specs[LENGTH - 1], specs[LENGTH]
-    assert a.animal.scale != b.animal.scale
+    assert a.animals[0].scale != b.animals[0].scale
     assert a.cameras[0].position != b.cameras[0].position
     assert a.lights[0].energy != b.lights[0].energy
 
@@ -148,7 +148,7 @@ def test_fixed_head_keeps_the_head_under_the_bar(mode):
     heads, snouts, legs = [], [], []
     for i in range(20):
         s = sample_frame(scene, i)
-        a, p = s.animal, s.animal.placement
+        a, p = s.animals[0], s.animals[0].placement
         assert not set(head_chain(sk)) & set(a.pose.angles)
         kp = sk.keypoints_posed(a.pose.angles)
         c, si = math.cos(math.radians(p.yaw_deg)), math.sin(math.radians(p.yaw_deg))

@@ -164,7 +164,7 @@ def test_sequence_clips_keep_identities_and_stay_clear():
 
 def test_single_animal_scenes_have_no_instances():
     spec = sample_frame(load_scene(SCENES / "openfield.yaml").scene, 0)
-    assert spec.animals is None and spec.animal.name is None
+    assert len(spec.animals) == 1 and spec.animals[0].name is None
     assert "animals" not in spec.to_json() and "social" not in spec.to_json()["animal"]["placement"]
 
 

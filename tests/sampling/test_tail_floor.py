@@ -18,9 +18,9 @@ TAIL_POINTS = ("tail_base", "tail_q1", "tail_mid", "tail_q3", "tail_tip")
 
 
 def _tail_heights(frame, skel):
-    pl = frame.animal.placement
-    kp = place_points(skel.keypoints_posed(frame.animal.pose.angles), pl.x, pl.y, pl.z, pl.yaw_deg,
-                      frame.animal.scale)
+    pl = frame.animals[0].placement
+    kp = place_points(skel.keypoints_posed(frame.animals[0].pose.angles), pl.x, pl.y, pl.z, pl.yaw_deg,
+                      frame.animals[0].scale)
     return kp[[skel.keypoint_names.index(n) for n in TAIL_POINTS], 2]
 
 
@@ -31,9 +31,9 @@ def test_sampled_tails_stay_on_the_floor_within_limits():
     under = collections.Counter()
     for i in range(150):
         f = sample_frame(scene, i)
-        assert skel.violations(f.animal.pose.angles) == []
+        assert skel.violations(f.animals[0].pose.angles) == []
         if _tail_heights(f, skel).min() < -0.001:
-            under[f.animal.pose.preset] += 1
+            under[f.animals[0].pose.preset] += 1
     assert sum(under.values()) <= 3, under
 
 

@@ -40,7 +40,7 @@ class BlenderScene:
     def __init__(self, spec: FrameSpec, *, threads: int | None = None, animal=None):
         """Build the scene for ``spec``'s cameras, lights, rig and animal.
 
-        ``animal``: an ``AnimalAsset`` to use instead of resolving ``spec.animal.asset``
+        ``animal``: an ``AnimalAsset`` to use instead of resolving each animal's asset
         (tests pass a tiny one); ``threads``: CPU threads per render (None = all).
         """
         import bpy
@@ -66,16 +66,15 @@ class BlenderScene:
 
         # every animal of the frame (several: issue 16), mask ids 1..A in order, rig parts after them
         self.animals: list[AnimalRig] = []
-        self._names: list[str | None] = [a.name for a in spec.animal_specs]
+        self._names: list[str | None] = [a.name for a in spec.animals]
         assets: dict[str, object] = {}
-        for i, a in enumerate(spec.animal_specs):
+        for i, a in enumerate(spec.animals):
             if a.asset not in assets:
                 assets[a.asset] = animal if animal is not None else load_animal(a.asset)
             rig = AnimalRig(assets[a.asset], self.collection)
             for o in rig.meshes:
                 o.color = ((ANIMAL_ID + i) / 255.0, 0.0, 0.0, 1.0)
             self.animals.append(rig)
-        self.animal = self.animals[0] if self.animals else None
         first_rig = FIRST_RIG_ID + max(0, len(self.animals) - 1)
         if first_rig + len(spec.rig) > MAX_MASK_ID + 1:
             raise SimgenError(f"{len(self.animals)} animals and {len(spec.rig)} rig parts do not fit in an 8-bit mask")
@@ -115,9 +114,9 @@ class BlenderScene:
             raise SimgenError("a frame's cameras differ from the scene's")
         if len(spec.rig) != len(self.rig):
             raise SimgenError("a frame's rig parts differ from the scene's")
-        if [a.name for a in spec.animal_specs] != self._names:
+        if [a.name for a in spec.animals] != self._names:
             raise SimgenError("a frame's animals differ from the scene's")
-        for rig, a in zip(self.animals, spec.animal_specs):
+        for rig, a in zip(self.animals, spec.animals):
             rig.apply(a)
         for part, p in zip(self.rig, spec.rig):
             apply_part(part, p)

@@ -48,7 +48,7 @@ def background_fields(spec: FrameSpec, camera: str | None = None) -> dict:
     but the animal, the noise seed and the image operations applied after the paste. Over a
     plate, the film without the animal is empty whatever the lights, world, rig and plate
     are, so only the render settings and that camera count."""
-    d = spec.model_dump(mode="json", exclude={"frame", "seed", "animal", "clip", "keypoints", "image"})
+    d = spec.model_dump(mode="json", exclude={"frame", "seed", "animals", "clip", "keypoints", "image"})
     d["render"].pop("cycles_seed", None)
     if camera is not None and plate_for(spec, camera) is not None:
         d = {"render": d["render"], "cameras": [c for c in d["cameras"] if c["name"] == camera]}

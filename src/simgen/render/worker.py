@@ -49,14 +49,12 @@ class FrameRenderer:
             self.region = RegionRenderer(self.scene.render.region_margin)
 
     def _build(self, spec) -> None:
-        from simgen.assets.animal_asset import load_animal
         from simgen.render.blender_scene import BlenderScene
 
-        asset = self._animal
-        if asset is None and spec.animal is not None:
-            asset = load_animal(spec.animal.asset)
-        self._bscene = BlenderScene(spec, threads=self._threads, animal=asset)  # several animals: each its own
-        self.src_names = self._bscene.animal.keypoint_names
+        if not spec.animals:
+            raise SimgenError("this scene has no animal")
+        self._bscene = BlenderScene(spec, threads=self._threads, animal=self._animal)
+        self.src_names = self._bscene.animals[0].keypoint_names  # shared (render.plan.animal_assets)
         self.ks = keypoint_set_for(spec.keypoints, self.src_names)
         if self.ks.names != list(self.meta.keypoints):
             raise SimgenError("the keypoint set differs from dataset.json's keypoints")
@@ -84,7 +82,7 @@ class FrameRenderer:
         n_animals = len(bs.animals)
         if n_animals == 0:
             raise SimgenError("this scene has no animal")
-        multi = spec.animals is not None  # several animals (issue 16): one id and one label set each
+        multi = self.meta.multi  # several animals (issue 16): one id and one label set each
         animal_ids = [ANIMAL_ID + k for k in range(n_animals)]
         if multi and region is not None:
             log.warning("render.reuse_background does not support several animals yet; rendering full frames")

@@ -109,13 +109,12 @@ def sample_frame(scene: Scene, frame: int) -> FrameSpec:
                 texture=item.material.texture,
             ),
         ))
-    animal, animals = None, None
-    if scene.multi:  # issue 16
+    if scene.multi:  # issue 16: several animals, keyed by name and placed next to each other
         from simgen.sampling.multi import sample_animals
 
         animals = sample_animals(scene, frame, clip, rig, rng)
-    else:
-        animal = one_animal(scene, frame, clip, rig, rng)
+    else:  # keyed ``animal.*`` as before several animals existed, so old datasets re-render alike
+        animals = [one_animal(scene, frame, clip, rig, rng)]
     lights = []
     for i, light in enumerate(scene.lights):
         name = light.name or f"light{i}"
@@ -138,7 +137,6 @@ def sample_frame(scene: Scene, frame: int) -> FrameSpec:
             resolution=list(r.resolution), depth=r.depth,
             cycles_seed=int(rng("render.cycles_seed").integers(0, 2**31 - 1)),
         ),
-        animal=animal,
         animals=animals,
         rig=rig,
         cameras=[_camera(scene, cam, rng) for cam in scene.cameras],

@@ -2,13 +2,20 @@
 
 The renderer applies a FrameSpec and never draws random numbers itself, so any frame
 can be re-rendered alone from its annotation's ``params`` (``FrameSpec.model_validate``).
+
+A frame's animals are one list, ``FrameSpec.animals``: one animal is a list of one. Only
+the JSON keeps two forms (the format of ``params`` since before several animals): the one
+animal of a one-animal scene (its ``name`` is None) is written as ``"animal": {...}`` with
+no ``animals`` key; several animals (each named) as ``"animal": null, "animals": [...]``;
+no animal (test scenes of markers or the rig alone) as ``"animal": null``. Both forms read
+back into the list.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 from simgen.choices import Device, Engine, Fur, LightType, PosePreset, SensorFit, SocialConfig
 from simgen.imageops import ImageOpsSpec
@@ -56,7 +63,8 @@ class ShapeSpec(Spec):
 
 
 class AnimalSpec(Spec):
-    # several animals (issue 16): the animal's name (its track and mask label); None for one animal
+    # several animals (issue 16): the animal's name (its track and mask label); None for the
+    # animal of a one-animal scene, which the JSON writes in the one-animal form
     name: str | None = Field(None, exclude_if=lambda v: v is None)
     asset: str
     fur: Fur
@@ -132,9 +140,9 @@ class FrameSpec(Spec):
     frame: int
     seed: int
     render: RenderSpec
-    animal: AnimalSpec | None  # None in test scenes without an animal (markers, rig alone) and with several
-    # several animals (issue 16), in dataset.json's order; left out of the JSON for one animal
-    animals: list[AnimalSpec] | None = Field(None, exclude_if=lambda v: v is None)
+    # every animal of the frame, in dataset.json's order (mask ids 1..A); one animal is a list of
+    # one, none in test scenes of markers or the rig alone. JSON: see the module docstring.
+    animals: list[AnimalSpec] = Field(default_factory=list)
     rig: list[RigSpec]
     cameras: list[CameraSpec]
     lights: list[LightSpec]
@@ -146,12 +154,43 @@ class FrameSpec(Spec):
     # post-render floor/image randomization (issue 14); None = off, and left out of the JSON
     image: ImageOpsSpec | None = Field(None, exclude_if=lambda v: v is None)
 
-    @property
-    def animal_specs(self) -> list[AnimalSpec]:
-        """Every animal of the frame: ``animals``, or the one ``animal`` (none in marker scenes)."""
-        if self.animals is not None:
-            return list(self.animals)
-        return [] if self.animal is None else [self.animal]
+    @model_validator(mode="before")
+    @classmethod
+    def _read_animals(cls, data: Any) -> Any:
+        """The JSON's two forms into the one list: ``animal`` (one, or null) and ``animals``."""
+        if not isinstance(data, dict) or "animal" not in data:
+            return data
+        data = dict(data)
+        one, several = data.pop("animal"), data.get("animals")
+        if one is not None and several is not None:
+            raise ValueError("give animal (one animal) or animals (several), not both")
+        data["animals"] = [one] if one is not None else (several or [])
+        return data
+
+    @model_validator(mode="after")
+    def _named_when_several(self) -> FrameSpec:
+        if len(self.animals) > 1 and any(a.name is None for a in self.animals):
+            raise ValueError("several animals need a name each")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _write_animals(self, handler) -> dict[str, Any]:
+        """``animals`` in the JSON's forms, in the place the ``animal`` key has always had."""
+        d = handler(self)
+        if "animals" not in d:  # excluded by the caller
+            return d
+        one = len(self.animals) == 1 and self.animals[0].name is None
+        out: dict[str, Any] = {}
+        for k, v in d.items():
+            if k != "animals":
+                out[k] = v
+            elif one:
+                out["animal"] = v[0]
+            else:
+                out["animal"] = None
+                if v:
+                    out["animals"] = v
+        return out
 
     def camera(self, name: str) -> CameraSpec:
         for cam in self.cameras:
