@@ -91,7 +91,7 @@ keypoints: {{names: {out / 'keypoints.yaml'}}}
         mask = ds.load_mask("top", f)
         assert set(ann.params["animal"]["pose"]["angles"]) <= {b["name"] for b in source[1]["bones"]}
         on = visible = 0
-        for x, y, v in ann.cameras["top"].keypoints:
+        for x, y, v in ann.animals[0].cameras["top"].keypoints:
             if v == 2:
                 visible += 1
                 xi, yi = int(round(x)), int(round(y))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from simgen.dataset import (
+    AnimalLabels,
     CameraInfo,
     CameraLabel,
     Dataset,
@@ -31,12 +33,10 @@ def make_meta(frames: int = 4, sha: str = "abc") -> DatasetMeta:
 def make_annotation(frame: int) -> FrameAnnotation:
     K = np.array([[30.0, 0, (W - 1) / 2], [0, 30.0, (H - 1) / 2], [0, 0, 1]])
     kp = np.array([[3.5, 4.25, 2], [40.0, 5.0, 0]])
-    return FrameAnnotation(
-        frame=frame, params={"frame": frame},
-        keypoints_3d=np.array([[0.01, 0.0, 0.01], [-0.05, 0.0, 0.01]]),
-        cameras={"top": CameraLabel(K=K, R=np.eye(3), t=np.array([0, 0, 0.6]), width=W, height=H,
-                                     keypoints=kp, bbox=np.array([1.0, 2.0, 10.0, 12.0]))},
-    )
+    return FrameAnnotation(frame=frame, params={"frame": frame}, animals=[AnimalLabels(
+        None, 0, np.array([[0.01, 0.0, 0.01], [-0.05, 0.0, 0.01]]),
+        {"top": CameraLabel(K=K, R=np.eye(3), t=np.array([0, 0, 0.6]), width=W, height=H,
+                            keypoints=kp, bbox=np.array([1.0, 2.0, 10.0, 12.0]))})])
 
 
 def write_frame(writer: DatasetWriter, frame: int) -> None:
@@ -74,9 +74,12 @@ def test_reader_round_trip(dataset_dir):
     assert ds.frames() == [0, 1, 2, 3] and len(ds) == 4
     ann = ds.annotation(2)
     ref = make_annotation(2)
-    np.testing.assert_array_equal(ann.cameras["top"].keypoints, ref.cameras["top"].keypoints)
-    np.testing.assert_array_equal(ann.keypoints_3d, ref.keypoints_3d)
-    assert ann.cameras["top"].visibility.tolist() == [2, 0]
+    (animal,), (want,) = ann.animals, ref.animals  # one animal: a list of one, unnamed
+    assert animal.name is None and animal.track == 0 and ann.one_animal
+    np.testing.assert_array_equal(animal.cameras["top"].keypoints, want.cameras["top"].keypoints)
+    np.testing.assert_array_equal(animal.keypoints_3d, want.keypoints_3d)
+    assert animal.cameras["top"].visibility.tolist() == [2, 0]
+    assert len(ann.cameras["top"].keypoints) == 0 and ann.cameras["top"].width == W  # the camera alone
     assert ds.load_image("top", 1).shape == (H, W, 3)
     assert ds.load_mask("top", 1).dtype == np.uint8
 
@@ -186,3 +189,36 @@ def test_verify_accepts_frames_dropped_by_the_style_gate(dataset_dir, run_cli):
     assert report.ok and report.dropped == [3] and report.missing == []
     code, out, _ = run_cli("verify", dataset_dir)
     assert code == 0 and "1 frame(s) dropped on purpose by the style gate" in out
+
+
+# -- the one list of animals and the file's two forms (issue 33 item 5) ----------------------
+GOLDEN = Path(__file__).resolve().parents[1] / "render" / "golden"
+
+
+@pytest.mark.parametrize("path", sorted(GOLDEN.glob("*.json")), ids=lambda p: p.stem)
+def test_one_animal_annotation_files_read_and_write_back_byte_identical(path):
+    from simgen.dataset.writer import _json_bytes
+
+    text = path.read_bytes()
+    ann = FrameAnnotation.from_json(json.loads(text))
+    assert ann.one_animal and len(ann.animals) == 1
+    assert _json_bytes(ann.to_json()) == text
+
+
+def test_several_animals_are_written_as_instances_and_read_back():
+    one = make_annotation(3).animals[0]
+    kp2 = one.cameras["top"].keypoints + [1.0, 2.0, 0.0]
+    two = [AnimalLabels("a", 0, one.keypoints_3d, one.cameras),
+           AnimalLabels("b", 1, one.keypoints_3d + 0.01, {"top": one.cameras["top"].with_labels(kp2, None)})]
+    ann = FrameAnnotation(frame=3, params={"frame": 3}, animals=two)
+    d = ann.to_json()
+    assert list(d) == ["frame", "params", "cameras", "instances"] and not ann.one_animal
+    assert set(d["cameras"]["top"]) == {"K", "R", "t", "width", "height"}
+    assert [i["name"] for i in d["instances"]] == ["a", "b"] and d["instances"][1]["cameras"]["top"]["bbox"] is None
+    back = FrameAnnotation.from_json(json.loads(json.dumps(d)))
+    assert back.to_json() == d
+    np.testing.assert_array_equal(back.animals[1].cameras["top"].keypoints, kp2)
+    np.testing.assert_array_equal(back.animals[1].cameras["top"].K, one.cameras["top"].K)
+    # a list of one named animal is one of several (a scene's animal.count: 1): the instances form
+    named = FrameAnnotation(frame=3, params={}, animals=[two[0]])
+    assert "instances" in named.to_json() and not named.one_animal

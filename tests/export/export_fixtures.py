@@ -117,7 +117,7 @@ def build_dataset(root: Path, cameras=("top", "side"), frames: int = FRAMES, out
             labels[c] = CameraLabel(K=K, R=R, t=t, width=w, height=h, keypoints=kp, bbox=bbox)
             img = rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8)
             writer.write_image(c, f, img)
-        writer.write_annotation(FrameAnnotation(frame=f, params={"frame": f}, keypoints_3d=X, cameras=labels))
+        writer.write_annotation(FrameAnnotation(frame=f, params={"frame": f}, animals=[AnimalLabels(None, 0, X, labels)]))
     return root
 
 
@@ -174,9 +174,8 @@ def build_multi_dataset(root: Path, cameras=("top", "side"), frames: int = FRAME
             writer.write_image(c, f, rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8))
             for a in range(len(names)):
                 per_animal[a][c] = cams[c].with_labels(per_animal[a][c], mask_bbox(mask, a + 1))
-        instances = [AnimalLabels(nm, a, Xs[a], per_animal[a]) for a, nm in enumerate(names)]
-        writer.write_annotation(FrameAnnotation(frame=f, params={"frame": f}, keypoints_3d=np.zeros((0, 3)),
-                                                cameras=cams, instances=instances))
+        animals = [AnimalLabels(nm, a, Xs[a], per_animal[a]) for a, nm in enumerate(names)]
+        writer.write_annotation(FrameAnnotation(frame=f, params={"frame": f}, animals=animals))
     return root
 
 

@@ -30,7 +30,7 @@ def mouse_frame(cx: float, cy: float, ang: float, floor: int = 190) -> tuple[np.
 
 
 def write_dataset(root: Path, n: int = 12, seed: int = 0) -> Path:
-    from simgen.dataset import CameraInfo, CameraLabel, DatasetMeta, DatasetWriter, FrameAnnotation
+    from simgen.dataset import AnimalLabels, CameraInfo, CameraLabel, DatasetMeta, DatasetWriter, FrameAnnotation
 
     rng = np.random.default_rng(seed)
     meta = DatasetMeta(scene={"simgen": 1}, scene_sha256="0" * 64, seed=seed, frames=n,
@@ -45,7 +45,7 @@ def write_dataset(root: Path, n: int = 12, seed: int = 0) -> Path:
         label = CameraLabel(K=np.eye(3), R=np.eye(3), t=np.zeros(3), width=W, height=H,
                             keypoints=np.concatenate([kp, np.full((2, 1), 2.0)], axis=1),
                             bbox=np.array([cx - 18, cy - 18, cx + 18, cy + 18]))
-        w.write_annotation(FrameAnnotation(f, {"frame": f}, np.zeros((2, 3)), {"top": label}))
+        w.write_annotation(FrameAnnotation(f, {"frame": f}, [AnimalLabels(None, 0, np.zeros((2, 3)), {"top": label})]))
     return root
 
 

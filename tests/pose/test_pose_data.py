@@ -54,7 +54,7 @@ def test_mixing_weights_set_batch_shares(tmp_path):
 
 
 def test_simgen_dataset_is_a_source(tmp_path):
-    from simgen.dataset.annotation import CameraLabel, FrameAnnotation
+    from simgen.dataset.annotation import AnimalLabels, CameraLabel, FrameAnnotation
     from simgen.dataset.meta import CameraInfo, DatasetMeta
     from simgen.dataset.writer import DatasetWriter
     from simgen.pose.data import load_labels
@@ -66,7 +66,7 @@ def test_simgen_dataset_is_a_source(tmp_path):
         w.write_image("top", f, np.full((30, 40, 3), 10 * f, np.uint8))
         kp = np.array([[5.0 + f, 6.0, 2], [20.0, 7.5 + f, 1]])
         cam = CameraLabel(K=np.eye(3), R=np.eye(3), t=np.zeros(3), width=40, height=30, keypoints=kp)
-        w.write_annotation(FrameAnnotation(frame=f, params={}, keypoints_3d=np.zeros((2, 3)), cameras={"top": cam}))
+        w.write_annotation(FrameAnnotation(frame=f, params={}, animals=[AnimalLabels(None, 0, np.zeros((2, 3)), {"top": cam})]))
     labels = load_labels(SourceSpec.parse(f"{tmp_path / 'ds'},frames=1:"))
     assert labels.keypoints == ["left_ear", "right_ear"] and labels.swap_pairs == [("left_ear", "right_ear")]
     assert np.allclose(labels.xyv[:, :, :2], [[[6, 6], [20, 8.5]], [[7, 6], [20, 9.5]]])

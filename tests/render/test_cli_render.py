@@ -63,7 +63,7 @@ def test_preview_draws_every_visible_keypoint_in_its_color_and_the_box(rendered)
     assert res.exit_code == 0 and out.is_file(), res.output
     sheet = np.asarray(Image.open(out).convert("RGB"))
     assert sheet.shape == (72, 96, 3)  # one tile at the render's own size
-    label = Dataset(rendered).annotation(0).cameras["top"]
+    label = Dataset(rendered).annotation(0).animals[0].cameras["top"]
     kp = np.asarray(label.keypoints, float)
     colors = _palette(len(kp))
     visible = [i for i in range(len(kp)) if kp[i, 2] == 2]

@@ -56,7 +56,7 @@ def test_another_animal_occludes_and_masks_carry_ids(on_top):
         ann = ds.annotation(f)
         mask = ds.load_mask("top", f)
         assert {1, 2} <= set(np.unique(mask).tolist())
-        below, above = ann.animals()
+        below, above = ann.animals
         assert (below.name, below.track, above.name, above.track) == ("below", 0, "above", 1)
         for animal, own in ((below, 1), (above, 2)):
             label = animal.cameras["top"]
@@ -114,12 +114,12 @@ def test_identities_stay_over_a_clip(tmp_path):
     anns = [ds.annotation(f) for f in ds.frames()]
     assert len(anns) == 3
     for k, name in enumerate(["mouse0", "mouse1"]):
-        assert [a.animals()[k].name for a in anns] == [name] * 3
-        assert [a.animals()[k].track for a in anns] == [k] * 3
+        assert [a.animals[k].name for a in anns] == [name] * 3
+        assert [a.animals[k].track for a in anns] == [k] * 3
         assert len({a.params["animals"][k]["fur"] for a in anns}) == 1
     # the animal with mask id k+1 is the same one in every frame: its box moves little between frames
     for k in range(2):
-        boxes = [a.animals()[k].cameras["top"].bbox for a in anns]
+        boxes = [a.animals[k].cameras["top"].bbox for a in anns]
         if all(b is not None for b in boxes):
             centers = np.array([[(b[0] + b[2]) / 2, (b[1] + b[3]) / 2] for b in boxes])
             assert np.abs(np.diff(centers, axis=0)).max() < 10
@@ -148,7 +148,7 @@ def test_exports_keep_identities_of_a_real_render(on_top, tmp_path):
 
     ds = Dataset(on_top)
     frames = ds.frames()
-    kp = np.stack([[a.cameras["top"].keypoints for a in ds.annotation(f).animals()] for f in frames])  # (F, 2, K, 3)
+    kp = np.stack([[a.cameras["top"].keypoints for a in ds.annotation(f).animals] for f in frames])  # (F, 2, K, 3)
     labeled = np.where(kp[..., 2:] > 0, kp[..., :2], np.nan)
     visible = np.where(kp[..., 2:] == 2, kp[..., :2], np.nan)
 

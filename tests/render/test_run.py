@@ -81,7 +81,7 @@ def test_dataset_json_and_verify(one_run):
     rep = verify_dataset(one_run)
     assert rep.ok and rep.complete == list(range(8)) and not rep.stray_tmp
     ann = ds.annotation(0)
-    assert ann.keypoints_3d.shape == (6, 3)
+    assert len(ann.animals) == 1 and ann.animals[0].keypoints_3d.shape == (6, 3)
     assert ann.params["animal"]["asset"] == "mouse"
 
 
@@ -92,7 +92,7 @@ def test_labels_agree_with_mask_and_image(one_run):
     ds = Dataset(one_run)
     on, total = 0, 0
     for f in ds.frames():
-        lab = ds.annotation(f).cameras["top"]
+        lab = ds.annotation(f).animals[0].cameras["top"]
         mask = ds.load_mask("top", f)
         img = ds.load_image("top", f).astype(float).mean(axis=2)
         for x, y, v in lab.keypoints:

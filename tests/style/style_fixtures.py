@@ -27,7 +27,7 @@ def blob_frame(rng: np.random.Generator, cx: float, cy: float, floor: float = 20
 
 
 def write_dataset(root: Path, n: int = 6, seed: int = 0) -> Path:
-    from simgen.dataset import CameraInfo, CameraLabel, DatasetMeta, DatasetWriter, FrameAnnotation
+    from simgen.dataset import AnimalLabels, CameraInfo, CameraLabel, DatasetMeta, DatasetWriter, FrameAnnotation
 
     rng = np.random.default_rng(seed)
     meta = DatasetMeta(scene={"simgen": 1}, scene_sha256="0" * 64, seed=seed, frames=n,
@@ -42,7 +42,8 @@ def write_dataset(root: Path, n: int = 6, seed: int = 0) -> Path:
         kp = np.array([[cx + 10, cy, 2], [cx - 10, cy, 2]], float)
         label = CameraLabel(K=np.eye(3), R=np.eye(3), t=np.zeros(3), width=W, height=H, keypoints=kp,
                             bbox=np.array([cx - 12, cy - 12, cx + 12, cy + 12]))
-        w.write_annotation(FrameAnnotation(f, {"frame": f, "note": "tiny"}, np.zeros((2, 3)), {"top": label}))
+        w.write_annotation(FrameAnnotation(f, {"frame": f, "note": "tiny"},
+                                           [AnimalLabels(None, 0, np.zeros((2, 3)), {"top": label})]))
     return root
 
 

@@ -7,16 +7,20 @@ the center of the top-left pixel. World units are meters.
 Keypoint visibility ``v``: 2 visible, 1 occluded (by the animal, another animal or a
 rig part), 0 outside the image. Keypoints with v == 0 keep their projected coordinates.
 
-Several animals (issue 16, ``simgen-dataset/1.1``): the top-level ``cameras`` hold each
-camera's K, R, t and size only, and ``instances`` lists the animals in ``dataset.json``'s
-order, each with ``name``, ``track`` (its index there), ``keypoints_3d`` and per camera
-``keypoints`` and ``bbox``. ``FrameAnnotation.animals()`` gives either kind as a list of
-``AnimalLabels`` whose cameras are full ``CameraLabel``s.
+In memory a frame's animals are one list, ``FrameAnnotation.animals`` (one animal is a list
+of one), each an ``AnimalLabels`` whose cameras are full ``CameraLabel``s. The file has two
+forms, and ``to_json``/``from_json`` are the one place that tells them apart:
+- one animal (``simgen-dataset/1``; the animal's ``name`` is None): top-level
+  ``keypoints_3d``, and ``cameras`` with the animal's ``keypoints`` and ``bbox``;
+- several animals (issue 16, ``simgen-dataset/1.1``; each named): the top-level ``cameras``
+  hold each camera's K, R, t and size only, and ``instances`` lists the animals in
+  ``dataset.json``'s order, each with ``name``, ``track`` (its index there),
+  ``keypoints_3d`` and per camera ``keypoints`` and ``bbox``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -88,9 +92,10 @@ class CameraLabel:
 @dataclass
 class AnimalLabels:
     """One animal's labels in a frame: its name, track (index in dataset.json's animals),
-    3-D keypoints and one full ``CameraLabel`` per camera."""
+    3-D keypoints and one full ``CameraLabel`` per camera. ``name`` is None for the animal of
+    a one-animal dataset (written in the one-animal form)."""
 
-    name: str
+    name: str | None
     track: int
     keypoints_3d: np.ndarray
     cameras: dict[str, CameraLabel]
@@ -121,42 +126,42 @@ class AnimalLabels:
 class FrameAnnotation:
     frame: int
     params: dict[str, Any]
-    keypoints_3d: np.ndarray  # (N, 3) world meters, order of dataset.json keypoints; (0, 3) with instances
-    cameras: dict[str, CameraLabel] = field(default_factory=dict)  # with instances: K, R, t and size only
-    instances: list[AnimalLabels] | None = None  # several animals (issue 16)
+    animals: list[AnimalLabels]  # in dataset.json's order; one animal: a list of one (name None)
+
+    @property
+    def one_animal(self) -> bool:
+        """Written in the one-animal form (``simgen-dataset/1``): one animal without a name."""
+        return len(self.animals) == 1 and self.animals[0].name is None
+
+    @property
+    def cameras(self) -> dict[str, CameraLabel]:
+        """Each camera's K, R, t, size and lens (no keypoints, no box): the same in every
+        animal's labels, taken from the first."""
+        if not self.animals:
+            return {}
+        return {name: cam.with_labels(np.zeros((0, 3)), None) for name, cam in self.animals[0].cameras.items()}
 
     def to_json(self) -> dict[str, Any]:
-        if self.instances is not None:
+        if self.one_animal:
+            animal = self.animals[0]
             return {
                 "frame": int(self.frame),
                 "params": self.params,
-                "cameras": {name: cam.camera_json() for name, cam in self.cameras.items()},
-                "instances": [a.to_json() for a in self.instances],
+                "keypoints_3d": np.asarray(animal.keypoints_3d, float).tolist(),
+                "cameras": {name: cam.to_json() for name, cam in animal.cameras.items()},
             }
         return {
             "frame": int(self.frame),
             "params": self.params,
-            "keypoints_3d": np.asarray(self.keypoints_3d, float).tolist(),
-            "cameras": {name: cam.to_json() for name, cam in self.cameras.items()},
+            "cameras": {name: cam.camera_json() for name, cam in self.cameras.items()},
+            "instances": [a.to_json() for a in self.animals],
         }
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> FrameAnnotation:
         cameras = {k: CameraLabel.from_json(v) for k, v in d["cameras"].items()}
-        instances = None
         if "instances" in d:
-            instances = [AnimalLabels.from_json(a, cameras) for a in d["instances"]]
-        return cls(
-            frame=int(d["frame"]),
-            params=d.get("params", {}),
-            keypoints_3d=np.asarray(d.get("keypoints_3d", [] if instances is not None else d["keypoints_3d"]),
-                                    float).reshape(-1, 3),
-            cameras=cameras,
-            instances=instances,
-        )
-
-    def animals(self, name: str = "animal") -> list[AnimalLabels]:
-        """Every animal's labels: the ``instances``, or the one animal (named ``name``, track 0)."""
-        if self.instances is not None:
-            return list(self.instances)
-        return [AnimalLabels(name, 0, self.keypoints_3d, dict(self.cameras))]
+            animals = [AnimalLabels.from_json(a, cameras) for a in d["instances"]]
+        else:
+            animals = [AnimalLabels(None, 0, np.asarray(d["keypoints_3d"], float).reshape(-1, 3), cameras)]
+        return cls(frame=int(d["frame"]), params=d.get("params", {}), animals=animals)

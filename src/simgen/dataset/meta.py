@@ -56,7 +56,7 @@ class DatasetMeta:
 
     @property
     def multi(self) -> bool:
-        """Several animals: annotations carry ``instances`` (``FrameAnnotation.animals()`` reads both)."""
+        """Several animals: annotations are written in the ``instances`` form (``FrameAnnotation``)."""
         return bool(self.animals)
 
     @property

@@ -50,16 +50,15 @@ def check_frame(layout: Layout, meta: DatasetMeta, frame: int) -> str | None:
         return f"annotation does not parse ({type(exc).__name__}: {exc})"
     if ann.frame != frame:
         return f"annotation says frame {ann.frame}"
-    if meta.multi != (ann.instances is not None):
+    if meta.multi == ann.one_animal:  # the file's form against dataset.json's format
         return ("annotation has no instances, dataset.json lists several animals" if meta.multi else
                 "annotation has instances, dataset.json lists one animal")
-    animals = ann.animals()
-    if meta.multi:
-        names = [a.name for a in animals]
-        if names != meta.animal_names or [a.track for a in animals] != list(range(len(names))):
-            return f"instances {names} are not dataset.json's animals {meta.animal_names} in order"
+    animals = ann.animals
+    names = [a.name for a in animals]
+    if meta.multi and (names != meta.animal_names or [a.track for a in animals] != list(range(len(names)))):
+        return f"instances {names} are not dataset.json's animals {meta.animal_names} in order"
     for animal in animals:
-        who = f"{animal.name}: " if meta.multi else ""
+        who = "" if animal.name is None else f"{animal.name}: "
         if len(animal.keypoints_3d) != len(meta.keypoints):
             return f"{who}{len(animal.keypoints_3d)} 3-D keypoints, dataset.json lists {len(meta.keypoints)}"
         for cam in meta.cameras:

@@ -73,12 +73,13 @@ def _load(dataset, camera, keypoint_set, occluded):
                 )
         cams[c] = first
     xyv = {
-        c: apply_occluded(kset.map_labels(ds.keypoints, np.stack([a.cameras[c].keypoints for a in anns])), occluded)
+        c: apply_occluded(kset.map_labels(ds.keypoints, np.stack([a.animals[0].cameras[c].keypoints for a in anns])),
+                          occluded)
         for c in cams
     }
     for v in xyv.values():
         v[v[..., 2] == 0, :2] = np.nan
-    X = kset.map_points(ds.keypoints, np.stack([a.keypoints_3d for a in anns]))
+    X = kset.map_points(ds.keypoints, np.stack([a.animals[0].keypoints_3d for a in anns]))
     return ds, kset, frames, cams, xyv, X
 
 

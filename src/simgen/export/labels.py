@@ -251,8 +251,8 @@ def animals_from_dataset(
     frames = ds.sound_frames()
     if not frames:
         raise SimgenError(f"{ds.root}: no complete frames to export")
-    names = ds.meta.animal_names if ds.meta.multi else ["animal"]
-    per_frame = [ds.annotation(f).animals() for f in frames]
+    names = ds.meta.animal_names if ds.meta.multi else ["animal"]  # one animal: unnamed in its files
+    per_frame = [ds.annotation(f).animals for f in frames]
     masks = [ds.mask_path(cam, f) for f in frames]
     have_masks = all(m.is_file() for m in masks)
     images = [ds.image_path(cam, f) for f in frames]
@@ -261,7 +261,7 @@ def animals_from_dataset(
         raw, sizes, boxes = [], [], []
         for f, labels in zip(frames, per_frame, strict=True):
             animal = labels[track]
-            if animal.track != track or (ds.meta.multi and animal.name != names[track]):
+            if animal.track != track or (animal.name or "animal") != names[track]:
                 raise SimgenError(f"{ds.root}: frame {f}: instance {track} is {animal.name!r} (track "
                                   f"{animal.track}), not dataset.json's {names[track]!r}; run simgen verify")
             label = animal.cameras[cam]

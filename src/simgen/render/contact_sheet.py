@@ -74,12 +74,9 @@ def contact_sheet(root: Path | str, out: Path | str, n: int = 16, camera: str | 
             if len(tiles) >= n:
                 break
             img = Image.fromarray(ds.load_image(cam, f))
-            if ds.meta.multi:
-                for animal in ann.animals():
-                    draw_labels(img, animal.cameras[cam], skel, color=ANIMAL_COLORS[animal.track % len(ANIMAL_COLORS)],
-                                name=animal.name)
-            else:
-                draw_labels(img, ann.cameras[cam], skel)
+            for animal in ann.animals:  # the one animal of a one-animal dataset is unnamed: default colors
+                color = None if animal.name is None else ANIMAL_COLORS[animal.track % len(ANIMAL_COLORS)]
+                draw_labels(img, animal.cameras[cam], skel, color=color, name=animal.name)
             ImageDraw.Draw(img).text((4, 2), f"{f} {cam}", fill=(255, 255, 0))
             scale = tile_width / img.width
             tiles.append(img.resize((tile_width, max(1, round(img.height * scale))), Image.BILINEAR))

@@ -112,10 +112,11 @@ def warp_png(path, K: np.ndarray, dist, width: int, height: int, pad: Overscan) 
     Image.fromarray(warp(a, K, dist, width, height, pad), mode).save(path, format="PNG")
 
 
-def distort_label(label, K: np.ndarray, dist, width: int, height: int, pad: Overscan, mask=None):
+def distort_label(label, K: np.ndarray, dist, width: int, height: int, pad: Overscan, mask=None,
+                  mask_id: int = 1):
     """A ``CameraLabel`` made on the overscan canvas -> the distorted camera's label:
-    keypoints through the lens, ``v`` 0 outside the real image, box from ``mask``
-    (the warped mask) and ``K``, size and ``dist`` of the real camera."""
+    keypoints through the lens, ``v`` 0 outside the real image, box from the pixels of
+    ``mask_id`` in ``mask`` (the warped mask) and ``K``, size and ``dist`` of the real camera."""
     from dataclasses import replace
 
     from simgen.dataset.annotation import OUTSIDE
@@ -127,7 +128,7 @@ def distort_label(label, K: np.ndarray, dist, width: int, height: int, pad: Over
     inside = (d[:, 0] >= -0.5) & (d[:, 0] <= width - 0.5) & (d[:, 1] >= -0.5) & (d[:, 1] <= height - 0.5)
     kp[:, :2] = d
     kp[:, 2] = np.where(inside, kp[:, 2], OUTSIDE)
-    bbox = mask_bbox(mask, 1) if mask is not None else points_bbox(kp, width, height)
+    bbox = mask_bbox(mask, mask_id) if mask is not None else points_bbox(kp, width, height)
     return replace(label, K=np.asarray(K, float), width=width, height=height, keypoints=kp, bbox=bbox,
                    dist=_dist(dist))
 
@@ -149,8 +150,8 @@ class Lens:
         """Masks and depth maps: nearest neighbour, so ids and depths stay exact."""
         return warp(a, self.K, self.dist, self.width, self.height, self.pad, nearest=True)
 
-    def label(self, label, mask=None):
-        return distort_label(label, self.K, self.dist, self.width, self.height, self.pad, mask)
+    def label(self, label, mask=None, mask_id: int = 1):
+        return distort_label(label, self.K, self.dist, self.width, self.height, self.pad, mask, mask_id)
 
 
 def lens_for(cam: CameraSpec) -> Lens | None:

@@ -82,13 +82,11 @@ class FrameRenderer:
         n_animals = len(bs.animals)
         if n_animals == 0:
             raise SimgenError("this scene has no animal")
-        multi = self.meta.multi  # several animals (issue 16): one id and one label set each
-        animal_ids = [ANIMAL_ID + k for k in range(n_animals)]
-        if multi and region is not None:
+        animal_ids = [ANIMAL_ID + k for k in range(n_animals)]  # one mask id and one label set each
+        if n_animals > 1 and region is not None:
             log.warning("render.reuse_background does not support several animals yet; rendering full frames")
             region = self.region = None
         kp_src = [bs.keypoints_world(k) for k in range(n_animals)]
-        labels = {}
         inst_labels: list[dict] = [{} for _ in range(n_animals)]
         pending: list[tuple[Path, Path]] = []
         try:
@@ -126,23 +124,16 @@ class FrameRenderer:
                                        mask=pinhole_mask, src_names=self.src_names, keypoint_set=self.ks,
                                        mask_id=animal_ids[k])
                     if lens is not None:
-                        lab = lens.label(lab, mask if k == 0 else (mask == animal_ids[k]).astype(np.uint8))
+                        lab = lens.label(lab, mask, animal_ids[k])
                     inst_labels[k][cam.name] = lab
-                labels[cam.name] = inst_labels[0][cam.name]
             for tmp, final in pending:
                 w.commit(tmp, final)
         finally:
             for tmp, _ in pending:
                 tmp.unlink(missing_ok=True)
-        if multi:
-            instances = [AnimalLabels(a.name, k, self.ks.map_points(self.src_names, kp_src[k]), inst_labels[k])
-                         for k, a in enumerate(spec.animals)]
-            w.write_annotation(FrameAnnotation(frame=frame, params=spec.to_json(), keypoints_3d=np.zeros((0, 3)),
-                                               cameras=labels, instances=instances))
-        else:
-            kp3d = self.ks.map_points(self.src_names, kp_src[0])
-            w.write_annotation(FrameAnnotation(frame=frame, params=spec.to_json(), keypoints_3d=kp3d,
-                                               cameras=labels))
+        animals = [AnimalLabels(a.name, k, self.ks.map_points(self.src_names, kp_src[k]), inst_labels[k])
+                   for k, a in enumerate(spec.animals)]
+        w.write_annotation(FrameAnnotation(frame=frame, params=spec.to_json(), animals=animals))
         self._rendered += 1
         warn_unseen(self._seen, self._rendered)
 

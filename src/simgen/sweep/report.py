@@ -419,7 +419,7 @@ def _rendered_panels(sweep: Sweep, an: Analysis, by_arm: dict[str, list[ArmRun]]
                             f'alt="{_e(r.name)}: frame {f} is not in its training set">')
                 continue
             ann = ds.annotation(f)
-            lab = np.asarray(ann.cameras[cam].keypoints, float)
+            lab = np.asarray(ann.animals[0].cameras[cam].keypoints, float)
             xyv = np.array([lab[j] if j is not None else [np.nan, np.nan, 0] for j in kps])
             vals = [str(v) for v in (_params_value(ann.params, k) for k in keys) if isinstance(v, str)]
             title = f"frame {f}" + (f": {', '.join(vals)}" if vals else "")
