@@ -77,8 +77,17 @@ def test_probe_a_video_and_a_folder(video, tmp_path):
     assert folder.fps == DEFAULT_FOLDER_FPS and probe(tmp_path / "frames", fps=50).fps == 50
 
 
-def test_video_frames_are_rgb_with_their_indices(video):
-    for want in ([1, 15, 29], list(range(8, 14))):  # sparse: seeks; dense: reads through
+@pytest.fixture(params=["seek", "read through"])
+def mode(request, monkeypatch):
+    """Both ways of reading chosen frames of a video, whatever their spacing."""
+    import simgen.video
+
+    monkeypatch.setattr(simgen.video, "DENSE_STEP", 1 if request.param == "seek" else 10**9)
+    return request.param
+
+
+def test_video_frames_are_rgb_with_their_indices(video, mode):
+    for want in ([1, 15, 29], list(range(8, 14)), [0, 13, 14, 27]):
         got = read_frames(video, want)
         assert list(got.indices) == want and got.skipped == []
         for i, img in zip(got.indices, got.images):
@@ -135,7 +144,7 @@ def test_unreadable_images_are_skipped_with_one_warning(tmp_path, caplog):
     assert streamed == [0, 1, 3, 4, 6, 7] and len(caplog.records) == 1
 
 
-def test_frames_past_the_end_of_a_video_are_skipped(video, caplog):
+def test_frames_past_the_end_of_a_video_are_skipped(video, mode, caplog):
     import dataclasses
 
     info = dataclasses.replace(probe(video), frames=N + 5)  # a container that claims 5 frames too many
