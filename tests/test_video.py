@@ -185,3 +185,22 @@ def test_a_frame_of_another_size_is_an_error_naming_it(tmp_path):
     with pytest.raises(SimgenError, match=r"f2.png: 30x20, but the folder's frames are 64x48"):
         read_frames(folder, [1, 2])
     assert read_frames(folder, [0, 1, 3]).indices.tolist() == [0, 1, 3]  # frames not read are not checked
+
+
+def test_a_video_cut_off_early_streams_what_is_there_and_warns_once(tmp_path, caplog):
+    import cv2
+
+    whole = tmp_path / "whole.avi"
+    wr = cv2.VideoWriter(str(whole), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, (W, H))
+    for i in range(N):
+        wr.write(cv2.cvtColor(_frame(i), cv2.COLOR_RGB2BGR))
+    wr.release()
+    cut = tmp_path / "cut.avi"
+    data = whole.read_bytes()
+    cut.write_bytes(data[: int(len(data) * 0.6)])  # a copy that stopped part way (the index at the end is gone)
+    with caplog.at_level(logging.WARNING, logger="simgen"):
+        got = [i for i, _ in iter_frames(cut)]
+    k = len(got)
+    assert 0 < k < N and got == list(range(k))
+    assert [r.getMessage().split(": ", 1)[1] for r in caplog.records] == [
+        f"skipped {N - k} of {N} frame(s) that could not be read: frames {k}..{N - 1} (the video ends before these)"]

@@ -1,7 +1,7 @@
 """Real video in one place: a video file or a folder of frames, read as RGB uint8 with frame indices.
 
-A *source* is a video file (anything OpenCV decodes; ``VIDEO_SUFFIXES`` are the usual
-ones, but any file OpenCV opens is taken) or a folder of images (``IMAGE_SUFFIXES``) in
+A *source* is a video file (anything OpenCV decodes: ``VIDEO_SUFFIXES`` are the usual
+ones and name the hint when a file does not open, but any file OpenCV opens is taken) or a folder of images (``IMAGE_SUFFIXES``) in
 natural name order (``f2.png`` before ``f10.png``). A frame's index is its number in the
 video, or its position in that order in a folder. Nothing else in simgen opens a video.
 
@@ -31,6 +31,7 @@ resize it. (Only the frames read are checked: a probe opens one image, not all.)
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -108,6 +109,16 @@ def frame_files(folder: Path | str) -> list[Path]:
                   key=_natural_key)
 
 
+def _opencv():
+    """OpenCV (imported lazily: heavy), with FFmpeg's own log lines off: a broken file would
+    print them beside simgen's one line, and a read reports what failed once. Set
+    ``OPENCV_FFMPEG_LOGLEVEL`` (e.g. 32) to see them."""
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET; read when a capture opens
+    import cv2
+
+    return cv2
+
+
 def _why(exc: BaseException, path: Path | None = None) -> str:
     """The reason in a few words (without the path, which the warning names already)."""
     text = str(exc).replace(f"'{path}'", "").replace(str(path), "") if path is not None else str(exc)
@@ -124,13 +135,15 @@ def probe(path: Path | str, fps: float | None = None) -> VideoInfo:
         raise SimgenError(f"{path}: no such video file or image folder")
     if path.suffix.lower() in IMAGE_SUFFIXES:
         raise SimgenError(f"{path}: one image, not a video; pass the folder of frames it is in")
-    import cv2  # lazily: heavy
+    cv2 = _opencv()
 
     cap = cv2.VideoCapture(str(path))
     try:
         ok, frame = cap.read() if cap.isOpened() else (False, None)
         if not ok or frame is None:
-            raise SimgenError(f"{path}: cannot open video: OpenCV could not decode a frame (is it a video file?)")
+            kind = "a damaged or unsupported video" if path.suffix.lower() in VIDEO_SUFFIXES else \
+                f"not a video file ({', '.join(VIDEO_SUFFIXES)}) or an image folder"
+            raise SimgenError(f"{path}: cannot open video: OpenCV could not decode a frame ({kind}?)")
         count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
         rate = float(cap.get(cv2.CAP_PROP_FPS))
     finally:
@@ -178,12 +191,30 @@ def _as_info(source: VideoInfo | Path | str) -> VideoInfo:
 
 
 def _warn_skipped(info: VideoInfo, bad: list[tuple[int, str]], asked: int) -> None:
+    """One warning: how many, and by reason the first ``NAMED`` runs of neighbouring
+    frames (a video cut off early is one run, not hundreds of names)."""
     if not bad:
         return
-    shown = ", ".join(f"{info.files[i].name if info.is_folder else f'frame {i}'} ({why})" for i, why in bad[:NAMED])
+    runs: dict[str, list[list[int]]] = {}  # reason -> [first, last] runs
+    for i, why in bad:
+        r = runs.setdefault(why, [])
+        if r and r[-1][1] == i - 1:
+            r[-1][1] = i
+        else:
+            r.append([i, i])
+
+    def name(i: int) -> str:
+        return info.files[i].name if info.is_folder else str(i)
+
+    parts = []
+    for why, rs in list(runs.items())[:NAMED]:
+        text = ", ".join(name(a) if a == b else f"{name(a)}..{name(b)}" for a, b in rs[:NAMED])
+        many = len(rs) > 1 or rs[0][0] != rs[0][1]
+        label = "" if info.is_folder else ("frames " if many else "frame ")
+        parts.append(f"{label}{text}{', ...' if len(rs) > NAMED else ''} ({why})")
     logging.getLogger("simgen").warning(
-        f"{info.path}: skipped {len(bad)} of {asked} frame(s) that could not be read: {shown}"
-        f"{' ...' if len(bad) > NAMED else ''}")
+        f"{info.path}: skipped {len(bad)} of {asked} frame(s) that could not be read: {'; '.join(parts)}"
+        f"{'; ...' if len(runs) > NAMED else ''}")
 
 
 def _read_image(info: VideoInfo, i: int) -> np.ndarray:
@@ -219,7 +250,7 @@ def read_frames(source: VideoInfo | Path | str, indices: Iterable[int]) -> RealF
             except _IMAGE_ERRORS as exc:
                 bad.append((i, _why(exc, info.files[i])))
     else:
-        import cv2
+        cv2 = _opencv()
 
         cap = cv2.VideoCapture(str(info.path))
         if not cap.isOpened():
@@ -280,7 +311,7 @@ def iter_frames(source: VideoInfo | Path | str, limit: int | None = None) -> Ite
             read += 1
             yield i, img
     else:
-        import cv2
+        cv2 = _opencv()
 
         cap = cv2.VideoCapture(str(info.path))
         if not cap.isOpened():
@@ -293,7 +324,7 @@ def iter_frames(source: VideoInfo | Path | str, limit: int | None = None) -> Ite
                     cap.set(cv2.CAP_PROP_POS_FRAMES, i + 1)
                     ok, frame = cap.read()
                     if not ok or frame is None:
-                        bad.extend((j, "the video ends before it") for j in range(i, end))
+                        bad.extend((j, "the video ends before these") for j in range(i, end))
                         break
                     bad.append((i, "does not decode"))
                     i += 1
