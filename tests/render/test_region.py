@@ -7,7 +7,7 @@ import logging
 import numpy as np
 import pytest
 
-from simgen.render.region import background_fields, background_key, first_difference, paste, region_box
+from simgen.render.region import background_fields, background_key, first_difference, paste, region_box, region_boxes
 
 SCENE = """\
 simgen: 1
@@ -36,6 +36,18 @@ def test_region_box_grows_by_the_margin_and_clips():
     assert region_box(mask, 0.5) == (30 - 18, 0, 60, 20 + 18)  # margin 0.5 * 20 + 8 px, clipped
     assert region_box(mask, 0.0) == (22, 2, 58, 28)
     assert region_box(np.zeros((4, 4), np.uint8), 0.5) is None
+
+
+def test_region_boxes_one_per_animal_merged_when_their_renders_would_overlap():
+    mask = np.zeros((60, 100), np.uint8)
+    mask[10:20, 5:15] = 1
+    mask[40:50, 80:90] = 2  # far from animal 1: a box each
+    assert region_boxes(mask, 0.0, [1, 2]) == [region_box(mask, 0.0, 1), region_box(mask, 0.0, 2)]
+    assert region_boxes(mask, 0.0) == [region_box(mask, 0.0)]  # one animal: its box, as before
+    mask[22:30, 12:20] = 3  # close to animal 1 (the renders, grown by their pad, would overlap)
+    boxes = region_boxes(mask, 0.0, [1, 2, 3])
+    assert boxes == [(0, 2, 28, 38), region_box(mask, 0.0, 2)]  # 1 and 3: the box around both
+    assert region_boxes(mask, 0.0, [4]) == []  # not in view
 
 
 def test_paste_puts_the_patch_in_its_box_only():
@@ -171,6 +183,71 @@ def test_region_render_over_a_plate_through_a_lens_matches_the_full_render(tmp_p
         x0, y0, x1, y1 = region_box(mask, 1.0)
         far[y0:y1, x0:x1] = False
         assert (a[far] == b[far]).all()  # the plate itself, untouched
+
+
+# Two toy animals at either end of the arena (issue 32 item 2): a box each, one background.
+TWO = """\
+simgen: 1
+seed: 2
+frames: 3
+render: {{engine: cycles, device: cpu, samples: 4, denoise: {denoise}, resolution: [160, 120],
+         reuse_background: {reuse}}}
+animals:
+  - {{name: left, asset: {animal}, placement: {{x: -0.12, y: {{uniform: [-0.02, 0.02]}}, yaw: {{uniform: [80, 100]}}}}}}
+  - {{name: right, asset: {animal}, placement: {{x: 0.12, y: {{uniform: [-0.02, 0.02]}}, yaw: {{uniform: [80, 100]}}}}}}
+rig:
+  - {{name: arena, asset: arena, size: [0.34, 0.2, 0.03], material: {{color: 0.8}}}}
+cameras:
+  - {{name: top, position: [0, 0, 0.4], focal_mm: 30, sensor_mm: 36}}
+lights:
+  - {{type: area, position: [0.05, 0.05, 0.6], energy: 6, size: 0.2}}
+world: {{color: 0.5, strength: 0.3}}
+keypoints: {{names: {kp}}}
+"""
+
+
+@pytest.mark.blender
+@pytest.mark.parametrize("denoise", ["false", "true"])
+def test_region_render_of_several_animals_matches_the_full_render(tmp_path, toy_animal_dir, monkeypatch, denoise):
+    from simgen.dataset import Dataset
+    from simgen.render import region
+    from simgen.render.run import plan, run
+
+    (tmp_path / "kp.yaml").write_text(KP)
+    boxes = []
+    real = region.region_boxes
+    monkeypatch.setattr(region, "region_boxes", lambda *a, **k: boxes.append(real(*a, **k)) or boxes[-1])
+    out = {}
+    for reuse in ("false", "true"):
+        d = tmp_path / reuse
+        d.mkdir()
+        (d / "scene.yaml").write_text(TWO.format(animal=toy_animal_dir, kp=tmp_path / "kp.yaml", reuse=reuse,
+                                                 denoise=denoise))
+        run(plan(d / "scene.yaml", d / "out"), progress=False)
+        out[reuse] = Dataset(d / "out")
+    full, reg = out["false"], out["true"]
+    assert [len(b) for b in boxes] == [2, 2, 2]  # both animals in view, a box each, every frame
+    assert full.frames() == reg.frames() == [0, 1, 2]
+    for f in full.frames():
+        assert full.layout.annotation(f).read_bytes() == reg.layout.annotation(f).read_bytes()
+        assert full.layout.mask("top", f).read_bytes() == reg.layout.mask("top", f).read_bytes()
+        mask = full.load_mask("top", f)
+        assert (mask == 1).sum() > 20 and (mask == 2).sum() > 20
+        a, b = full.load_image("top", f), reg.load_image("top", f)
+        for x0, y0, x1, y1 in region_boxes(mask, 0.5, [1, 2]):
+            x0, y0, x1, y1 = x0 + 6, y0 + 6, x1 - 6, y1 - 6  # inside the band that blends into the background
+            inside = _psnr(a[y0:y1, x0:x1], b[y0:y1, x0:x1])
+            assert inside >= 40, (f, inside)  # the one-animal test's bar
+    # outside the boxes frame 0 has its own noise seed and lacks only the animals' light beyond the margin
+    assert _psnr(full.load_image("top", 0), reg.load_image("top", 0)) >= 35
+    first = reg.load_image("top", 0)  # later frames reuse frame 0's background outside their boxes
+    outside = np.ones(first.shape[:2], bool)
+    for f in full.frames():
+        for x0, y0, x1, y1 in region_boxes(full.load_mask("top", f), 0.5, [1, 2]):
+            outside[y0:y1, x0:x1] = False
+    assert outside.mean() > 0.2
+    for f in full.frames()[1:]:
+        assert (reg.load_image("top", f)[outside] == first[outside]).all()
 
 
 @pytest.mark.blender

@@ -87,7 +87,6 @@ def build_meta(loaded, frames: int, start: int, animal):
 
 def plan(scene_path: Path, out: Path, *, frames: int | None = None, start: int = 0, preset: str | None = None,
          overrides: Sequence[str] = (), shard: tuple[int, int] = (0, 1)) -> RenderPlan:
-    from simgen.assets.animal_asset import load_animal
     from simgen.dataset import DatasetWriter
     from simgen.dataset.shards import shard_frames
     from simgen.dataset.verify import check_frame
@@ -101,13 +100,11 @@ def plan(scene_path: Path, out: Path, *, frames: int | None = None, start: int =
     if n < 1 or start < 0:
         raise SimgenError("--frames must be >= 1 and --start >= 0")
     check_limits(n)
+    animal = animal_assets(loaded.scene)[0]  # every animal's asset, checked to share the keypoints
     if loaded.scene.multi:  # issue 16: several animals; a scene they do not fit fails here, not in a worker
         from simgen.sampling import sample_frame
 
-        animal = animal_assets(loaded.scene)[0]
         sample_frame(loaded.scene, start)
-    else:
-        animal = load_animal(loaded.scene.animal.asset)
     meta = build_meta(loaded, n, start, animal)
     writer = DatasetWriter(out, meta)  # writes dataset.json, or checks it matches
     todo, skipped = [], []

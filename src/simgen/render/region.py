@@ -1,17 +1,19 @@
-"""Render only what changes: a cached background per camera, the animal's region per frame.
+"""Render only what changes: a cached background per camera, the animals' regions per frame.
 
 With ``render.reuse_background``, a worker renders each camera's background (the frame
-with the animal hidden) once, and per frame only the box around the animal's mask
+with every animal hidden) once, and per frame only the box around each animal's mask
 pixels, grown by ``render.region_margin`` for its shadow and contact shading (a Cycles
-border render of the same samples and seed), pasted onto the background. Labels, masks
-and depth do not change (they come from their own passes); inside the box the image is
+border render of the same samples and seed), pasted onto the background. Several
+animals: one box each, and boxes that come close (their renders would overlap) are
+merged into the box around both, so no pixel is rendered twice. Labels, masks
+and depth do not change (they come from their own passes); inside a box the image is
 the full render's up to the denoiser's view of the box edge, outside it the background
-lacks only the animal's light influence beyond the margin (measured in
+lacks only the animals' light influence beyond the margin (measured in
 docs/benchmarks.md).
 
-The background is reused while everything but the animal stays the same: the
+The background is reused while everything but the animals stays the same: the
 ``background_key`` of a FrameSpec and camera (cameras, lights, world, rig, render
-settings; not the animal, the frame index, the Cycles seed or the image operations). Over a background plate the render is the animal and its shadow on a transparent film,
+settings; not the animals, the frame index, the Cycles seed or the image operations). Over a background plate the render is the animal and its shadow on a transparent film,
 so the cached "background" is that film without the animal, the region is pasted with
 its alpha, and the result goes through the lens and onto the plate as a full render
 does. A scene whose background changes every
@@ -24,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -41,11 +44,12 @@ _FIXED_MARGIN_PX = 8
 _RENDER_PAD_PX = 8
 _FEATHER_PX = 6  # the pasted box blends into the background over its outer pixels
 _KEEP_BACKGROUNDS = 2  # per camera: the current clip's and the one before
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive ends)
 
 
 def background_fields(spec: FrameSpec, camera: str | None = None) -> dict:
     """What a frame's background for ``camera`` (None: every camera) depends on: everything
-    but the animal, the noise seed and the image operations applied after the paste. Over a
+    but the animals, the noise seed and the image operations applied after the paste. Over a
     plate, the film without the animal is empty whatever the lights, world, rig and plate
     are, so only the render settings and that camera count."""
     d = spec.model_dump(mode="json", exclude={"frame", "seed", "animals", "clip", "keypoints", "image"})
@@ -89,6 +93,31 @@ def region_box(mask: np.ndarray, margin: float, animal_id: int = ANIMAL_ID) -> t
     m = int(np.ceil(margin * max(x1 - x0, y1 - y0))) + _FIXED_MARGIN_PX
     h, w = mask.shape
     return max(0, x0 - m), max(0, y0 - m), min(w, x1 + m), min(h, y1 + m)
+
+
+def region_boxes(mask: np.ndarray, margin: float, animal_ids: Sequence[int] = (ANIMAL_ID,)) -> list[Box]:
+    """The boxes to render: ``region_box`` of each animal in view, where two whose renders
+    (each grown by the render pad) would overlap are replaced by the box around both."""
+    boxes = [b for i in animal_ids if (b := region_box(mask, margin, i)) is not None]
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(boxes)):
+            for j in range(i + 1, len(boxes)):
+                a, b = boxes[i], boxes[j]
+                if _overlap(a, b, 2 * _RENDER_PAD_PX):
+                    boxes[i] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+                    del boxes[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return boxes
+
+
+def _overlap(a: Box, b: Box, gap: int) -> bool:
+    """Boxes closer than ``gap`` px (or overlapping)."""
+    return a[0] < b[2] + gap and b[0] < a[2] + gap and a[1] < b[3] + gap and b[1] < a[3] + gap
 
 
 def grow(box: tuple[int, int, int, int], pad: int, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
@@ -139,7 +168,7 @@ class RegionRenderer:
         self.margin = margin
         self.enabled = True
         self._backgrounds: dict[str, dict[str, np.ndarray]] = {}  # camera -> key -> RGB
-        self.stats = {"region": 0, "background": 0, "empty": 0}
+        self.stats = {"region": 0, "boxes": 0, "background": 0, "empty": 0}
 
     def check(self, specs: list[FrameSpec]) -> bool:
         """Turn region rendering off (with one warning) when the backgrounds of these
@@ -157,33 +186,37 @@ class RegionRenderer:
             self.enabled = False
         return self.enabled
 
-    def render(self, bscene, camera: str, spec: FrameSpec, mask: np.ndarray, path: Path) -> None:
-        """Write the frame's RGB for ``camera`` to ``path`` (background + animal region)."""
+    def render(self, bscene, camera: str, spec: FrameSpec, mask: np.ndarray, path: Path,
+               animal_ids: Sequence[int] = (ANIMAL_ID,)) -> None:
+        """Write the frame's RGB for ``camera`` to ``path`` (background + the animals' regions;
+        ``animal_ids``: the animals' ids in ``mask``)."""
         from PIL import Image
 
-        bg = self._background(bscene, camera, spec, path)
-        box = region_box(mask, self.margin)
-        if box is None:
+        image = self._background(bscene, camera, spec, path)
+        boxes = region_boxes(mask, self.margin, animal_ids)
+        if not boxes:
             self.stats["empty"] += 1
-            Image.fromarray(bg).save(path, format="PNG")
+            Image.fromarray(image).save(path, format="PNG")
             return
-        rendered = grow(box, _RENDER_PAD_PX, mask.shape)
-        part = tmp_path_for(path, ".png")  # a temporary name the dataset's cleanup knows
-        try:
-            bscene.render_rgb(camera, part, border=rendered)
-            with Image.open(part) as im:
-                patch = _pixels(im)
-        finally:
-            part.unlink(missing_ok=True)
-        try:
-            if patch.shape[2] != bg.shape[2]:
-                raise ValueError(f"region render has {patch.shape[2]} channels, the background {bg.shape[2]}")
-            image = paste(bg, patch, box, rendered, feather=_FEATHER_PX)
-        except ValueError as exc:  # Blender cut the box differently: render this frame in full
-            log.warning("render.reuse_background: %s; rendering frame %d in full", exc, spec.frame)
-            bscene.render_rgb(camera, path)
-            return
+        for box in boxes:
+            rendered = grow(box, _RENDER_PAD_PX, mask.shape)
+            part = tmp_path_for(path, ".png")  # a temporary name the dataset's cleanup knows
+            try:
+                bscene.render_rgb(camera, part, border=rendered)
+                with Image.open(part) as im:
+                    patch = _pixels(im)
+            finally:
+                part.unlink(missing_ok=True)
+            try:
+                if patch.shape[2] != image.shape[2]:
+                    raise ValueError(f"region render has {patch.shape[2]} channels, the background {image.shape[2]}")
+                image = paste(image, patch, box, rendered, feather=_FEATHER_PX)
+            except ValueError as exc:  # Blender cut the box differently: render this frame in full
+                log.warning("render.reuse_background: %s; rendering frame %d in full", exc, spec.frame)
+                bscene.render_rgb(camera, path)
+                return
         self.stats["region"] += 1
+        self.stats["boxes"] += len(boxes)
         Image.fromarray(image).save(path, format="PNG")
 
     def _background(self, bscene, camera: str, spec: FrameSpec, path: Path) -> np.ndarray:

@@ -19,8 +19,6 @@ from simgen.errors import SimgenError
 from simgen.render.faults import clean_dead_writers, die_with_parent, warn_unseen
 from simgen.render.plan import keypoint_set_for
 
-log = logging.getLogger(__name__)
-
 
 class FrameRenderer:
     """Renders frames of one scene into one dataset directory (one per worker process)."""
@@ -79,13 +77,8 @@ class FrameRenderer:
         bs, w = self._bscene, self.writer
         clean_dead_writers(w, [frame])
         bs.apply(distortion.render_spec(spec))  # a distorted camera renders as its overscan pinhole
-        n_animals = len(bs.animals)
-        if n_animals == 0:
-            raise SimgenError("this scene has no animal")
+        n_animals = len(bs.animals)  # at least one (``_build``)
         animal_ids = [ANIMAL_ID + k for k in range(n_animals)]  # one mask id and one label set each
-        if n_animals > 1 and region is not None:
-            log.warning("render.reuse_background does not support several animals yet; rendering full frames")
-            region = self.region = None
         kp_src = [bs.keypoints_world(k) for k in range(n_animals)]
         inst_labels: list[dict] = [{} for _ in range(n_animals)]
         pending: list[tuple[Path, Path]] = []
@@ -107,8 +100,8 @@ class FrameRenderer:
                 finally:
                     mtmp.unlink(missing_ok=True)
                 self._seen[cam.name] = self._seen.get(cam.name, 0) + int(np.isin(mask, animal_ids).any())
-                if region is not None:  # the mask says where the animal is
-                    region.render(bs, cam.name, spec, mask, tmp)
+                if region is not None:  # the mask says where the animals are
+                    region.render(bs, cam.name, spec, mask, tmp, animal_ids)
                 if lens is not None:  # through the lens: images, masks and depth alike
                     lens.warp_png(tmp)
                 if plate is not None:  # the render (transparent film, shadow catchers) over the plate
