@@ -33,13 +33,13 @@ def clip_frames(start: int, count: int, length: int) -> dict[int, list[int]]:
 
 
 def frame_count(path: Path) -> int:
-    import cv2
+    """Frames in a written clip video, -1 when it does not open (then it is rewritten)."""
+    from simgen.video import probe
 
-    cap = cv2.VideoCapture(str(path))
     try:
-        return int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if cap.isOpened() else -1
-    finally:
-        cap.release()
+        return probe(path).frames
+    except SimgenError:
+        return -1
 
 
 def write_video(images: list[Path], out: Path, fps: float) -> Path:
