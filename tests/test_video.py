@@ -204,3 +204,13 @@ def test_a_video_cut_off_early_streams_what_is_there_and_warns_once(tmp_path, ca
     assert 0 < k < N and got == list(range(k))
     assert [r.getMessage().split(": ", 1)[1] for r in caplog.records] == [
         f"skipped {N - k} of {N} frame(s) that could not be read: frames {k}..{N - 1} (the video ends before these)"]
+
+
+def test_nothing_else_opens_a_video():
+    from pathlib import Path
+
+    import simgen
+
+    root = Path(simgen.__file__).parent
+    users = sorted(str(f.relative_to(root)) for f in root.rglob("*.py") if "VideoCapture(" in f.read_text())
+    assert users == ["video.py"], f"read video through simgen.video, not cv2.VideoCapture: {users}"
