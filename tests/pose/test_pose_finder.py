@@ -224,6 +224,15 @@ def test_predict_on_a_folder_writes_multi_animal_dlc_files(toy_animals, tmp_path
     np.testing.assert_allclose(h5.to_numpy(), df.to_numpy(), rtol=1e-6)
     assert df.loc["f44.png"].isna().all()  # no animal in that frame: NaN, no error
     assert df.loc["f40.png"].notna().all()
+    import sleap_io as sio
+
+    slp = sio.load_slp(str(tmp_path / "framessimgenPose.predictions.slp"))
+    assert [lf.frame_idx for lf in slp.labeled_frames] == [0, 1, 2, 3, 5, 6, 7]  # f44.png: no animal
+    first = slp.labeled_frames[0]
+    assert len(first.instances) == 2 and all(type(i).__name__ == "PredictedInstance" for i in first.instances)
+    np.testing.assert_allclose(first.instances[0].numpy(), df.loc["f40.png"][("simgenPose", "animal0")]
+                               .to_numpy().reshape(4, 3)[:, :2], rtol=1e-5)
+    assert slp.skeletons[0].node_names == NAMES
     boxes = pd.read_csv(tmp_path / "framessimgenPose_boxes.csv")
     assert list(boxes.columns) == ["frame", "animal", "x0", "y0", "x1", "y1", "score"]
     assert "f44.png" not in set(boxes["frame"]) and (boxes.groupby("frame").size() == 2).all()

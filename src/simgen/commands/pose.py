@@ -26,7 +26,10 @@ SOURCE_HELP = ("simgen dataset dir, DeepLabCut project / labeled-data folder, or
 def train(
     data: Annotated[list[str], typer.Argument(help=SOURCE_HELP, show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="model folder to write")],
-    config: Annotated[str | None, typer.Option("--config", "-c", help="bundled config name or YAML path")] = None,
+    config: Annotated[str | None, typer.Option("--config", "-c", help=(
+        "bundled config name or YAML path: default (small network from scratch); efficientnet_lite0 "
+        "(ImageNet-pretrained encoder: for real frames or renders meant for real video; ~2x the time per "
+        "step); large (from scratch, for a GPU). docs/pose.md, Backbones"))] = None,
     init: Annotated[Path | None, typer.Option("--init", help="start from this trained model (fine-tuning)")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="continue the run in --out from its checkpoint")] = False,
     steps: Annotated[int | None, typer.Option("--steps", help="override the config's steps")] = None,
@@ -171,7 +174,7 @@ def predict(
     """DeepLabCut-style .h5 and .csv (x, y, likelihood per keypoint) for every frame of VIDEO.
 
     A top-down model (several animals) finds the animals in each frame and writes
-    DeepLabCut's multi-animal table (individuals animal0..), their boxes and a contact sheet."""
+    DeepLabCut's multi-animal table (individuals animal0..), SLEAP predictions, boxes and a contact sheet."""
     from simgen.errors import SimgenError
     from simgen.pose.model import load_model
 

@@ -11,6 +11,11 @@ folder, named after the video (or the folder) as DeepLabCut names its results:
   per frame, indexed by frame number (a video) or file name (a folder). ``animalN`` is the
   frame's N-th best-scoring animal: there are no identities across frames (no tracking).
   A frame with fewer animals (none at all included) has NaN in the remaining columns.
+- ``<stem>simgenPose.predictions.slp``: SLEAP labels (through sleap-io) with one
+  ``PredictedInstance`` per animal found (point scores: the likelihoods; instance score: the
+  finder's), no tracks; the video is the source itself (the video file, or the folder's
+  images as an image list, frame index = position in the folder's order), by absolute path.
+  A frame with no animal has no labeled frame.
 - ``<stem>simgenPose_boxes.csv``: one line per animal found (frame, animal, x0, y0, x1, y1
   at pixel edges, score: the finder's centre peak in [0, 1]).
 - ``<stem>simgenPose_sheet.png``: a contact sheet of frames spread evenly over the run,
@@ -95,7 +100,8 @@ def predict_animals(model, source: Path, out_dir: Path | None = None, max_animal
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{source.stem if source.is_file() else source.name}{SCORER}"
     df = dlc_multi_table(xy, conf, list(model.keypoints), individuals, index=[label(i) for i in indices])
-    written = {"h5": out_dir / f"{stem}.h5", "csv": out_dir / f"{stem}.csv", "boxes": out_dir / f"{stem}_boxes.csv",
+    written = {"h5": out_dir / f"{stem}.h5", "csv": out_dir / f"{stem}.csv",
+               "slp": out_dir / f"{stem}.predictions.slp", "boxes": out_dir / f"{stem}_boxes.csv",
                "sheet": out_dir / f"{stem}_sheet.png"}
     df.to_hdf(written["h5"], key="df_with_missing", mode="w")
     df.to_csv(written["csv"])
@@ -103,10 +109,29 @@ def predict_animals(model, source: Path, out_dir: Path | None = None, max_animal
 
     pd.DataFrame(box_rows, columns=["frame", "animal", "x0", "y0", "x1", "y1", "score"]).to_csv(
         written["boxes"], index=False)
+    write_slp(written["slp"], info, indices, found, model)
     at = {i: r for r, i in enumerate(indices)}
     shown = [(label(i), kept[i], found[at[i]]) for i in sorted(kept)]
     sheet(shown, written["sheet"], pcutoff)
     return written
+
+
+def write_slp(path: Path, info, indices: list[int], found: list, model) -> Path:
+    """SLEAP predictions (see the module docstring) of ``found[r]`` in frame ``indices[r]``."""
+    import sleap_io as sio  # heavy; only this writer needs it
+
+    skeleton = sio.Skeleton(list(model.keypoints), symmetries=[list(p) for p in model.swap_pairs], name="simgen")
+    video = sio.Video.from_filename([str(f.resolve()) for f in info.files] if info.is_folder
+                                    else str(Path(info.path).resolve()))
+    frames = []
+    for i, f in zip(indices, found):
+        inst = [sio.PredictedInstance.from_numpy(f.xy[a], skeleton=skeleton, point_scores=f.conf[a],
+                                                 score=float(f.scores[a])) for a in range(len(f))]
+        if inst:
+            frames.append(sio.LabeledFrame(video=video, frame_idx=int(i), instances=inst))
+    sio.Labels(frames, videos=[video], skeletons=[skeleton]).save(str(path), verbose=False)
+    video.close()
+    return path
 
 
 def sheet(frames: list[tuple[object, np.ndarray, object]], path: Path, pcutoff: float = 0.4,
