@@ -42,6 +42,7 @@ Occluded = Literal["keep", "drop"]  # what an export or the trainer does with oc
 StyleMethod = Literal["classic", "cyclegan", "fastcut"]  # style.model.METHODS
 StyleProfile = Literal["cpu", "gpu"]  # style.model.PROFILES
 Executor = Literal["local", "slurm"]  # distributed.executors.make_executor
+Walls = Literal["auto", "clear", "opaque"]  # rig from-video: a cage's clear walls or an arena's opaque ones
 # pose network encoder: simgen (pose.model.PoseNet, from scratch) or pose.backbones.PRETRAINED
 Backbone = Literal["simgen", "efficientnet_lite0"]
 

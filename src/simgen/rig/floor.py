@@ -135,10 +135,11 @@ def _robust_line(t: np.ndarray, x: np.ndarray, iters: int = 4) -> tuple[np.ndarr
 
 def sides_of(region: np.ndarray, trim: float = 0.15) -> tuple[np.ndarray, list[np.ndarray]]:
     """Corners (TL, TR, BR, BL) and edge points of a roughly axis-aligned (within ~30 deg)
-    four-sided region with a ragged outline: each side's line fitted robustly to the
-    region's first/last pixel along the rows (left, right) or columns (top, bottom) of
-    its middle span (``trim`` of it left out at both ends), so a bump (a feeder against
-    one side) or a bite (a corner the bedding does not reach) is an outlier."""
+    rectangle with a ragged outline: each side's line fitted robustly to the region's
+    first/last pixel along the rows (left, right) or columns (top, bottom) of its middle
+    span (``trim`` of it left out at both ends), so a bump (a feeder against one side) or
+    a bite (a corner the bedding does not reach) is an outlier; then the rectangle at
+    the sides' mean angle through each side's median inlier."""
     ys, xs = np.nonzero(region)
     if not len(ys):
         raise SimgenError(f"could not find the arena floor in the video; {HINT}")
@@ -159,13 +160,14 @@ def sides_of(region: np.ndarray, trim: float = 0.15) -> tuple[np.ndarray, list[n
         pts = np.stack([x, t], 1) if axis == 0 else np.stack([t, x], 1)
         edges[name] = pts[keep]
 
-    def cross(a: str, b: str) -> np.ndarray:  # a: a row side (x = p y + q), b: a column side (y = r x + s)
-        (_, (p, q)), (_, (r, s_)) = lines[a], lines[b]
-        y = (r * q + s_) / (1 - r * p)
-        return np.array([p * y + q, y])
-
-    corners = np.stack([cross("left", "top"), cross("right", "top"), cross("right", "bottom"),
-                        cross("left", "bottom")])
+    # one rectangle: the sides' mean direction (a camera looking down sees a rectangle as
+    # one, within a few px; the bedding's raggedness is larger than the perspective)
+    ang = np.mean([-np.arctan(lines["left"][1][0]), -np.arctan(lines["right"][1][0]),
+                   np.arctan(lines["top"][1][0]), np.arctan(lines["bottom"][1][0])])
+    u, v = np.array([np.cos(ang), np.sin(ang)]), np.array([-np.sin(ang), np.cos(ang)])  # along x, along y
+    offset = {k: float(np.median(e @ (u if k in ("left", "right") else v))) for k, e in edges.items()}
+    corners = np.stack([offset["left"] * u + offset["top"] * v, offset["right"] * u + offset["top"] * v,
+                        offset["right"] * u + offset["bottom"] * v, offset["left"] * u + offset["bottom"] * v])
     return corners, [edges["top"], edges["right"], edges["bottom"], edges["left"]]
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from simgen.choices import Walls
 from simgen.errors import SimgenError
 
 # Light of the written scene: an area light this many camera heights above the floor.
@@ -85,7 +86,7 @@ def plate_floor_error(info, plate_set, floor: np.ndarray, count: int = 40, known
     """Mean absolute grey difference between a frame's plate and held-out frames (taken
     between the plate's samples), on the floor with the animal masked out. Frames in
     ``known_bad`` (already reported unreadable) are not tried again."""
-    from simgen.rig.plates import DIFF_THRESHOLD, _dilate, blobs, grey_of, shape_masks
+    from simgen.rig.plates import DIFF_THRESHOLD, _dilate, blobs, body_px, grey_of, shape_masks
     from simgen.video import even_indices, read_frames
 
     bad = set(known_bad)
@@ -95,14 +96,15 @@ def plate_floor_error(info, plate_set, floor: np.ndarray, count: int = 40, known
     idx, frames = held_out.indices, held_out.stack()
     grey = grey_of(frames)
     h, w = grey.shape[1:]
-    dark, bright = shape_masks(grey)
+    dark, bright = shape_masks(grey, textured=plate_set.textured)
     shape = dark if plate_set.polarity == "dark" else bright
+    threshold, open_px = (2 * DIFF_THRESHOLD, body_px(h, w)) if plate_set.textured else (DIFF_THRESHOLD, 3)
     errs = []
     for i, g, sh in zip(idx, grey, shape):
         p = grey_of(plate_set.plates[plate_set.plate_for(int(i))][None].astype(np.float32))[0]
         d = g - p
         sign = -1.0 if plate_set.polarity == "dark" else 1.0
-        animal = sh | blobs(sign * d, DIFF_THRESHOLD, max(4, (h * w) // 20000))
+        animal = sh | blobs(sign * d, threshold, max(4, (h * w) // 20000), open_px)
         animal = _dilate(animal[None], max(4, min(h, w) // 30))[0]
         sel = floor & ~animal
         if sel.sum() > 0.2 * floor.sum():
@@ -110,20 +112,61 @@ def plate_floor_error(info, plate_set, floor: np.ndarray, count: int = 40, known
     return float(np.mean(errs)) if errs else float("nan")
 
 
-def from_video(video: Path, arena_m: tuple[float, float], out: Path, *, corners: str | None = None,
+def _arena_and_scale(arena_m, corners, frames, idx, ps, animals: int, animal_length: float | None,
+                     log: Callable[[str], None]) -> tuple[float, float, float]:
+    """(floor width, height in metres, the animal's scale factor for the scene)."""
+    from simgen.rig.animal_size import BODY_LENGTH_M, measure
+
+    c = np.asarray(corners, float)
+    w_px = (np.linalg.norm(c[1] - c[0]) + np.linalg.norm(c[2] - c[3])) / 2
+    h_px = (np.linalg.norm(c[3] - c[0]) + np.linalg.norm(c[2] - c[1])) / 2
+    sizes = measure(frames, idx, ps, animals)
+    real = sizes.median_px
+    if arena_m is None:
+        if not np.isfinite(real):
+            raise SimgenError("no --arena, and the animals' size could not be measured (no frame shows each of "
+                              f"the {animals} animal(s) whole and apart); give the floor's size: --arena W H")
+        length = animal_length if animal_length is not None else BODY_LENGTH_M
+        m_per_px = length / real
+        W, H = float(w_px * m_per_px), float(h_px * m_per_px)
+        log(f"animal: body {real:.0f} px median (p90 {sizes.percentile_px(90):.0f}, {len(sizes.lengths_px)} bodies "
+            f"in {sizes.frames_used} frames) = {100 * length:.1f} cm -> floor {W:.3f} x {H:.3f} m")
+        return W, H, (length / BODY_LENGTH_M)
+    W, H = (float(v) for v in arena_m)
+    if not np.isfinite(real):
+        log("animal: size not measured (no frame shows each animal whole and apart); animal scale 1")
+        return W, H, 1.0
+    m_per_px = (W / w_px + H / h_px) / 2
+    length = real * m_per_px
+    scale = length / BODY_LENGTH_M
+    log(f"animal: body {real:.0f} px median (p90 {sizes.percentile_px(90):.0f}, {len(sizes.lengths_px)} bodies "
+        f"in {sizes.frames_used} frames) = {100 * length:.1f} cm at this --arena; the bundled mouse's is "
+        f"{100 * BODY_LENGTH_M:.1f} cm: animal scale {scale:.2f}")
+    if not 0.7 <= scale <= 1.4:
+        log(f"warning: the animal would be {scale:.2f}x the bundled mouse; check --arena")
+    return W, H, scale
+
+
+def from_video(video: Path, arena_m: tuple[float, float] | None, out: Path, *, corners: str | None = None,
                samples: int = 96, max_plates: int = 4, wall_height: float = 0.15, render: bool = True,
-               measure: bool = True, log: Callable[[str], None] = print) -> RigResult:
+               measure: bool = True, walls: Walls = "auto", animals: int | None = None,
+               animal_length: float | None = None, log: Callable[[str], None] = print) -> RigResult:
+    """``walls``: "clear" (a cage: the plate shows them, they hide nothing), "opaque", or
+    "auto" (clear when the floor is textured bedding, as in a home cage); ``animals``:
+    how many the video shows (None: counted from the video). ``arena_m`` None: the floor's
+    size from the animals' size in the video (``rig.animal_size``), ``animal_length`` metres
+    long (default: the bundled mouse's). Either way the scene's animal scale is set so the
+    rendered body's median length matches the video's."""
     import cv2
 
     from simgen.rig.camera_fit import fit_camera
     from simgen.rig.exposure import energy_range, floor_stats
     from simgen.rig.floor import detect_floor
-    from simgen.rig.plates import extract_plates
+    from simgen.rig.plates import count_animals, extract_plates
     from simgen.rig.scene_writer import RigDescription, write_scene
     from simgen.video import even_indices, probe, read_frames
 
-    W, H = (float(v) for v in arena_m)
-    if W <= 0 or H <= 0:
+    if arena_m is not None and min(arena_m) <= 0:
         raise SimgenError("--arena: width and height must be > 0 (meters)")
     given = parse_corners(corners)
     times: dict[str, float] = {}
@@ -144,19 +187,28 @@ def from_video(video: Path, arena_m: tuple[float, float], out: Path, *, corners:
     t = time.perf_counter()
     ps = extract_plates(frames, idx, info.frames, segments=max_plates)
     times["plates"] = time.perf_counter() - t
+    counted = count_animals(np.stack(ps.masks))
+    n_animals = animals if animals is not None else counted
     log(f"plates: {len(ps.plates)} (frames {', '.join(f'{a}-{b - 1}' for a, b in ps.segments)}); "
-        f"animal: {ps.polarity}")
+        f"animal: {ps.polarity}; floor: {'textured (bedding)' if ps.textured else 'plain'}; "
+        f"animals in view: {counted}{f' (using {n_animals}: --animals)' if animals is not None else ''}")
 
     t = time.perf_counter()
     outline = detect_floor(ps.plates[0], given)
-    fit = fit_camera(outline.corners, outline.edges, (W, H), (info.width, info.height))
+    W, H, animal_scale = _arena_and_scale(arena_m, outline.corners, frames, idx, ps, n_animals, animal_length, log)
+    # a ragged (bedding) outline does not measure the lens: a pinhole with k1 = k2 = 0
+    fit = fit_camera(outline.corners, outline.edges, (W, H), (info.width, info.height),
+                     fit_distortion=not outline.textured)
     times["fit"] = time.perf_counter() - t
     height = float(fit.position[2])
     log(f"camera: focal {fit.focal_px:.1f} px ({np.degrees(2 * np.arctan(info.width / 2 / fit.focal_px)):.1f} deg "
         f"horizontal, +-{100 * fit.focal_sigma:.0f}%), height {height:.3f} m, "
         f"k1 {fit.dist[0]:+.4f} k2 {fit.dist[1]:+.4f}")
+    straight = (f"edge straightness rms {fit.edge_rms:.2f} px" if np.isfinite(fit.edge_rms) else
+                "lens distortion not measured (" + ("a ragged bedding outline" if outline.textured
+                                                    else "too few edge points") + ")")
     log(f"corner reprojection error: {', '.join(f'{e:.2f}' for e in fit.corner_errors)} px "
-        f"(rms {fit.corner_rms:.2f}); edge straightness rms {fit.edge_rms:.2f} px")
+        f"(rms {fit.corner_rms:.2f}); {straight}")
     if fit.corner_rms > 3.0:
         log("warning: corners fit badly; check --arena (its W/H ratio) and --corners")
 
@@ -177,7 +229,12 @@ def from_video(video: Path, arena_m: tuple[float, float], out: Path, *, corners:
         t = time.perf_counter()
         floor_err = plate_floor_error(info, ps, floor, known_bad=sampled.skipped)
         times["measure"] = time.perf_counter() - t
-        log(f"plate vs held-out frames: {floor_err:.2f} grey levels mean abs difference on the floor (animal masked)")
+        if np.isfinite(floor_err):
+            log(f"plate vs held-out frames: {floor_err:.2f} grey levels mean abs difference on the floor "
+                f"(animal masked)")
+        else:
+            log("plate vs held-out frames: not measured (no held-out frame showed enough floor)")
+            floor_err = None
 
     light_h = LIGHT_HEIGHT_FACTOR * max(height, 0.1)
     desc = RigDescription(
@@ -185,7 +242,12 @@ def from_video(video: Path, arena_m: tuple[float, float], out: Path, *, corners:
         position=fit.position, look_at=fit.look_at, up=fit.up, focal_px=fit.focal_px, dist=fit.dist,
         corner_rms=fit.corner_rms, energy=(0.0, 0.0, 0.0), world_strength=WORLD_STRENGTH,
         floor_linear=min(0.9, stats.plate_linear), fur="black" if ps.polarity == "dark" else "white",
-        plates=[f"plates/{p.name}" for p in plate_paths], light_height_m=light_h)
+        plates=[f"plates/{p.name}" for p in plate_paths], light_height_m=light_h, animals=n_animals,
+        animal_scale=animal_scale,
+        clear_walls=walls == "clear" or (walls == "auto" and ps.textured))
+    if desc.clear_walls:
+        log("walls: clear (the plate shows them; they hide nothing)" + ("; --walls opaque if yours are not"
+                                                                          if walls == "auto" else ""))
 
     render_png = None
     calib_linear = REFERENCE_LINEAR_PER_W * CALIB_ENERGY
@@ -228,7 +290,7 @@ def _calibration_render(desc, out: Path, fit, arena_m) -> tuple[Path, float]:
     w, h = desc.resolution
     tmp = Path(tempfile.mkdtemp(prefix="simgen-rig-"))
     try:
-        calib = dataclasses.replace(desc, plates=[], energy=(CALIB_ENERGY, CALIB_ENERGY, CALIB_ENERGY),
+        calib = dataclasses.replace(desc, plates=[], energy=(CALIB_ENERGY, CALIB_ENERGY, CALIB_ENERGY), animals=1,
                                     resolution=(w // 2, h // 2), focal_px=desc.focal_px * (w // 2) / w)
         scene = write_scene(tmp / "calib.yaml", calib)
         run_render(scene, tmp / "ds", frames=1, overrides=["render.samples=16", "animal.placement.x=0",

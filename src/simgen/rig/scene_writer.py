@@ -11,6 +11,17 @@ import numpy as np
 
 SENSOR_MM = 6.4  # a nominal 1/2" sensor; only focal_mm / sensor_mm matters for the image
 MARGIN_M = 0.05  # keep the animal's center this far from the walls
+CLEAR_WALL_M = 0.002  # clear walls: a 2 mm lip (a wall must have a height)
+# Several animals in a cage: how each after the first is placed next to another (as
+# scenes/homecage_group.yaml: caged mice rest together more than they meet nose to nose).
+SOCIAL = """social:
+  independent: 0.3
+  nose_to_nose: 0.1
+  following: 0.1
+  side_by_side: 0.2
+  huddle: 0.25
+  on_top: 0.05
+"""
 
 
 @dataclass
@@ -31,6 +42,9 @@ class RigDescription:
     fur: str  # black or white: the animal's polarity in the video
     plates: list[str]  # relative to the scene file
     light_height_m: float
+    animals: int = 1  # how many the video shows at once: 2+ writes `count` and social placements
+    clear_walls: bool = False  # the walls are clear (a cage): the plate shows them, they hide nothing
+    animal_scale: float = 1.0  # the bundled mouse scaled to the video's animals (rig.animal_size)
 
 
 def _f(v: float, nd: int = 4) -> str:
@@ -50,6 +64,13 @@ def scene_yaml(d: RigDescription) -> str:
     albedo = float(np.clip(d.floor_linear, 0.05, 0.95))
     plates = "".join(f"\n    - {p}" for p in d.plates)
     background = f"background:\n  plates:{plates}\n" if d.plates else ""
+    # clear walls: a lip that keeps the floor's edge and hides nothing (the plate shows the walls)
+    wall = CLEAR_WALL_M if d.clear_walls else d.wall_height_m
+    wall_note = "   # clear walls: the plate shows them; a lip hides nothing" if d.clear_walls else ""
+    count = f"\n  count: {d.animals}" if d.animals > 1 else ""
+    social = SOCIAL if d.animals > 1 else ""
+    # several animals: placed along walls and into corners as caged mice rest, bodies checked against the walls
+    behavior = "\n    mode: behavior" if d.animals > 1 else ""
     return f"""\
 # Made by `simgen rig from-video {d.video} --arena {_f(w)} {_f(h)}`.
 # Camera and lens (k1, k2) fitted to the floor rectangle (corner reprojection error
@@ -60,23 +81,23 @@ simgen: 1
 seed: 0
 frames: 1000
 render: {{engine: cycles, device: auto, samples: 16, denoise: true, resolution: {_vec(d.resolution)}}}
-animal:
+animal:{count}
   asset: mouse
   fur: {d.fur}   # from the video: a {"dark" if d.fur == "black" else "light"} animal on its floor
-  scale: {{uniform: [0.92, 1.08]}}
+  scale: {{uniform: [{_f(0.92 * d.animal_scale, 3)}, {_f(1.08 * d.animal_scale, 3)}]}}   # matched to the video's animals
   # Body shape: what kept a synthetic-only model from reading the real mouse's head as its
   # tail base (docs/benchmarks.md, issue 14). Behavior placement (`placement.mode:
   # behavior`, rearing at the walls) did not help on this scene there, so it is not on.
   shape: {{girth: {{uniform: [1.0, 1.5]}}, tail: {{uniform: [1.0, 2.0]}}, ears: {{uniform: [1.0, 1.4]}}}}
   pose: {{mode: presets, jitter_deg: 5.0}}
-  placement:
+  placement:{behavior}
     x: {{uniform: [{_f(-px)}, {_f(px)}]}}
     y: {{uniform: [{_f(-py)}, {_f(py)}]}}
     yaw: {{uniform: [0, 360]}}
 rig:
   - name: arena
     asset: arena
-    size: [{_f(w)}, {_f(h)}, {_f(d.wall_height_m)}]
+    size: [{_f(w)}, {_f(h)}, {_f(wall, 3)}]{wall_note}
     material: {{color: {_f(albedo, 3)}, roughness: 0.6}}
 cameras:
   - name: top
@@ -90,7 +111,7 @@ lights:
   - {{name: ceiling, type: area, position: [0, 0, {_f(d.light_height_m, 3)}], energy: {{uniform: [{_f(elo, 2)}, {_f(ehi, 2)}]}}, size: {_f(1.5 * max(w, h), 3)}}}
 world: {{color: 0.9, strength: {_f(d.world_strength, 3)}}}
 keypoints: {{names: default}}
-{background}"""
+{social}{background}"""
 
 
 def write_scene(path: Path, d: RigDescription) -> Path:

@@ -1,0 +1,63 @@
+"""The animal's size from its foreground: body length without the tail, any image size;
+how many animals the video shows; the scene written for a cage."""
+
+import numpy as np
+import pytest
+
+from simgen.rig.animal_size import blob_lengths
+from simgen.rig.plates import count_animals
+
+
+def _mouse(h, w, center, length, angle_deg, tail=True) -> np.ndarray:
+    import cv2
+
+    m = np.zeros((h, w), np.uint8)
+    cv2.ellipse(m, center, (length // 2, length // 6), angle_deg, 0, 360, 1, -1)
+    if tail:  # a thin tail as long as the body, off the rump
+        a = np.radians(angle_deg)
+        start = np.array(center) - (length // 2) * np.array([np.cos(a), np.sin(a)])
+        end = start - length * np.array([np.cos(a), np.sin(a)])
+        cv2.line(m, tuple(int(v) for v in start), tuple(int(v) for v in end), 1, max(1, length // 40))
+    return m > 0
+
+
+@pytest.mark.parametrize("scale", [1, 3])
+def test_body_length_ignores_the_tail_at_any_image_size(scale):
+    m = _mouse(240 * scale, 320 * scale, (160 * scale, 120 * scale), 80 * scale, 30)
+    (length,) = blob_lengths(m)
+    assert length == pytest.approx(80 * scale, rel=0.06)  # the body's 80, not body + tail (160)
+
+
+def test_bodies_touching_the_border_are_not_measured():
+    m = _mouse(240, 320, (30, 120), 80, 0, tail=False)
+    assert blob_lengths(m) == []
+
+
+def test_count_animals_ignores_static_blobs_and_specks():
+    rng = np.random.default_rng(0)
+    masks = []
+    for i in range(20):
+        m = _mouse(240, 320, (60 + 8 * i, 100), 70, 10 * i, tail=False) | _mouse(240, 320, (260 - 6 * i, 170), 70, 5 * i, tail=False)
+        m[5:30, 5:300] = True  # a wall band, in every frame
+        for _ in range(5):  # bedding kicked about
+            y, x = rng.integers(0, 230), rng.integers(0, 310)
+            m[y:y + 4, x:x + 4] = True
+        masks.append(m)
+    assert count_animals(np.stack(masks)) == 2
+
+
+def test_cage_scene_has_two_animals_clear_walls_and_the_fitted_scale(tmp_path):
+    from simgen.rig.scene_writer import CLEAR_WALL_M, RigDescription, write_scene
+    from simgen.scene.loader import load_scene
+
+    d = RigDescription(video="v.mp4", arena_m=(0.34, 0.21), wall_height_m=0.15, resolution=(480, 270),
+                       position=np.array([0, 0, 0.44]), look_at=np.zeros(3), up=np.array([0, 1.0, 0]),
+                       focal_px=343.0, dist=np.zeros(5), corner_rms=0.0, energy=(5.8, 5.0, 6.8),
+                       world_strength=0.1, floor_linear=0.38, fur="black", plates=[], light_height_m=0.9,
+                       animals=2, clear_walls=True, animal_scale=1.1)
+    scene = load_scene(write_scene(tmp_path / "scene.yaml", d)).scene
+    assert scene.rig[0].size[2] == pytest.approx(CLEAR_WALL_M)
+    assert scene.animal.count == 2
+    text = (tmp_path / "scene.yaml").read_text()
+    assert "count: 2" in text and "social:" in text and "mode: behavior" in text
+    assert "scale: {uniform: [1.012, 1.188]}" in text  # 0.92 and 1.08 x 1.1
