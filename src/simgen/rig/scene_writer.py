@@ -71,6 +71,9 @@ def scene_yaml(d: RigDescription) -> str:
     social = SOCIAL if d.animals > 1 else ""
     # several animals: placed along walls and into corners as caged mice rest, bodies checked against the walls
     behavior = "\n    mode: behavior" if d.animals > 1 else ""
+    placement_note = ("Behavior placement: several animals in a cage rest along its walls and together." if d.animals > 1
+                      else "Behavior placement (`placement.mode:\n  # behavior`, rearing at the walls) did not "
+                           "help on the open field (issue 14), so it is not on.")
     return f"""\
 # Made by `simgen rig from-video {d.video} --arena {_f(w)} {_f(h)}`.
 # Camera and lens (k1, k2) fitted to the floor rectangle (corner reprojection error
@@ -86,8 +89,7 @@ animal:{count}
   fur: {d.fur}   # from the video: a {"dark" if d.fur == "black" else "light"} animal on its floor
   scale: {{uniform: [{_f(0.92 * d.animal_scale, 3)}, {_f(1.08 * d.animal_scale, 3)}]}}   # matched to the video's animals
   # Body shape: what kept a synthetic-only model from reading the real mouse's head as its
-  # tail base (docs/benchmarks.md, issue 14). Behavior placement (`placement.mode:
-  # behavior`, rearing at the walls) did not help on this scene there, so it is not on.
+  # tail base (docs/benchmarks.md, issue 14). {placement_note}
   shape: {{girth: {{uniform: [1.0, 1.5]}}, tail: {{uniform: [1.0, 2.0]}}, ears: {{uniform: [1.0, 1.4]}}}}
   pose: {{mode: presets, jitter_deg: 5.0}}
   placement:{behavior}
