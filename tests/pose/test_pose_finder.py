@@ -125,14 +125,16 @@ def test_animals_found_and_errors_relative_to_length_are_exact():
     far = np.full((4, 2), 1000.0)  # a false animal
     pc = c[:, :2] + (60, 0)  # matched but its centre 60 px off (> half of 100): not found
     pred = [np.stack([pb, far, pa]), np.nan_to_num(pc)[None], np.zeros((0, 4, 2))]  # image 2: its animal missed
-    am = match_animals(pred, gt, NAMES)
+    boxes = [np.array([[-5, -5, 105, 5], [0, 0, 1, 1], [0, 0, 1, 1]]), np.array([[40, 90, 150, 110]]), np.zeros((0, 4))]
+    am = match_animals(pred, gt, NAMES, boxes=boxes)
     assert am.found.tolist() == [True, True, False, False] and am.predicted == 4
+    assert am.boxed.tolist() == [True, False, True, False]  # centres (35, 0), (265, 0), (50, 100), (35, 200)
     np.testing.assert_allclose(am.lengths, 100.0)
     assert np.isnan(am.pred[2:]).all()
     rows = np.concatenate(gt)
     m = found_metrics(am, rows, NAMES)
     assert m["animals"] == {**m["animals"], "labeled": 4, "predicted": 4, "found": 2, "recall": 0.5,
-                            "precision": 0.5}
+                            "precision": 0.5, "boxed": 2, "box_recall": 0.5}
     # found errors: A 10, 10, 10, 10; B 100, 0, 0, 100
     assert m["all"]["n"] == 8
     assert m["all"]["mean_error"] == pytest.approx(30.0)
@@ -262,4 +264,4 @@ def test_evaluate_finds_the_animals_without_the_labeled_boxes(toy_animals, tmp_p
     assert "animals found: 0 of 8 labeled (recall 0.0%)" in out  # nothing reaches that score
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["animals"]["found"] == 0 and saved["topdown"]["threshold"] == 0.99
-    assert not (tmp_path / "worst_frames.png").exists()
+    assert (tmp_path / "worst_frames.png").is_file()  # the animals not found, labels only

@@ -153,6 +153,9 @@ def _print_found(m: dict) -> None:
     typer.echo(f"animals found: {a['found']} of {a['labeled']} labeled (recall {f(a['recall'], '.1%')}), "
                f"{a['found']} of {a['predicted']} predicted (precision {f(a['precision'], '.1%')}); boxes "
                f"{td['boxes']}, threshold {td['threshold']}, at most {td['max_animals']} per image")
+    if "boxed" in a:
+        typer.echo(f"finding stage alone: {a['boxed']} of {a['labeled']} labeled animals' centres inside a predicted "
+                   f"box ({f(a['box_recall'], '.1%')})")
     ht = m.get("head_tail")
     if ht is not None and ht["frames"]:
         typer.echo(f"head/tail swapped (predicted {ht['head']} nearer the labeled {ht['tail']}): "

@@ -147,14 +147,17 @@ class AnimalMatch:
     lengths: np.ndarray  # (R,)
     length: str  # how the lengths were taken
     predicted: int  # predicted animals in all
+    boxed: np.ndarray | None = None  # (R,) bool: the labeled centre lies inside some predicted box
 
 
 def match_animals(pred: list[np.ndarray], gt: list[np.ndarray], keypoints: list[str],
-                  conf: list[np.ndarray] | None = None) -> AnimalMatch:
+                  conf: list[np.ndarray] | None = None, boxes: list[np.ndarray] | None = None) -> AnimalMatch:
     """Per image, predicted poses ``pred[i]`` (P_i, K, 2) vs labeled animals ``gt[i]``
     (G_i, K, 3): Hungarian assignment on mean keypoint distance, then a pair is found when
     the predicted centre lies within half the labeled animal's length of the labeled centre
-    (both centres: the mean of the keypoints labeled on that animal)."""
+    (both centres: the mean of the keypoints labeled on that animal). ``boxes[i]`` (P_i, 4),
+    the finding stage's boxes, if given: which labeled centres lie inside any of them (the
+    finding stage's part, whatever the poses)."""
     from simgen.pose.topdown import assign, pose_cost
 
     k = len(keypoints)
@@ -163,11 +166,19 @@ def match_animals(pred: list[np.ndarray], gt: list[np.ndarray], keypoints: list[
     out_xy = np.full(rows[..., :2].shape, np.nan)
     out_conf = np.zeros(rows.shape[:2])
     found = np.zeros(len(rows), bool)
+    boxed = None if boxes is None else np.zeros(len(rows), bool)
     r, n_pred = 0, 0
     for i, (p, g) in enumerate(zip(pred, gt)):
         p, g = np.asarray(p, float).reshape(-1, k, 2), np.asarray(g, float).reshape(-1, k, 3)
         c = np.ones(p.shape[:2]) if conf is None else np.asarray(conf[i], float).reshape(-1, k)
         n_pred += len(p)
+        if boxes is not None and len(g):
+            bx = np.asarray(boxes[i], float).reshape(-1, 4)
+            for j in range(len(g)):
+                lab_j = g[j, :, 2] > 0
+                if lab_j.any():
+                    cx, cy = g[j, lab_j, :2].mean(axis=0)
+                    boxed[r + j] = bool(((bx[:, 0] <= cx) & (cx <= bx[:, 2]) & (bx[:, 1] <= cy) & (cy <= bx[:, 3])).any())
         if len(p) and len(g):
             got = assign(pose_cost(p, g))
             lab = g[..., 2] > 0
@@ -180,7 +191,7 @@ def match_animals(pred: list[np.ndarray], gt: list[np.ndarray], keypoints: list[
                     found[r + j] = True
                     out_xy[r + j], out_conf[r + j] = p[q], c[q]
         r += len(g)
-    return AnimalMatch(out_xy, out_conf, found, lengths, what, n_pred)
+    return AnimalMatch(out_xy, out_conf, found, lengths, what, n_pred, boxed)
 
 
 def found_metrics(am: AnimalMatch, gt_xyv: np.ndarray, keypoints: list[str]) -> dict:
@@ -196,6 +207,9 @@ def found_metrics(am: AnimalMatch, gt_xyv: np.ndarray, keypoints: list[str]) -> 
         "criterion": "a predicted animal matched to a labeled one (Hungarian, mean keypoint distance) whose "
                      "centre lies within half the labeled animal's length of the labeled centre",
     }
+    if am.boxed is not None:  # the finding stage alone: a box around the labeled centre, whatever the pose
+        m["animals"]["boxed"] = int(am.boxed.sum())
+        m["animals"]["box_recall"] = float(am.boxed.mean()) if n else None
     return m
 
 
@@ -259,7 +273,8 @@ def evaluate_found(model: TrainedModel, labeled: str | SourceSpec, camera: str |
     groups = inst.groups()
     labels = inst.labels
     found = list(pose_animals(model, (labels.load_image(int(idx[0])) for idx in groups), max_animals, threshold))
-    am = match_animals([f.xy for f in found], [gt[idx] for idx in groups], model.keypoints, [f.conf for f in found])
+    am = match_animals([f.xy for f in found], [gt[idx] for idx in groups], model.keypoints, [f.conf for f in found],
+                       [f.boxes for f in found])
     order = np.concatenate(groups)  # match_animals' rows are the groups' rows in this order
     pred, conf = np.full(gt[..., :2].shape, np.nan), np.zeros(gt.shape[:2])
     pred[order], conf[order] = am.pred, am.conf
@@ -330,22 +345,27 @@ def write_report(ev: Evaluation, out: Path, keypoints: list[str], worst: int = 1
     if ev.metrics.get("topdown") and ev.labels.tracks is not None:  # one row per animal
         names = [f"{n}/{t}" for n, t in zip(names, ev.labels.tracks)]
     dlc_table(ev.pred, ev.conf, keypoints, index=names).to_csv(files["predictions"])
-    if np.isfinite(ev.frame_errors()).any():
+    if (ev.gt[..., 2] > 0).any():
         worst_sheet(ev, keypoints, files["sheet"], worst)
-    else:  # no animal found: nothing to draw
+    else:
         del files["sheet"]
     return files
 
 
 def worst_sheet(ev: Evaluation, keypoints: list[str], path: Path, n: int = 12) -> None:
-    """Grid of the frames with the largest mean error: labels (o) and predictions (x), joined."""
+    """Grid of the frames with the largest mean error: labels (o) and predictions (x), joined.
+    Several animals found by the model (``evaluate_found``): one tile per labeled animal,
+    those not found first (labels only, titled "not found")."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     err = ev.frame_errors()
-    order = [i for i in np.argsort(-np.nan_to_num(err, nan=-1.0)) if np.isfinite(err[i])][:n]
+    if "animals" in ev.metrics:  # a labeled animal with no prediction was not found: worst of all
+        missed = (ev.gt[..., 2] > 0).any(axis=1) & ~np.isfinite(ev.pred).all(axis=(1, 2))
+        err = np.where(missed, np.inf, err)
+    order = [i for i in np.argsort(-np.nan_to_num(err, nan=-1.0)) if not np.isnan(err[i])][:n]
     if not order:
         raise SimgenError("no labeled keypoints to draw")
     cols = min(4, len(order))
@@ -366,12 +386,13 @@ def worst_sheet(ev: Evaluation, keypoints: list[str], path: Path, n: int = 12) -
                 ax.plot([gt[j, 0], pr[j, 0]], [gt[j, 1], pr[j, 1]], "-", color=c, lw=1)
         # Zoom on the animal: the labels' box plus a margin, so small errors are visible.
         pts = np.concatenate([gt[gt[:, 2] > 0, :2], pr])
-        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        lo, hi = np.nanmin(pts, axis=0), np.nanmax(pts, axis=0)
         m = max(30.0, 0.3 * float((hi - lo).max()))
         h, w = img.shape[:2]
         ax.set_xlim(max(-0.5, lo[0] - m), min(w - 0.5, hi[0] + m))
         ax.set_ylim(min(h - 0.5, hi[1] + m), max(-0.5, lo[1] - m))
-        ax.set_title(f"{ev.labels.image_name(i)}: {err[i]:.1f} px", fontsize=9)
+        name = ev.labels.image_name(i) + (f"/{ev.labels.tracks[i]}" if ev.labels.tracks is not None else "")
+        ax.set_title(f"{name}: " + ("not found" if np.isinf(err[i]) else f"{err[i]:.1f} px"), fontsize=9)
     handles = [plt.Line2D([], [], color=colors(j % 10), marker="o", ls="", label=k) for j, k in enumerate(keypoints)]
     fig.legend(handles=handles, loc="lower center", ncol=min(8, len(keypoints)), fontsize=8,
                title="o label, x prediction", title_fontsize=8)
