@@ -235,6 +235,7 @@ def test_predict_on_a_folder_writes_multi_animal_dlc_files(toy_animals, tmp_path
     np.testing.assert_allclose(first.instances[0].numpy(), df.loc["f40.png"][("simgenPose", "animal0")]
                                .to_numpy().reshape(4, 3)[:, :2], rtol=1e-5)
     assert slp.skeletons[0].node_names == NAMES
+    assert tuple(slp.videos[0].shape) == (8, 64, 96, 3) and Path(slp.videos[0].filename[5]).name == "f45.png"
     boxes = pd.read_csv(tmp_path / "framessimgenPose_boxes.csv")
     assert list(boxes.columns) == ["frame", "animal", "x0", "y0", "x1", "y1", "score"]
     assert "f44.png" not in set(boxes["frame"]) and (boxes.groupby("frame").size() == 2).all()
@@ -265,3 +266,24 @@ def test_evaluate_finds_the_animals_without_the_labeled_boxes(toy_animals, tmp_p
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["animals"]["found"] == 0 and saved["topdown"]["threshold"] == 0.99
     assert (tmp_path / "worst_frames.png").is_file()  # the animals not found, labels only
+
+
+def test_the_finding_stage_of_a_pretrained_backbone_starts_from_imagenet(tmp_path):
+    from simgen.pose.backbones import PRETRAINED
+    from simgen.pose.config import PoseConfig
+    from simgen.pose.data import SourceSpec
+    from simgen.pose.finder import Finder, train_finder
+    from simgen.pose.topdown import load_instances
+
+    images, pts = make_animals(6, np.random.default_rng(1))
+    inst = load_instances(SourceSpec(write_dlc_multi(tmp_path / "p", images, pts)))
+    cfg = PoseConfig(input_size=(64, 64), steps=2, batch_size=2, val_fraction=0, threads=1, device="cpu",
+                     model={"backbone": "efficientnet_lite0", "decoder_width": 8})
+    finder = train_finder([inst], cfg, torch.device("cpu"), log=lambda _: None, progress=False)
+    imagenet = PRETRAINED["efficientnet_lite0"].load().state_dict()
+    trained = finder.net.encoder.state_dict()
+    assert torch.equal(trained["_bn0.running_var"], imagenet["_bn0.running_var"])  # frozen statistics
+    w0, w1 = imagenet["_conv_stem.weight"], trained["_conv_stem.weight"]
+    assert not torch.equal(w0, w1) and float((w1 - w0).abs().max()) < 0.05  # ImageNet's, learned a little
+    again = Finder.from_state(finder.state())  # saved and loaded with the model
+    assert torch.equal(again.net.encoder.state_dict()["_conv_stem.weight"], w1)

@@ -3,8 +3,9 @@
 CenterNet-style (Zhou et al. 2019, "Objects as Points"): the whole image is letterboxed
 into the finder's input; per heatmap cell (stride ``s``) the network predicts how likely
 an animal's box centre lies there, the centre's sub-cell offset, and the box's width and
-height. It is the pose network itself (``model.build_net``, same backbone and
-heatmap/offset head) with two channels: channel 0's heat is the centre heatmap and its
+height. It is the pose network itself (``model.build_net``: the config's backbone, with
+its ImageNet weights and lower encoder learning rate if pretrained, and the heatmap/offset
+head) with two channels: channel 0's heat is the centre heatmap and its
 offset pair the centre's offset in cells (as a keypoint's, ``heatmaps.encode``);
 channel 1's offset pair is ``log(box side / s)`` (width, height); channel 1's heat is
 not used.
@@ -288,7 +289,7 @@ def train_finder(sources, cfg, device, log: Callable[[str], None] = print, weigh
     animals it finds."""
     from simgen.pose.augment import photometric
     from simgen.pose.model import build_net
-    from simgen.pose.train import _lr_factor
+    from simgen.pose.train import _lr_factor, param_groups
 
     fc = cfg.finder
     size = tuple(fc.input_size or cfg.input_size)
@@ -304,13 +305,15 @@ def train_finder(sources, cfg, device, log: Callable[[str], None] = print, weigh
     p = data.probs[train_idx] / data.probs[train_idx].sum()
     torch.manual_seed(cfg.seed + 7)
     model_cfg = cfg.model.model_dump()
-    net = build_net(2, model_cfg)
     start = _init_state(init)
-    if start is not None and start["model"] == model_cfg:
+    same = start is not None and start["model"] == model_cfg
+    # a pretrained backbone's ImageNet weights unless the init model's finder supplies weights
+    net = build_net(2, model_cfg, pretrained=not same, frozen_bn=cfg.freeze_backbone_bn)
+    if same:
         net.load_state_dict(start["weights"])
         log(f"finding stage: initialized from {init}")
     net.to(device).train()
-    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = torch.optim.AdamW(param_groups(net, cfg), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, steps))
     stride = net.stride
     hm = (size[1] // stride, size[0] // stride)

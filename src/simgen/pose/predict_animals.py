@@ -121,8 +121,18 @@ def write_slp(path: Path, info, indices: list[int], found: list, model) -> Path:
     import sleap_io as sio  # heavy; only this writer needs it
 
     skeleton = sio.Skeleton(list(model.keypoints), symmetries=[list(p) for p in model.swap_pairs], name="simgen")
-    video = sio.Video.from_filename([str(f.resolve()) for f in info.files] if info.is_folder
-                                    else str(Path(info.path).resolve()))
+    # the record sleap-io writes for an open video, built from simgen.video's probe without
+    # opening the source again (simgen.video is the one reader of videos)
+    shape = [int(info.frames), int(info.height), int(info.width), 3]
+    if info.is_folder:
+        names = [str(f.resolve()) for f in info.files]
+        meta = {"type": "ImageVideo", "shape": shape, "filename": names[0], "filenames": names,
+                "height_": shape[1], "width_": shape[2], "channels_": 3, "grayscale": False, "fps": None}
+        video = sio.Video(filename=names, backend_metadata=meta, open_backend=False)
+    else:
+        name = str(Path(info.path).resolve())
+        meta = {"type": "MediaVideo", "shape": shape, "filename": name, "grayscale": False, "fps": float(info.fps)}
+        video = sio.Video(filename=name, backend_metadata=meta, open_backend=False)
     frames = []
     for i, f in zip(indices, found):
         inst = [sio.PredictedInstance.from_numpy(f.xy[a], skeleton=skeleton, point_scores=f.conf[a],
@@ -130,7 +140,6 @@ def write_slp(path: Path, info, indices: list[int], found: list, model) -> Path:
         if inst:
             frames.append(sio.LabeledFrame(video=video, frame_idx=int(i), instances=inst))
     sio.Labels(frames, videos=[video], skeletons=[skeleton]).save(str(path), verbose=False)
-    video.close()
     return path
 
 
