@@ -38,16 +38,20 @@ def test_region_box_grows_by_the_margin_and_clips():
     assert region_box(np.zeros((4, 4), np.uint8), 0.5) is None
 
 
-def test_region_boxes_one_per_animal_merged_when_their_renders_would_overlap():
+def test_region_boxes_one_per_animal_merged_where_that_renders_fewer_pixels():
     mask = np.zeros((60, 100), np.uint8)
     mask[10:20, 5:15] = 1
     mask[40:50, 80:90] = 2  # far from animal 1: a box each
     assert region_boxes(mask, 0.0, [1, 2]) == [region_box(mask, 0.0, 1), region_box(mask, 0.0, 2)]
     assert region_boxes(mask, 0.0) == [region_box(mask, 0.0)]  # one animal: its box, as before
-    mask[22:30, 12:20] = 3  # close to animal 1 (the renders, grown by their pad, would overlap)
+    mask[22:30, 12:20] = 3  # just below animal 1: one box around both renders fewer pixels than two
     boxes = region_boxes(mask, 0.0, [1, 2, 3])
-    assert boxes == [(0, 2, 28, 38), region_box(mask, 0.0, 2)]  # 1 and 3: the box around both
+    assert boxes == [(0, 2, 28, 38), region_box(mask, 0.0, 2)]
     assert region_boxes(mask, 0.0, [4]) == []  # not in view
+    diag = np.zeros((200, 200), np.uint8)  # two long animals crossing diagonally: their boxes overlap,
+    diag[20:100, 20:30] = 1                # but the box around both would be mostly empty
+    diag[90:100, 25:180] = 2
+    assert region_boxes(diag, 0.0, [1, 2]) == [region_box(diag, 0.0, 1), region_box(diag, 0.0, 2)]
 
 
 def test_paste_puts_the_patch_in_its_box_only():
@@ -185,7 +189,7 @@ def test_region_render_over_a_plate_through_a_lens_matches_the_full_render(tmp_p
         assert (a[far] == b[far]).all()  # the plate itself, untouched
 
 
-# Two toy animals at either end of the arena (issue 32 item 2): a box each, one background.
+# Two toy animals (issue 32 item 2): a box each, one background with both hidden.
 TWO = """\
 simgen: 1
 seed: 2
@@ -193,8 +197,8 @@ frames: 3
 render: {{engine: cycles, device: cpu, samples: 4, denoise: {denoise}, resolution: [160, 120],
          reuse_background: {reuse}}}
 animals:
-  - {{name: left, asset: {animal}, placement: {{x: -0.12, y: {{uniform: [-0.02, 0.02]}}, yaw: {{uniform: [80, 100]}}}}}}
-  - {{name: right, asset: {animal}, placement: {{x: 0.12, y: {{uniform: [-0.02, 0.02]}}, yaw: {{uniform: [80, 100]}}}}}}
+  - {{name: left, asset: {animal}, placement: {left}}}
+  - {{name: right, asset: {animal}, placement: {right}}}
 rig:
   - {{name: arena, asset: arena, size: [0.34, 0.2, 0.03], material: {{color: 0.8}}}}
 cameras:
@@ -204,11 +208,20 @@ lights:
 world: {{color: 0.5, strength: 0.3}}
 keypoints: {{names: {kp}}}
 """
+LAYOUTS = {  # placements of the two animals
+    # at either end of the arena: two boxes apart
+    "apart": ("{x: -0.12, y: {uniform: [-0.02, 0.02]}, yaw: {uniform: [80, 100]}}",
+              "{x: 0.12, y: {uniform: [-0.02, 0.02]}, yaw: {uniform: [80, 100]}}"),
+    # one lengthwise, one crosswise, diagonally apart: the boxes overlap at a corner, where the
+    # box around both would render more pixels than the two
+    "corner": ("{x: -0.065, y: 0.05, yaw: {uniform: [-5, 5]}}", "{x: 0.065, y: -0.04, yaw: {uniform: [85, 95]}}"),
+}
 
 
 @pytest.mark.blender
-@pytest.mark.parametrize("denoise", ["false", "true"])
-def test_region_render_of_several_animals_matches_the_full_render(tmp_path, toy_animal_dir, monkeypatch, denoise):
+@pytest.mark.parametrize(("layout", "denoise"), [("apart", "false"), ("apart", "true"), ("corner", "false")])
+def test_region_render_of_several_animals_matches_the_full_render(tmp_path, toy_animal_dir, monkeypatch, layout,
+                                                                  denoise):
     from simgen.dataset import Dataset
     from simgen.render import region
     from simgen.render.run import plan, run
@@ -221,12 +234,15 @@ def test_region_render_of_several_animals_matches_the_full_render(tmp_path, toy_
     for reuse in ("false", "true"):
         d = tmp_path / reuse
         d.mkdir()
+        left, right = LAYOUTS[layout]
         (d / "scene.yaml").write_text(TWO.format(animal=toy_animal_dir, kp=tmp_path / "kp.yaml", reuse=reuse,
-                                                 denoise=denoise))
+                                                 denoise=denoise, left=left, right=right))
         run(plan(d / "scene.yaml", d / "out"), progress=False)
         out[reuse] = Dataset(d / "out")
     full, reg = out["false"], out["true"]
     assert [len(b) for b in boxes] == [2, 2, 2]  # both animals in view, a box each, every frame
+    overlap = [max(a[0], b[0]) < min(a[2], b[2]) and max(a[1], b[1]) < min(a[3], b[3]) for a, b in boxes]
+    assert overlap == [layout == "corner"] * 3
     assert full.frames() == reg.frames() == [0, 1, 2]
     for f in full.frames():
         assert full.layout.annotation(f).read_bytes() == reg.layout.annotation(f).read_bytes()

@@ -4,8 +4,9 @@ With ``render.reuse_background``, a worker renders each camera's background (the
 with every animal hidden) once, and per frame only the box around each animal's mask
 pixels, grown by ``render.region_margin`` for its shadow and contact shading (a Cycles
 border render of the same samples and seed), pasted onto the background. Several
-animals: one box each, and boxes that come close (their renders would overlap) are
-merged into the box around both, so no pixel is rendered twice. Labels, masks
+animals: one box each, two replaced by the box around both where that renders fewer
+pixels (animals side by side); boxes left overlapping are each rendered and pasted (the
+same frame, samples and seed give the same pixels where they overlap). Labels, masks
 and depth do not change (they come from their own passes); inside a box the image is
 the full render's up to the denoiser's view of the box edge, outside it the background
 lacks only the animals' light influence beyond the margin (measured in
@@ -96,8 +97,11 @@ def region_box(mask: np.ndarray, margin: float, animal_id: int = ANIMAL_ID) -> t
 
 
 def region_boxes(mask: np.ndarray, margin: float, animal_ids: Sequence[int] = (ANIMAL_ID,)) -> list[Box]:
-    """The boxes to render: ``region_box`` of each animal in view, where two whose renders
-    (each grown by the render pad) would overlap are replaced by the box around both."""
+    """The boxes to render: ``region_box`` of each animal in view, where two are replaced by
+    the box around both when that renders no more pixels than the two (each counted with
+    its render pad). Boxes left overlapping are each rendered and pasted: the same frame,
+    samples and seed give the same pixels where they overlap."""
+    shape = mask.shape
     boxes = [b for i in animal_ids if (b := region_box(mask, margin, i)) is not None]
     merged = True
     while merged:
@@ -105,8 +109,9 @@ def region_boxes(mask: np.ndarray, margin: float, animal_ids: Sequence[int] = (A
         for i in range(len(boxes)):
             for j in range(i + 1, len(boxes)):
                 a, b = boxes[i], boxes[j]
-                if _overlap(a, b, 2 * _RENDER_PAD_PX):
-                    boxes[i] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+                both = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+                if _rendered_area(both, shape) <= _rendered_area(a, shape) + _rendered_area(b, shape):
+                    boxes[i] = both
                     del boxes[j]
                     merged = True
                     break
@@ -115,9 +120,9 @@ def region_boxes(mask: np.ndarray, margin: float, animal_ids: Sequence[int] = (A
     return boxes
 
 
-def _overlap(a: Box, b: Box, gap: int) -> bool:
-    """Boxes closer than ``gap`` px (or overlapping)."""
-    return a[0] < b[2] + gap and b[0] < a[2] + gap and a[1] < b[3] + gap and b[1] < a[3] + gap
+def _rendered_area(box: Box, shape: tuple[int, ...]) -> int:
+    x0, y0, x1, y1 = grow(box, _RENDER_PAD_PX, shape)
+    return (x1 - x0) * (y1 - y0)
 
 
 def grow(box: tuple[int, int, int, int], pad: int, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
