@@ -104,12 +104,12 @@ def test_cli_occluded_overrides_the_format_default(dataset_dir, tmp_path):
 
 
 def test_formats_without_identities_refuse_several_animals(multi_dataset, tmp_path):
-    assert MULTI_ANIMAL_FORMATS == ("dlc", "sleap", "coco")
+    assert MULTI_ANIMAL_FORMATS == ("dlc", "sleap", "coco", "yolo")
     for name in FORMAT_NAMES:
         if name in MULTI_ANIMAL_FORMATS:
             continue
         camera = None if FORMATS[name].multi_camera else "top"
         with pytest.raises(SimgenError, match=rf"several animals \(mouse0, mouse1, mouse2\); {name} exports one "
-                                              r"animal\. Formats that keep identities: dlc, sleap, coco"):
+                                              r"animal\. Formats of several animals: dlc, sleap, coco, yolo"):
             export(name, multi_dataset, tmp_path / name, camera=camera)
         assert not (tmp_path / name).exists()

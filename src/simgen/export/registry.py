@@ -7,9 +7,10 @@ with ``export(dataset, out, *, camera, keypoint_set, occluded) -> Path``, an
 ``occluded`` is None) and a docstring stating its coordinate and visibility
 conventions, add one line to
 ``FORMATS`` below, round-trip it in ``tests/export/``, and describe it in
-``docs/export.md``. A format that keeps identities (several animals per image) sets
-``multi_animal=True`` and reads ``labels.animals_from_dataset``; the others are refused a
-dataset of several animals here, before they run.
+``docs/export.md``. A format that takes several animals per image sets
+``multi_animal=True`` and reads ``labels.labels_for_export`` (identities kept where the
+format has them: all but yolo); the others are refused a dataset of several animals here,
+before they run.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class ExportFormat:
     summary: str
     function: str = "export"
     multi_camera: bool = False
-    multi_animal: bool = False  # exports a dataset of several animals, with identities
+    multi_animal: bool = False  # exports a dataset of several animals (with identities where the format has them)
 
     def exporter(self):
         return getattr(importlib.import_module(self.module), self.function)
@@ -47,7 +48,8 @@ FORMATS: dict[str, ExportFormat] = {
         ExportFormat(
             "coco", "simgen.export.coco", "COCO keypoints annotations.json (v 0/1/2) and images", multi_animal=True
         ),
-        ExportFormat("yolo", "simgen.export.yolo", "Ultralytics YOLO pose dataset (data.yaml, images, labels)"),
+        ExportFormat("yolo", "simgen.export.yolo", "Ultralytics YOLO pose dataset (data.yaml, images, labels)",
+                     multi_animal=True),
         ExportFormat(
             "lightning-pose", "simgen.export.lightning_pose", "lightning-pose CSV with visible column + config snippet"
         ),
@@ -102,7 +104,7 @@ def export(
     if ds.meta.multi and not fmt.multi_animal:
         raise SimgenError(
             f"{ds.root}: a dataset of several animals ({', '.join(ds.meta.animal_names)}); {fmt.name} exports "
-            f"one animal. Formats that keep identities: {', '.join(MULTI_ANIMAL_FORMATS)} (docs/export.md)"
+            f"one animal. Formats of several animals: {', '.join(MULTI_ANIMAL_FORMATS)} (docs/export.md)"
         )
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
