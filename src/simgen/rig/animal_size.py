@@ -16,6 +16,7 @@ not known.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -104,3 +105,39 @@ def measure(frames: np.ndarray, indices: np.ndarray, plate_set, animals: int) ->
             used += 1
             lengths.extend(ls)
     return AnimalSizes(np.asarray(lengths, float), used)
+
+
+def rendered_lengths(dataset: Path, animals: int, scale_px: float = 1.0) -> np.ndarray:
+    """Body lengths (px, times ``scale_px``) of each animal in each frame of a rendered
+    dataset, measured on its exact mask (each animal's id alone, so touching animals are
+    measured apart), the same way as in the video."""
+    from PIL import Image
+
+    out = []
+    for path in sorted((Path(dataset) / "masks").glob("*/*.png")):
+        m = np.asarray(Image.open(path))
+        for k in range(1, animals + 1):
+            out.extend(blob_lengths(m == k, min_share=0.0)[:1])
+    return np.asarray(out, float) * scale_px
+
+
+def size_plot(path: Path, real: np.ndarray, rendered: np.ndarray) -> Path:
+    """Histograms of the real and the rendered body lengths, with their medians."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.2), dpi=100)
+    bins = np.linspace(min(real.min(), rendered.min()), max(real.max(), rendered.max()), 30)
+    for v, label, color in ((real, "video", "#0072B2"), (rendered, "renders", "#E69F00")):
+        ax.hist(v, bins=bins, alpha=0.55, color=color, density=True,
+                label=f"{label}: median {np.median(v):.0f} px, p90 {np.percentile(v, 90):.0f} (n={len(v)})")
+        ax.axvline(np.median(v), color=color, lw=1.5)
+    ax.set_xlabel("body length seen from above, snout to rump (px)")
+    ax.set_yticks([])
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

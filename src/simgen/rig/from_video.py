@@ -13,11 +13,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from simgen.choices import Walls
 from simgen.errors import SimgenError
+
+if TYPE_CHECKING:
+    from simgen.rig.animal_size import AnimalSizes
 
 # Light of the written scene: an area light this many camera heights above the floor.
 LIGHT_HEIGHT_FACTOR = 2.0
@@ -27,6 +31,7 @@ WORLD_STRENGTH = 0.1
 # 640x480 (docs/rig-from-video.md) -- only the light's height and size matter.
 REFERENCE_LINEAR_PER_W = 0.11
 CALIB_ENERGY = 2.0  # low enough that the rendered floor does not clip
+SIZE_FRAMES = 32  # frames rendered (masks only) to match the animal's size to the video's
 MIN_FRAMES = 3  # fewer frames read than this: the plates keep an animal that did not move (a warning)
 
 
@@ -113,8 +118,8 @@ def plate_floor_error(info, plate_set, floor: np.ndarray, count: int = 40, known
 
 
 def _arena_and_scale(arena_m, corners, frames, idx, ps, animals: int, animal_length: float | None,
-                     log: Callable[[str], None]) -> tuple[float, float, float]:
-    """(floor width, height in metres, the animal's scale factor for the scene)."""
+                     log: Callable[[str], None]) -> tuple[float, float, float, "AnimalSizes"]:
+    """(floor width, height in metres, the animal's scale factor for the scene, the measured sizes)."""
     from simgen.rig.animal_size import BODY_LENGTH_M, measure
 
     c = np.asarray(corners, float)
@@ -131,11 +136,11 @@ def _arena_and_scale(arena_m, corners, frames, idx, ps, animals: int, animal_len
         W, H = float(w_px * m_per_px), float(h_px * m_per_px)
         log(f"animal: body {real:.0f} px median (p90 {sizes.percentile_px(90):.0f}, {len(sizes.lengths_px)} bodies "
             f"in {sizes.frames_used} frames) = {100 * length:.1f} cm -> floor {W:.3f} x {H:.3f} m")
-        return W, H, (length / BODY_LENGTH_M)
+        return W, H, (length / BODY_LENGTH_M), sizes
     W, H = (float(v) for v in arena_m)
     if not np.isfinite(real):
         log("animal: size not measured (no frame shows each animal whole and apart); animal scale 1")
-        return W, H, 1.0
+        return W, H, 1.0, sizes
     m_per_px = (W / w_px + H / h_px) / 2
     length = real * m_per_px
     scale = length / BODY_LENGTH_M
@@ -144,7 +149,7 @@ def _arena_and_scale(arena_m, corners, frames, idx, ps, animals: int, animal_len
         f"{100 * BODY_LENGTH_M:.1f} cm: animal scale {scale:.2f}")
     if not 0.7 <= scale <= 1.4:
         log(f"warning: the animal would be {scale:.2f}x the bundled mouse; check --arena")
-    return W, H, scale
+    return W, H, scale, sizes
 
 
 def from_video(video: Path, arena_m: tuple[float, float] | None, out: Path, *, corners: str | None = None,
@@ -195,7 +200,8 @@ def from_video(video: Path, arena_m: tuple[float, float] | None, out: Path, *, c
 
     t = time.perf_counter()
     outline = detect_floor(ps.plates[0], given)
-    W, H, animal_scale = _arena_and_scale(arena_m, outline.corners, frames, idx, ps, n_animals, animal_length, log)
+    W, H, animal_scale, sizes = _arena_and_scale(arena_m, outline.corners, frames, idx, ps, n_animals, animal_length,
+                                                  log)
     # a ragged (bedding) outline does not measure the lens: a pinhole with k1 = k2 = 0
     fit = fit_camera(outline.corners, outline.edges, (W, H), (info.width, info.height),
                      fit_distortion=not outline.textured)
@@ -249,6 +255,11 @@ def from_video(video: Path, arena_m: tuple[float, float] | None, out: Path, *, c
         log("walls: clear (the plate shows them; they hide nothing)" + ("; --walls opaque if yours are not"
                                                                           if walls == "auto" else ""))
 
+    if render and len(sizes.lengths_px):
+        t = time.perf_counter()
+        _match_size(desc, sizes.lengths_px, out, log)
+        times["size"] = time.perf_counter() - t
+
     render_png = None
     calib_linear = REFERENCE_LINEAR_PER_W * CALIB_ENERGY
     if render:
@@ -272,6 +283,45 @@ def from_video(video: Path, arena_m: tuple[float, float] | None, out: Path, *, c
                          render_png, gain=energy[0] / CALIB_ENERGY)
     return RigResult(out, scene_path, plate_paths, ps.segments, outline.corners, fit.focal_px, height, fit.dist,
                      fit.corner_errors, fit.edge_rms, fit.focal_sigma, energy, floor_err, times, fit_png)
+
+
+def _match_size(desc, real: np.ndarray, out: Path, log: Callable[[str], None], frames: int = SIZE_FRAMES) -> None:
+    """Render the scene's animals (masks only, Workbench, half resolution, ``frames``
+    frames of its own poses), scale them so their median body length is the video's,
+    render again to check; sets ``desc.animal_scale``, writes ``size.png``."""
+    import dataclasses
+    import shutil
+    import tempfile
+
+    from simgen.render.run import render as run_render
+    from simgen.rig.animal_size import rendered_lengths, size_plot
+    from simgen.rig.scene_writer import write_scene
+
+    w, h = desc.resolution
+    real_med, real_p90 = float(np.median(real)), float(np.percentile(real, 90))
+
+    def lengths() -> np.ndarray:
+        tmp = Path(tempfile.mkdtemp(prefix="simgen-size-"))
+        try:
+            d = dataclasses.replace(desc, plates=[], resolution=(w // 2, h // 2), focal_px=desc.focal_px * (w // 2) / w)
+            run_render(write_scene(tmp / "size.yaml", d), tmp / "ds", frames=frames, preset="preview", progress=False)
+            return rendered_lengths(tmp / "ds", desc.animals, scale_px=w / (w // 2))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    first = lengths()
+    if not len(first):
+        log("animal size: no rendered body in view; animal scale left as measured")
+        return
+    desc.animal_scale *= real_med / float(np.median(first))
+    rendered = lengths()
+    if not len(rendered):
+        return
+    med, p90 = float(np.median(rendered)), float(np.percentile(rendered, 90))
+    log(f"animal size, renders vs video ({frames} frames of the scene's poses): median {med:.0f} vs {real_med:.0f} px "
+        f"({100 * (med / real_med - 1):+.1f}%), p90 {p90:.0f} vs {real_p90:.0f} px ({100 * (p90 / real_p90 - 1):+.1f}%); "
+        f"animal scale {desc.animal_scale:.3f}")
+    size_plot(out / "size.png", real, rendered)
 
 
 def _calibration_render(desc, out: Path, fit, arena_m) -> tuple[Path, float]:
