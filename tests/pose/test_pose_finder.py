@@ -287,3 +287,15 @@ def test_the_finding_stage_of_a_pretrained_backbone_starts_from_imagenet(tmp_pat
     assert not torch.equal(w0, w1) and float((w1 - w0).abs().max()) < 0.05  # ImageNet's, learned a little
     again = Finder.from_state(finder.state())  # saved and loaded with the model
     assert torch.equal(again.net.encoder.state_dict()["_conv_stem.weight"], w1)
+
+
+def test_fine_tuning_starts_the_finding_stage_from_the_init_model(toy_animals, tmp_path):
+    from simgen.pose.model import load_model
+
+    cfg = tmp_path / "ft.yaml"
+    cfg.write_text(yaml.safe_dump({**TINY, "steps": 2, "finder": {**TINY["finder"], "steps": 2}}))
+    out = _invoke("train", toy_animals["test"], "--out", tmp_path / "ft", "--config", cfg,
+                  "--init", toy_animals["model"], "--init-mix", "0")
+    assert f"finding stage: initialized from {toy_animals['model']}" in out
+    tm = load_model(tmp_path / "ft")
+    assert tm.topdown["margin"] == 0.25 and tm.topdown["finder"]["max_animals"] == 2
