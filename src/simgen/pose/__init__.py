@@ -7,6 +7,9 @@ Modules, one job each:
 - ``data``: label sources (simgen datasets, DeepLabCut, SLEAP), letterboxing, mixing.
 - ``augment``: joint image + keypoint augmentation with kornia.
 - ``train`` / ``evaluate`` / ``predict``: what the ``simgen pose`` commands call.
+- Several animals per image (top-down): ``topdown`` (crops per animal, matching, the
+  find-crop-pose path), ``finder`` (the finding stage: animal centres and box sizes on
+  the whole image), ``predict_animals`` (``simgen pose predict`` of a top-down model).
 
 Every module here imports torch at the top; ``simgen.commands.pose`` imports them
 only inside its functions so ``simgen --help`` stays instant.
