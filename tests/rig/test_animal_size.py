@@ -61,3 +61,29 @@ def test_cage_scene_has_two_animals_clear_walls_and_the_fitted_scale(tmp_path):
     text = (tmp_path / "scene.yaml").read_text()
     assert "count: 2" in text and "social:" in text and "mode: behavior" in text
     assert "scale: {uniform: [1.012, 1.188]}" in text  # 0.92 and 1.08 x 1.1
+
+
+@pytest.mark.blender
+def test_match_size_scales_the_rendered_animal_to_the_video(tmp_path):
+    """A video whose animal is 1.25x the bundled mouse's rendered length: the scale found
+    makes the renders' median length the video's."""
+    import dataclasses
+
+    from simgen.render.run import render
+    from simgen.rig.animal_size import rendered_lengths
+    from simgen.rig.from_video import _match_size
+    from simgen.rig.scene_writer import RigDescription, write_scene
+
+    d = RigDescription(video="v.mp4", arena_m=(0.3, 0.2), wall_height_m=0.05, resolution=(320, 240),
+                       position=np.array([0, 0, 0.35]), look_at=np.zeros(3), up=np.array([0, 1.0, 0]),
+                       focal_px=300.0, dist=np.zeros(5), corner_rms=0.0, energy=(5.8, 5.0, 6.8),
+                       world_strength=0.1, floor_linear=0.5, fur="black", plates=[], light_height_m=0.7)
+    half = dataclasses.replace(d, resolution=(160, 120), focal_px=150.0)  # as _match_size renders it
+    render(write_scene(tmp_path / "s.yaml", half), tmp_path / "ds", frames=12, preset="preview", progress=False)
+    base = rendered_lengths(tmp_path / "ds", 1, scale_px=2.0)
+    assert len(base) >= 8 and 40 < np.median(base) < 120  # px: a ~10 cm mouse 35 cm below a 300 px lens
+    real = 1.25 * base
+    lines = []
+    _match_size(d, real, tmp_path, lines.append, frames=12)
+    assert d.animal_scale == pytest.approx(1.25, rel=0.02)  # the same frames and poses: exact but for rounding
+    assert (tmp_path / "size.png").is_file() and "median" in lines[-1]
