@@ -54,8 +54,8 @@ class LimitError(SimgenError):
 
 # errno -> (what went wrong, what to do); the path comes from the exception.
 _OS_ERRORS: dict[int, tuple[str, str]] = {
-    errno.ENOSPC: ("disk full", "free some space or write elsewhere, then run the command again "
-                   "(finished work is kept)"),
+    errno.ENOSPC: ("disk full", "free some space and run the same command again (a render resumes "
+                   "where it stopped, keeping finished frames), or write elsewhere"),
     errno.EDQUOT: ("disk quota exceeded", "free some space or write elsewhere, then run the command again"),
     errno.EROFS: ("read-only file system", "write to a folder on a writable file system"),
     errno.EACCES: ("permission denied", "check the permissions of the file or folder"),

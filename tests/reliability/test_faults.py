@@ -20,20 +20,39 @@ import pytest
 SRC = Path(__file__).resolve().parents[2] / "src"
 
 
-@pytest.fixture
-def tiny_disk(tmp_path):
-    """A 96 KiB tmpfs at tmp_path/disk, unmounted afterwards."""
+def _tmpfs(mnt: Path, size: str):
     if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs needs root")
-    mnt = tmp_path / "disk"
     mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96k", "tmpfs", str(mnt)], capture_output=True)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mnt)], capture_output=True)
     if r.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs: {r.stderr.decode().strip()}")
     try:
         yield mnt
     finally:
         subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 96 KiB tmpfs at tmp_path/disk, unmounted afterwards."""
+    yield from _tmpfs(tmp_path / "disk", "96k")
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1 MiB tmpfs at tmp_path/disk, unmounted afterwards."""
+    yield from _tmpfs(tmp_path / "disk", "1m")
+
+
+def _fill(disk: Path, leave: int) -> Path:
+    """Fill ``disk`` until ``leave`` bytes are free (tmpfs counts whole 4 KiB pages)."""
+    import shutil
+
+    filler = disk / "filler"
+    filler.write_bytes(b"\0" * (shutil.disk_usage(disk).free - leave))
+    assert shutil.disk_usage(disk).free == leave
+    return filler
 
 
 def _hidden(root: Path) -> list[Path]:
@@ -68,6 +87,94 @@ def test_full_disk_while_writing_frames(tiny_disk):
     assert text.startswith("disk full (") and str(tiny_disk) in text
     assert _hidden(tiny_disk / "ds") == []
     assert verify_dataset(tiny_disk / "ds").corrupt == []
+
+
+WORKBENCH_SCENE = """\
+    simgen: 1
+    seed: 1
+    frames: 2
+    render: {engine: workbench, samples: 1, resolution: [640, 480]}
+    rig:
+      - {name: arena, asset: arena, size: [0.6, 0.45, 0.1]}
+    cameras:
+      - {name: top, position: [0, 0, 0.6], focal_mm: 6, sensor_mm: 6.4}
+    lights:
+      - {type: area, position: [0, 0, 1.2], energy: 200}
+    """
+
+
+@pytest.mark.blender
+def test_full_disk_under_blenders_image_writer_is_named_and_a_rerun_resumes(run_cli, write_scene, small_disk):
+    """Blender's writer leaves a cut-off PNG on a full disk and says nothing: the render names
+    the disk, the final image path and the resume, and a rerun with space finishes the frame."""
+    from PIL import Image
+
+    from simgen.dataset import verify_dataset
+
+    scene, out = write_scene(WORKBENCH_SCENE), small_disk / "ds"
+    assert run_cli("render", scene, "--out", out, "-q")[0] == 0
+    image = out / "images" / "top" / "000001.png"
+    whole = np.asarray(Image.open(image))
+    assert image.stat().st_size > 8192  # the frame's image cannot fit in what is left below
+    for p in (out / "annotations" / "000001.json", image, out / "masks" / "top" / "000001.png"):
+        p.unlink()
+    filler = _fill(small_disk, 8192)  # room for dataset.json's temporary copy, not for the image
+    code, stdout, err = run_cli("render", scene, "--out", out, "-q")
+    assert code == 1 and "Traceback" not in stdout + err
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith(f"error: disk full ({image}): No space left on device: ")
+    assert f"on the file system at {small_disk}" in err and "run the same command again" in err
+    assert _hidden(out) == [] and verify_dataset(out).complete == [0]
+    filler.unlink()
+    assert run_cli("render", scene, "--out", out, "-q")[0] == 0
+    assert verify_dataset(out).complete == [0, 1]
+    assert np.array_equal(np.asarray(Image.open(image)), whole)  # the same frame, pixel for pixel
+
+
+def test_a_cut_off_image_is_blamed_on_the_disk_only_when_it_is_full(tmp_path, monkeypatch):
+    import errno
+    import shutil
+    from collections import namedtuple
+
+    from simgen.dataset.writer import check_written, tmp_path_for
+    from simgen.errors import describe
+
+    final = tmp_path / "images" / "000003.png"
+    final.parent.mkdir()
+    tmp = tmp_path_for(final, ".png")
+    tmp.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)  # no IEND chunk: cut off
+    with pytest.raises(OSError) as info:
+        check_written(tmp)
+    assert info.value.errno == errno.EIO and info.value.filename == str(final)
+    assert describe(info.value).startswith(f"input/output error ({final}): the image written was cut off at 108 bytes")
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: usage(10**9, 10**9 - 4096, 4096))
+    with pytest.raises(OSError) as info:
+        check_written(tmp)
+    assert info.value.errno == errno.ENOSPC
+    assert describe(info.value).startswith(f"disk full ({final}): No space left on device: 4,096 bytes free")
+    tmp.write_bytes(b"")
+    with pytest.raises(OSError, match="was empty"):
+        check_written(tmp)
+    tmp.unlink()
+    with pytest.raises(OSError, match="was empty"):
+        check_written(tmp)
+
+
+@pytest.mark.blender
+def test_a_frame_renders_the_same_alone_as_after_another(run_cli, write_scene, tmp_path):
+    """Workbench settings of the mask pass used to leak into the next frame's image, so a
+    frame rendered first (alone, a resume, a worker's first) differed from the same frame
+    rendered after another."""
+    from PIL import Image
+
+    scene = write_scene(WORKBENCH_SCENE.replace("640, 480", "96, 72"))
+    both, alone = tmp_path / "both", tmp_path / "alone"
+    assert run_cli("render", scene, "--out", both, "-q")[0] == 0
+    assert run_cli("render", scene, "--out", alone, "-q", "--start", "1", "--frames", "1")[0] == 0
+    a = np.asarray(Image.open(both / "images" / "top" / "000001.png"))
+    b = np.asarray(Image.open(alone / "images" / "top" / "000001.png"))
+    assert np.array_equal(a, b)
 
 
 def test_full_disk_during_export_leaves_nothing_behind(run_cli, tiny_disk, tmp_path):

@@ -76,6 +76,55 @@ def atomic_write(path: Path | str, suffix: str = ".tmp", fsync: bool = True) -> 
         raise
 
 
+def final_path_of(path: Path) -> Path:
+    """The final path a temporary sibling (``tmp_path_for``) stands for; ``path`` otherwise."""
+    m = _TMP_NAME.match(path.name) if path.name.startswith(".") else None
+    return path.with_name(m.group("name")) if m else path
+
+
+# A writer that swallows its errors (Blender's image writer) and left a cut-off file blames
+# the disk when less than this is free: after ENOSPC a disk has about nothing left, and a
+# sibling worker's cleanup frees at most a few of its own frames.
+LOW_SPACE_BYTES = 64 << 20
+_PNG_END = b"IEND\xaeB`\x82"
+
+
+def _mount_of(path: Path) -> Path:
+    path = path.resolve()
+    while not os.path.ismount(path) and path != path.parent:
+        path = path.parent
+    return path
+
+
+def check_written(path: Path | str) -> None:
+    """Raise if a writer that reports no errors left no whole file at ``path`` (empty, or a
+    PNG without its end chunk). On a nearly full disk the error is ENOSPC (``disk full``)
+    naming the final path, the free bytes and the file system; otherwise an I/O error."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        whole = size > 0
+        if whole and path.suffix.lower() == ".png":
+            with open(path, "rb") as fh:
+                fh.seek(max(0, size - len(_PNG_END)))
+                whole = fh.read() == _PNG_END
+    except FileNotFoundError:
+        size, whole = 0, False
+    if whole:
+        return
+    import errno
+    import shutil
+
+    shown = final_path_of(path)
+    folder = path.parent if path.parent.is_dir() else shown.parent
+    free = shutil.disk_usage(folder).free
+    what = "empty" if size == 0 else f"cut off at {size:,} bytes"
+    if free < LOW_SPACE_BYTES:
+        raise OSError(errno.ENOSPC, f"No space left on device: {free:,} bytes free on the file system "
+                      f"at {_mount_of(folder)}, the image written was {what}", str(shown))
+    raise OSError(errno.EIO, f"the image written was {what} although {free:,} bytes are free", str(shown))
+
+
 def atomic_write_bytes(path: Path | str, data: bytes) -> None:
     with atomic_write(path, fsync=False) as tmp:
         with open(tmp, "wb") as fh:
@@ -199,6 +248,10 @@ class DatasetWriter:
             return meta
         except FileExistsError:
             pass
+        except OSError as exc:
+            if exc.filename is None:
+                exc.filename = str(path)  # a write() error names no file (a full disk)
+            raise
         finally:
             tmp.unlink(missing_ok=True)
         existing = DatasetMeta.load(path)

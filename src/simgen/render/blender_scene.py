@@ -23,7 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from simgen.bpyutil import quiet_stdout
+from simgen.choices import Engine, LightType
 from simgen.contract import ANIMAL_ID, FIRST_RIG_ID, MAX_MASK_ID, mask_ids
+from simgen.dataset.writer import check_written
 from simgen.errors import SimgenError
 from simgen.render.camera import PinholeCamera
 from simgen.sampling.spec import FrameSpec, LightSpec, RenderSpec
@@ -31,8 +33,8 @@ from simgen.sampling.spec import FrameSpec, LightSpec, RenderSpec
 log = logging.getLogger(__name__)
 
 # Blender's names for each choices.Engine / choices.LightType (tests/test_choices.py keeps them equal)
-ENGINES = {"cycles": "CYCLES", "eevee": "BLENDER_EEVEE", "workbench": "BLENDER_WORKBENCH"}
-LIGHT_TYPES = {"area": "AREA", "point": "POINT", "sun": "SUN", "spot": "SPOT"}
+ENGINES: dict[Engine, str] = {"cycles": "CYCLES", "eevee": "BLENDER_EEVEE", "workbench": "BLENDER_WORKBENCH"}
+LIGHT_TYPES: dict[LightType, str] = {"area": "AREA", "point": "POINT", "sun": "SUN", "spot": "SPOT"}
 GPU_BACKENDS = ("OPTIX", "CUDA", "HIP", "METAL", "ONEAPI")
 
 
@@ -208,6 +210,9 @@ class BlenderScene:
         if self._engine == "BLENDER_WORKBENCH":
             sh = s.display.shading
             sh.light, sh.color_type = "STUDIO", "MATERIAL"
+            # every setting the mask pass changes is set here too, so a frame renders the same
+            # whether or not a mask pass came before it (the first frame of a run, or alone)
+            sh.show_shadows = sh.show_cavity = sh.show_object_outline = sh.show_specular_highlight = False
             s.display.render_aa = "8"
         st = s.render.image_settings
         st.file_format, st.color_mode, st.color_depth = "PNG", "RGB", "8"
@@ -222,6 +227,7 @@ class BlenderScene:
                 bpy.ops.render.render(write_still=True)
         finally:
             s.render.use_border = s.render.use_crop_to_border = False
+        check_written(path)  # Blender's writer reports no errors (a full disk leaves a cut-off PNG)
 
     @contextlib.contextmanager
     def animal_hidden(self):
@@ -272,6 +278,7 @@ class BlenderScene:
             if depth:
                 s.render.use_compositing = False
                 bpy.context.view_layer.use_pass_z = False
+        check_written(path)
         with Image.open(path) as im:
             a = np.asarray(im)
         ids = np.where(a[..., 3] > 0, a[..., 0], 0).astype(np.uint8)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from simgen.contract import ANIMAL_ID
+from simgen.dataset.writer import check_written
 from simgen.errors import SimgenError
 from simgen.render.faults import clean_dead_writers, die_with_parent, warn_unseen
 from simgen.render.plan import keypoint_set_for
@@ -121,6 +122,10 @@ class FrameRenderer:
                     inst_labels[k][cam.name] = lab
             for tmp, final in pending:
                 w.commit(tmp, final)
+        except OSError as exc:
+            if exc.filename is None and pending:  # a library's write() error names no file
+                exc.filename = str(pending[-1][1])
+            raise
         finally:
             for tmp, _ in pending:
                 tmp.unlink(missing_ok=True)
@@ -143,6 +148,7 @@ def _post_process(path: Path, ops, mask, animal_ids: list[int]) -> None:
     rgb = apply_image_ops(np.ascontiguousarray(img[..., 2::-1]), ops, mask, animal_ids)
     img[..., :3] = rgb[..., ::-1]
     cv2.imwrite(str(path), img)
+    check_written(path)  # cv2 reports a failed write only as False
 
 
 def worker_main(scene_path, out, overrides, meta, frames, threads, queue) -> None:
