@@ -30,7 +30,7 @@ class Surface:
 
 
 # C57BL/6 is black; agouti (wild type), white (albino, e.g. BALB/c) and brown strains are common too.
-FUR: dict[str, Surface] = {
+FUR: dict[Fur, Surface] = {
     # matte: the real C57BL/6 coat reads near-black from above, with only a soft rim
     "black": Surface((0.01, 0.009, 0.009), roughness=0.7, sheen=0.4, sheen_tint=(0.55, 0.5, 0.45), specular=0.25),
     "agouti": Surface((0.16, 0.09, 0.045), roughness=0.7, sheen=0.5, sheen_tint=(0.9, 0.75, 0.55)),

@@ -21,14 +21,14 @@ import hashlib
 import json
 import math
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Union
 
 import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from simgen.bpyutil import blender_version, import_model, quiet_stdout
-from simgen.choices import ANIMAL_MODEL_SUFFIXES
+from simgen.choices import ANIMAL_MODEL_SUFFIXES, BoneEnd
 from simgen.contract import ANIMAL_FORMAT
 from simgen.errors import SimgenError
 
@@ -39,7 +39,7 @@ class _Model(BaseModel):
 
 class BoneAnchor(_Model):
     bone: str
-    at: Union[Literal["head", "tail"], Annotated[float, Field(ge=0, le=1)]] = "head"
+    at: Union[BoneEnd, Annotated[float, Field(ge=0, le=1)]] = "head"
     offset: tuple[float, float, float] = (0.0, 0.0, 0.0)  # meters, after normalization
 
 

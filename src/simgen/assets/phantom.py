@@ -14,11 +14,11 @@ it belongs to and a surface material, which the builder uses for skin materials.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
 from simgen.assets.ct import Volume
+from simgen.choices import PhantomMaterial
 from simgen.contract import N_TAIL_BONES
 
 AIR_HU, TISSUE_HU, BONE_HU = -1000.0, 40.0, 700.0
@@ -26,7 +26,6 @@ SKIN_THRESHOLD_HU = 0.5 * (AIR_HU + TISSUE_HU)  # the partial-volume midpoint: t
 BONE_THRESHOLD_HU = 0.5 * (TISSUE_HU + BONE_HU)
 PHANTOM_VERSION = 8  # bump when the shape changes: it keys the asset cache
 
-Material = Literal["fur", "skin", "eye"]
 
 MM = 1e-3
 
@@ -99,7 +98,7 @@ class Prim:
 
     kind: str
     part: str
-    material: Material = "fur"
+    material: PhantomMaterial = "fur"
     blend: float = 0.0
     center: np.ndarray | None = None
     radii: np.ndarray | None = None

@@ -224,7 +224,7 @@ def _sniff(v: float) -> dict[str, list[float]]:
     return a
 
 
-PRESETS: dict[str, Callable[[float], dict[str, list[float]]]] = {
+PRESETS: dict[PosePreset, Callable[[float], dict[str, list[float]]]] = {
     "rest": _rest, "walk": _walk, "trot": _trot, "turn": _turn, "rear": _rear,
     "groom": _groom, "curl": _curl, "sniff": _sniff, "rear_wall": _rear_wall,
 }

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from simgen.choices import SuggestStrategy
 from simgen.gap.suggest import DEFAULT_STRATEGY
 
 
@@ -18,7 +19,7 @@ def suggest(
     sample: Annotated[int, typer.Option(help="Frames sampled evenly from the video to choose from.")] = 400,
     min_gap: Annotated[int | None, typer.Option(help="Picks are more than this many video frames apart "
                                                 "(default: frame count / (16 n)).")] = None,
-    strategy: Annotated[str, typer.Option(help="typical: k-means over the model's features into n "
+    strategy: Annotated[SuggestStrategy, typer.Option(help="typical: k-means over the model's features into n "
                                           "clusters, the most typical frame of each; uncertain: the most "
                                           "uncertain 3n frames, spread by farthest-point; clusters: the "
                                           "same clusters, the most uncertain frame of each (docs/gap.md)")] = DEFAULT_STRATEGY,

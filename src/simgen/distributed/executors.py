@@ -15,7 +15,7 @@ from pathlib import Path
 from simgen.choices import Executor, names
 from simgen.errors import SimgenError
 
-EXECUTORS: tuple[str, ...] = names(Executor)
+EXECUTORS: tuple[Executor, ...] = names(Executor)
 LIVE = {"PENDING", "RUNNING", "REQUEUED", "CONFIGURING", "COMPLETING", "SUSPENDED", "RESIZING", "READY"}
 
 

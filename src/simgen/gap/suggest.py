@@ -19,11 +19,13 @@ frame count), ready for ``deeplabcut.label_frames``.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from simgen.choices import SuggestStrategy
 from simgen.errors import SimgenError
 
 
@@ -136,8 +138,9 @@ def _fill(score, f, frame_idx, picks, rest, n, min_gap) -> list[int]:
     return out
 
 
-STRATEGIES = {"typical": pick_typical, "uncertain": pick, "clusters": pick_clusters}  # suggest --strategy
-DEFAULT_STRATEGY = "typical"
+STRATEGIES: dict[SuggestStrategy, Callable[..., list[int]]] = {  # suggest --strategy
+    "typical": pick_typical, "uncertain": pick, "clusters": pick_clusters}
+DEFAULT_STRATEGY: SuggestStrategy = "typical"
 
 
 def image_name(frame: int, count: int) -> str:
@@ -182,7 +185,7 @@ def write_project(out: Path, video: Path, images: list[np.ndarray], frames: list
 
 
 def suggest(video: Path, model_path: Path, n: int, out: Path, sample: int = 400,
-            min_gap: int | None = None, strategy: str = DEFAULT_STRATEGY) -> dict:
+            min_gap: int | None = None, strategy: SuggestStrategy = DEFAULT_STRATEGY) -> dict:
     """Estimate ``sample`` frames of ``video``, pick ``n``, write the project; returns a summary."""
     import csv
 

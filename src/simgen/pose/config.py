@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from simgen.choices import Backbone, Occluded
+from simgen.choices import Backbone, Occluded, TorchDevice
 from simgen.errors import SimgenError
 
 
@@ -78,7 +78,7 @@ class PoseConfig(_Strict):
     val_every: int = Field(100, ge=1)
     checkpoint_every: int = Field(250, ge=1)
     seed: int = 0
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: TorchDevice = "auto"
     threads: int = Field(0, ge=0)  # torch CPU threads; 0 = all cores
     keypoints: str | None = None  # keypoint set applied to simgen datasets (name or YAML path)
     camera: str | None = None  # camera of multi-camera simgen datasets

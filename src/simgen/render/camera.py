@@ -22,11 +22,10 @@ rendered emissive markers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
-from simgen.choices import SensorFit
+from simgen.choices import SensorFit, SensorSide
 from simgen.errors import SimgenError
 from simgen.sampling.spec import CameraSpec
 
@@ -77,7 +76,7 @@ class PinholeCamera:
 
     # -- intrinsics --------------------------------------------------------------------
     @property
-    def fitted(self) -> Literal["horizontal", "vertical"]:
+    def fitted(self) -> SensorSide:
         """Which image side the sensor size spans, resolved as Blender does for AUTO."""
         if self.sensor_fit == "auto":
             return "horizontal" if self.width >= self.height else "vertical"

@@ -22,6 +22,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from simgen.choices import Primitive
+
 Mesh = tuple[np.ndarray, list[tuple[int, ...]]]
 
 WALL_THICKNESS = 0.01  # m; arena walls
@@ -137,7 +139,7 @@ def head_post(size) -> Mesh:
     )
 
 
-PRIMITIVES: dict[str, Callable[[object], Mesh]] = {
+PRIMITIVES: dict[Primitive, Callable[[object], Mesh]] = {
     "plane": plane,
     "box": box,
     "cylinder": cylinder,

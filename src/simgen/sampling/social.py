@@ -33,11 +33,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from simgen.choices import SocialConfig
 from simgen.errors import SimgenError
 from simgen.sampling.placement import ArenaBox, body_samples, place_points
-
-# registry of choices.SocialConfig (tests/test_choices.py)
-CONFIGS = ("independent", "nose_to_nose", "following", "side_by_side", "huddle", "on_top")
 
 SAMPLES_PER_BONE = 6
 TOLERANCE_M = 0.001  # overlap two bodies may have (fur), at scale 1
@@ -247,48 +245,70 @@ def _slide(make: Callable[[float], Pose], a: Body, pa: Pose, b: Body, target: fl
     return make(hi)
 
 
+def _nose_to_nose(a: Body, pa: Pose, b: Body, z_b: float, rng: np.random.Generator) -> Pose | None:
+    phi = _heading(a, pa) + rng.uniform(-30.0, 30.0)  # where b's snout sits, seen from a's snout
+    gap = rng.uniform(*NOSE_GAP_M) * min(a.scale, b.scale)
+    # b's head (not just its body) turned back toward a's snout
+    own = np.degrees(np.arctan2(*(b.snout - b.head)[[1, 0]])) if np.linalg.norm((b.snout - b.head)[:2]) > 1e-6 else 0.0
+    snout, yaw = a.point(a.snout, pa)[:2], phi + 180.0 - own + rng.normal(0.0, 10.0)
+    # a head tucked to the body (curl, groom) leaves no room at the snout: back off up to 2 cm
+    return _slide(lambda s: b.origin_for(b.snout, snout + (gap + s) * _unit(phi), yaw, z_b), a, pa, b,
+                  TOLERANCE_M * min(a.scale, b.scale), SLIDE_SNOUT_M)
+
+
+def _following(a: Body, pa: Pose, b: Body, z_b: float, rng: np.random.Generator) -> Pose | None:
+    yaw = pa.yaw_deg + rng.normal(0.0, 15.0)
+    back = rng.uniform(*FOLLOW_GAP_M) * a.scale
+    side = rng.uniform(-0.025, 0.025) * a.scale
+    target = a.point(a.tail_base, pa)[:2] - back * _unit(pa.yaw_deg) + side * _unit(pa.yaw_deg + 90.0)
+    away = -_unit(pa.yaw_deg)
+    return _slide(lambda s: b.origin_for(b.snout, target + s * away, yaw, z_b), a, pa, b,
+                  TOLERANCE_M * min(a.scale, b.scale), SLIDE_SNOUT_M)
+
+
+def _side_by_side(a: Body, pa: Pose, b: Body, z_b: float, rng: np.random.Generator) -> Pose | None:
+    yaw = pa.yaw_deg + rng.normal(0.0, 8.0)
+    side = 1.0 if rng.uniform() < 0.5 else -1.0
+    along = rng.uniform(-0.015, 0.015) * a.scale
+    base = a.point(a.center, pa)[:2] + along * _unit(pa.yaw_deg)
+    normal = side * _unit(pa.yaw_deg + 90.0)
+    return _slide(lambda s: b.origin_for(b.center, base + s * normal, yaw, z_b), a, pa, b,
+                  CONTACT_M * min(a.scale, b.scale), 0.25 * max(a.scale, b.scale))
+
+
+def _huddle(a: Body, pa: Pose, b: Body, z_b: float, rng: np.random.Generator) -> Pose | None:
+    yaw = rng.uniform(0.0, 360.0)
+    phi = rng.uniform(0.0, 360.0)
+    base = a.point(a.center, pa)[:2]
+    return _slide(lambda s: b.origin_for(b.center, base + s * _unit(phi), yaw, z_b), a, pa, b,
+                  CONTACT_M * min(a.scale, b.scale), 0.25 * max(a.scale, b.scale))
+
+
+def _on_top(a: Body, pa: Pose, b: Body, z_b: float, rng: np.random.Generator) -> Pose | None:
+    yaw = pa.yaw_deg + rng.normal(0.0, 30.0)
+    off = rng.uniform(-0.02, 0.02) * a.scale * _unit(pa.yaw_deg) + rng.uniform(-0.012, 0.012) * a.scale * _unit(
+        pa.yaw_deg + 90.0)
+    flat = b.origin_for(b.center, a.point(a.center, pa)[:2] + off, yaw, z_b)
+    depth = ON_TOP_DEPTH_M * min(a.scale, b.scale)
+    return _slide(lambda s: Pose(flat.x, flat.y, z_b + s, flat.yaw_deg), a, pa, b, depth, 0.25 * max(a.scale, b.scale))
+
+
+# registry of choices.SocialConfig, in its order (draw_configs draws by position): how b is
+# placed next to a; None: by its own placement (sampling.placement), not relative to a partner
+Placer = Callable[[Body, Pose, Body, float, np.random.Generator], Pose | None]
+CONFIGS: dict[SocialConfig, Placer | None] = {
+    "independent": None, "nose_to_nose": _nose_to_nose, "following": _following,
+    "side_by_side": _side_by_side, "huddle": _huddle, "on_top": _on_top,
+}
+
+
 def relative_pose(config: str, a: Body, pa: Pose, b: Body, z_b: float, rng: np.random.Generator) -> Pose | None:
     """Where ``b`` goes in ``config`` next to ``a`` placed at ``pa`` (None: no such placement found);
     ``z_b`` is b's own height (its feet on the floor)."""
-    contact = CONTACT_M * min(a.scale, b.scale)
-    if config == "nose_to_nose":
-        phi = _heading(a, pa) + rng.uniform(-30.0, 30.0)  # where b's snout sits, seen from a's snout
-        gap = rng.uniform(*NOSE_GAP_M) * min(a.scale, b.scale)
-        # b's head (not just its body) turned back toward a's snout
-        own = np.degrees(np.arctan2(*(b.snout - b.head)[[1, 0]])) if np.linalg.norm((b.snout - b.head)[:2]) > 1e-6 else 0.0
-        snout, yaw = a.point(a.snout, pa)[:2], phi + 180.0 - own + rng.normal(0.0, 10.0)
-        # a head tucked to the body (curl, groom) leaves no room at the snout: back off up to 2 cm
-        return _slide(lambda s: b.origin_for(b.snout, snout + (gap + s) * _unit(phi), yaw, z_b), a, pa, b,
-                      TOLERANCE_M * min(a.scale, b.scale), SLIDE_SNOUT_M)
-    if config == "following":
-        yaw = pa.yaw_deg + rng.normal(0.0, 15.0)
-        back = rng.uniform(*FOLLOW_GAP_M) * a.scale
-        side = rng.uniform(-0.025, 0.025) * a.scale
-        target = a.point(a.tail_base, pa)[:2] - back * _unit(pa.yaw_deg) + side * _unit(pa.yaw_deg + 90.0)
-        away = -_unit(pa.yaw_deg)
-        return _slide(lambda s: b.origin_for(b.snout, target + s * away, yaw, z_b), a, pa, b,
-                      TOLERANCE_M * min(a.scale, b.scale), SLIDE_SNOUT_M)
-    far = 0.25 * max(a.scale, b.scale)
-    if config == "side_by_side":
-        yaw = pa.yaw_deg + rng.normal(0.0, 8.0)
-        side = 1.0 if rng.uniform() < 0.5 else -1.0
-        along = rng.uniform(-0.015, 0.015) * a.scale
-        base = a.point(a.center, pa)[:2] + along * _unit(pa.yaw_deg)
-        normal = side * _unit(pa.yaw_deg + 90.0)
-        return _slide(lambda s: b.origin_for(b.center, base + s * normal, yaw, z_b), a, pa, b, contact, far)
-    if config == "huddle":
-        yaw = rng.uniform(0.0, 360.0)
-        phi = rng.uniform(0.0, 360.0)
-        base = a.point(a.center, pa)[:2]
-        return _slide(lambda s: b.origin_for(b.center, base + s * _unit(phi), yaw, z_b), a, pa, b, contact, far)
-    if config == "on_top":
-        yaw = pa.yaw_deg + rng.normal(0.0, 30.0)
-        off = rng.uniform(-0.02, 0.02) * a.scale * _unit(pa.yaw_deg) + rng.uniform(-0.012, 0.012) * a.scale * _unit(
-            pa.yaw_deg + 90.0)
-        flat = b.origin_for(b.center, a.point(a.center, pa)[:2] + off, yaw, z_b)
-        depth = ON_TOP_DEPTH_M * min(a.scale, b.scale)
-        return _slide(lambda s: Pose(flat.x, flat.y, z_b + s, flat.yaw_deg), a, pa, b, depth, far)
-    raise SimgenError(f"unknown social configuration {config!r}")
+    place = CONFIGS.get(config)
+    if place is None:
+        raise SimgenError(f"unknown social configuration {config!r}")
+    return place(a, pa, b, z_b, rng)
 
 
 def shift_inside(arena: ArenaBox | None, bodies: list[Body], poses: list[Pose]) -> list[Pose] | None:

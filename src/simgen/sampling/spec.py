@@ -13,11 +13,11 @@ back into the list.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
-from simgen.choices import Device, Engine, Fur, LightType, PosePreset, SensorFit, SocialConfig
+from simgen.choices import Device, Engine, FramePose, Fur, LightType, SensorFit, SocialConfig
 from simgen.imageops import ImageOpsSpec
 
 Vec3 = list[float]
@@ -50,7 +50,7 @@ class PlacementSpec(Spec):
 
 
 class PoseSpec(Spec):
-    preset: PosePreset | Literal["random"]  # "random": angles drawn within the joint limits
+    preset: FramePose  # "random": angles drawn within the joint limits
     angles: dict[str, list[float]] = Field(default_factory=dict)
 
 

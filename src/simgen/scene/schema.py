@@ -28,6 +28,7 @@ from simgen.choices import (
     PosePreset,
     SensorFit,
     SocialConfig,
+    names,
 )
 from simgen.scene.distributions import Number, ScalarOrVector, Vector, bounded, check_weights, tag
 
@@ -188,14 +189,12 @@ class Social(Model):
 
     @property
     def weights(self) -> dict[SocialConfig, float]:
-        return {k: getattr(self, k) for k in ("independent", "nose_to_nose", "following", "side_by_side",
-                                              "huddle", "on_top")}
+        return {k: getattr(self, k) for k in names(SocialConfig)}
 
     @field_validator("tries")
     @classmethod
     def _some(cls, v, info):
-        if sum(info.data.get(k, 0.0) for k in ("independent", "nose_to_nose", "following", "side_by_side",
-                                                "huddle", "on_top")) <= 0:
+        if sum(info.data.get(k, 0.0) for k in names(SocialConfig)) <= 0:
             raise ValueError("at least one configuration needs a weight above 0")
         return v
 # --- end issue 16

@@ -27,7 +27,7 @@ from simgen.errors import SimgenError
 STYLE_FORMAT = "simgen-style/1"
 Method = StyleMethod
 Profile = StyleProfile
-METHODS: tuple[str, ...] = names(StyleMethod)
+METHODS: tuple[StyleMethod, ...] = names(StyleMethod)
 
 
 class LearnedConfig(BaseModel):
@@ -56,7 +56,7 @@ class LearnedConfig(BaseModel):
     checkpoint_every: int = 200
 
 
-PROFILES: dict[str, dict[str, Any]] = {
+PROFILES: dict[StyleProfile, dict[str, Any]] = {
     # small generator, 128 px crops: minutes on 2 CPU cores
     "cpu": {},
     # the reference sizes of CycleGAN/CUT

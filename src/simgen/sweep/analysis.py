@@ -25,23 +25,19 @@ predictions themselves (for the degenerate-model checks) and what the arm traine
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, get_args
 
 import numpy as np
 
-Metric = Literal["mean_error", "rmse", "median_error", "pck5", "pck10"]
-Verdict = Literal["baseline", "better", "worse", "indistinguishable", "not compared"]
-Lead = Literal["warning", "ranking"]
+from simgen.choices import Lead, Metric, Verdict
 
 # name shown, lower is better, unit
-METRICS: dict[str, tuple[str, bool, str]] = {
+METRICS: dict[Metric, tuple[str, bool, str]] = {
     "mean_error": ("mean error", True, "px"),
     "rmse": ("RMSE", True, "px"),
     "median_error": ("median error", True, "px"),
     "pck5": ("PCK@5", False, "%"),
     "pck10": ("PCK@10", False, "%"),
 }
-assert set(get_args(Metric)) == set(METRICS)  # one list of metric names
 BASELINE = "baseline"
 LEVEL = 0.95
 PCK_FLOOR = 0.05  # PCK@10 below this: "near zero"

@@ -16,6 +16,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from simgen.choices import Executor
+from simgen.distributed.executors import EXECUTORS
 from simgen.errors import SimgenError
 from simgen.sweep.runner import ArmRun, Log, run_arm, write_results
 from simgen.sweep.spec import Arm, Sweep
@@ -81,7 +83,7 @@ def _write_spec(sweep: Sweep, out: Path, run: dict | None = None) -> None:
     atomic_write_json(out / SWEEP_JSON, doc)
 
 
-def run_sweep(sweep: Sweep, out: Path, *, executor: str = "local", resume: bool = False, workers: int = 1,
+def run_sweep(sweep: Sweep, out: Path, *, executor: Executor = "local", resume: bool = False, workers: int = 1,
               progress: bool = True, log: Log = print, resources=None, poll_s: float = 5.0,
               command: list[str] | None = None) -> SweepResult:
     """``command``: the command line that started the run (recorded in sweep.json and the report)."""
@@ -97,7 +99,7 @@ def run_sweep(sweep: Sweep, out: Path, *, executor: str = "local", resume: bool 
     if executor == "slurm":
         _run_on_slurm(sweep, out, pairs, resources, log, poll_s)
     elif executor != "local":
-        raise SimgenError(f"unknown executor {executor!r}; choices: local, slurm")
+        raise SimgenError(f"unknown executor {executor!r}; choices: {', '.join(EXECUTORS)}")
     runs: list[ArmRun] = []
     for arm, seed in pairs:
         try:

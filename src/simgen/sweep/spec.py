@@ -20,13 +20,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from simgen.choices import StyleMethod
+from simgen.choices import ArmStyle, Design, Metric, RenderPreset
 from simgen.errors import SceneError, SimgenError
 from simgen.scene.compose import display_path
-from simgen.sweep.analysis import Metric
 
-ArmStyle = Literal["none"] | StyleMethod  # "none": the raw renders
-Design = Literal["ofat", "grid"]
 BASELINE = "baseline"
 
 
@@ -52,7 +49,7 @@ class ArmSpec(_Strict):
 
     set: dict[str, Any] = Field(default_factory=dict)  # scene overrides: path -> value (YAML data)
     frames: int | None = Field(None, ge=1)
-    preset: str | None = None
+    preset: RenderPreset | None = None
     style: ArmStyle | None = None
     style_iters: int | None = Field(None, ge=1)
     train: TrainSpec | None = None
@@ -62,7 +59,7 @@ class ArmSpec(_Strict):
 class Defaults(_Strict):
     set: dict[str, Any] = Field(default_factory=dict)
     frames: int = Field(1000, ge=1)
-    preset: str | None = "fast"
+    preset: RenderPreset | None = "fast"
     style: ArmStyle = "none"
     style_iters: int | None = Field(None, ge=1)  # learned style methods only
     train: TrainSpec = Field(default_factory=TrainSpec)
@@ -110,8 +107,8 @@ class Arm:
     name: str
     set: dict[str, Any]
     frames: int
-    preset: str | None
-    style: str
+    preset: RenderPreset | None
+    style: ArmStyle
     style_iters: int | None
     train: TrainSpec
     description: str = ""
@@ -233,7 +230,6 @@ def load_sweep(path: str | Path, *, seeds: list[int] | None = None, scale_frames
     the sweep file)."""
     from simgen.scene.loader import load_yaml_model_with_origins
     from simgen.scene.messages import locate
-    from simgen.scene.presets import PRESETS
     from simgen.scene.yamlsrc import format_path
 
     path = Path(path)
@@ -270,8 +266,6 @@ def load_sweep(path: str | Path, *, seeds: list[int] | None = None, scale_frames
         for arm in arms:
             arm.set = {**{k: v for k, v in arm.set.items() if k != key.strip()}, key.strip(): parsed}
     for arm in arms:
-        if arm.preset is not None and arm.preset not in PRESETS:
-            problems.append(((arm.name, "preset"), f"unknown preset {arm.preset!r}; choices: {', '.join(PRESETS)}"))
         if arm.style != "none" and video is None:
             problems.append(((arm.name, "style"), f"style {arm.style} needs real.video (real video or frames)"))
         try:
