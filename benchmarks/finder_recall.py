@@ -23,6 +23,7 @@ from simgen.pose.config import load_config
 from simgen.pose.data import SourceSpec
 from simgen.pose.finder import find, found_boxes, train_finder
 from simgen.pose.topdown import load_instances
+from simgen.pose.train import make_optimizer
 
 
 def main() -> None:
@@ -40,7 +41,7 @@ def main() -> None:
     cfg = cfg.model_copy(update={"finder": cfg.finder.model_copy(update=finder_cfg), "device": "cpu"})
     train, test = load_instances(SourceSpec.parse(args.train)), load_instances(SourceSpec.parse(args.test))
     t0, c0 = time.perf_counter(), time.process_time()
-    finder = train_finder([train], cfg, torch.device("cpu"), progress=False)
+    finder = train_finder([train], cfg, torch.device("cpu"), make_optimizer, progress=False)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     groups = test.groups()
     got = find(finder, [test.labels.load_image(int(g[0])) for g in groups])

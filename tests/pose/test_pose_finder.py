@@ -274,12 +274,13 @@ def test_the_finding_stage_of_a_pretrained_backbone_starts_from_imagenet(tmp_pat
     from simgen.pose.data import SourceSpec
     from simgen.pose.finder import Finder, train_finder
     from simgen.pose.topdown import load_instances
+    from simgen.pose.train import make_optimizer
 
     images, pts = make_animals(6, np.random.default_rng(1))
     inst = load_instances(SourceSpec(write_dlc_multi(tmp_path / "p", images, pts)))
     cfg = PoseConfig(input_size=(64, 64), steps=2, batch_size=2, val_fraction=0, threads=1, device="cpu",
                      model={"backbone": "efficientnet_lite0", "decoder_width": 8})
-    finder = train_finder([inst], cfg, torch.device("cpu"), log=lambda _: None, progress=False)
+    finder = train_finder([inst], cfg, torch.device("cpu"), make_optimizer, log=lambda _: None, progress=False)
     imagenet = PRETRAINED["efficientnet_lite0"].load().state_dict()
     trained = finder.net.encoder.state_dict()
     assert torch.equal(trained["_bn0.running_var"], imagenet["_bn0.running_var"])  # frozen statistics

@@ -179,23 +179,11 @@ def predict(
 
     A top-down model (several animals) finds the animals in each frame and writes
     DeepLabCut's multi-animal table (individuals animal0..), SLEAP predictions, boxes and a contact sheet."""
-    from simgen.errors import SimgenError
     from simgen.pose.model import load_model
+    from simgen.pose.predict_animals import run_predict
 
-    tm = load_model(model)
-    if tm.topdown:
-        from simgen.pose.predict_animals import predict_animals
-
-        if tta or labeled_video:
-            raise SimgenError("--tta and --labeled-video are not there for top-down models (several animals); "
-                              "see the contact sheet it writes")
-        files = predict_animals(tm, video, out, max_animals=max_animals, threshold=threshold, max_frames=max_frames)
-    else:
-        from simgen.pose.predict import predict_video
-
-        if max_animals is not None or threshold is not None:
-            raise SimgenError("--max-animals and --threshold are for top-down models (several animals)")
-        files = predict_video(tm, video, out, labeled_video=labeled_video, max_frames=max_frames, tta=tta)
+    files = run_predict(load_model(model), video, out, labeled_video=labeled_video, max_frames=max_frames, tta=tta,
+                        max_animals=max_animals, threshold=threshold)
     for kind, path in files.items():
         typer.echo(f"wrote {kind}: {path}")
 

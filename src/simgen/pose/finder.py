@@ -134,15 +134,15 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def found_boxes(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     """(G,) which labeled boxes ``gt`` a predicted box matches (Hungarian assignment on centre
     distance) with its centre within half the labeled box's longer side of the labeled centre."""
-    from simgen.pose.topdown import assign
+    from scipy.optimize import linear_sum_assignment
 
     pred, gt = np.asarray(pred, float).reshape(-1, 4), np.asarray(gt, float).reshape(-1, 4)
     out = np.zeros(len(gt), bool)
     if len(pred) and len(gt):
         cp, cg = (pred[:, :2] + pred[:, 2:]) / 2, (gt[:, :2] + gt[:, 2:]) / 2
         d = np.linalg.norm(cp[:, None] - cg[None], axis=-1)
-        for g, r in enumerate(assign(d)):
-            out[g] = r >= 0 and d[r, g] <= 0.5 * (gt[g, 2:] - gt[g, :2]).max()
+        for r, g in zip(*linear_sum_assignment(d)):
+            out[g] = d[r, g] <= 0.5 * (gt[g, 2:] - gt[g, :2]).max()
     return out
 
 
@@ -280,16 +280,17 @@ def flip_batch(images: torch.Tensor, boxes: list[np.ndarray], rng: np.random.Gen
     return torch.stack(out_imgs), out_boxes
 
 
-def train_finder(sources, cfg, device, log: Callable[[str], None] = print, weights: list[float] | None = None,
-                 progress: bool = True, init=None) -> Finder:
+def train_finder(sources, cfg, device, optimizer, log: Callable[[str], None] = print,
+                 weights: list[float] | None = None, progress: bool = True, init=None) -> Finder:
     """Train the finding stage on ``sources`` (``topdown.Instances``) with the pose config
     ``cfg`` (its ``finder`` section, model, batch size, learning rate, photometric
-    augmentation, seed). ``init``: a top-down model (folder) whose finding stage, if it has
-    one of the same network, gives the starting weights. Logs how many held-out images'
-    animals it finds."""
+    augmentation, seed). ``optimizer(net, cfg, steps) -> (optimizer, scheduler)``: the
+    pose trainer's (``train.make_optimizer``; passed in, so this module does not import
+    the trainer that calls it). ``init``: a top-down model (folder) whose finding stage,
+    if it has one of the same network, gives the starting weights. Logs how many held-out
+    images' animals it finds."""
     from simgen.pose.augment import photometric
     from simgen.pose.model import build_net
-    from simgen.pose.train import _lr_factor, param_groups
 
     fc = cfg.finder
     size = tuple(fc.input_size or cfg.input_size)
@@ -313,8 +314,7 @@ def train_finder(sources, cfg, device, log: Callable[[str], None] = print, weigh
         net.load_state_dict(start["weights"])
         log(f"finding stage: initialized from {init}")
     net.to(device).train()
-    opt = torch.optim.AdamW(param_groups(net, cfg), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, steps))
+    opt, sched = optimizer(net, cfg, steps)
     stride = net.stride
     hm = (size[1] // stride, size[0] // stride)
     log(f"finding stage: {len(train_idx)} training images, {n_val} validation images, input {size[0]}x{size[1]}, "

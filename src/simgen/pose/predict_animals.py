@@ -25,12 +25,32 @@ folder, named after the video (or the folder) as DeepLabCut names its results:
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
 from simgen.errors import SimgenError
 from simgen.pose.predict import SCORER
+
+# box and keypoint colors of animal0, animal1, ... (those of simgen preview's animals)
+ANIMAL_COLORS = [(255, 220, 0), (0, 200, 255), (255, 80, 200), (120, 255, 80), (255, 140, 0), (170, 120, 255)]
+
+
+def run_predict(model, source: Path, out_dir: Path | None = None, *, labeled_video: bool = False,
+                max_frames: int | None = None, tta: bool = False, max_animals: int | None = None,
+                threshold: float | None = None) -> dict[str, Path]:
+    """``simgen pose predict``: a top-down model through ``predict_animals``, a model of one
+    animal through ``predict.predict_video``; options of the other kind are refused."""
+    if model.topdown:
+        if tta or labeled_video:
+            raise SimgenError("--tta and --labeled-video are not there for top-down models (several animals); "
+                              "see the contact sheet it writes")
+        return predict_animals(model, source, out_dir, max_animals=max_animals, threshold=threshold,
+                               max_frames=max_frames)
+    from simgen.pose.predict import predict_video
+
+    if max_animals is not None or threshold is not None:
+        raise SimgenError("--max-animals and --threshold are for top-down models (several animals)")
+    return predict_video(model, source, out_dir, labeled_video=labeled_video, max_frames=max_frames, tta=tta)
 
 
 def dlc_multi_table(xy: np.ndarray, conf: np.ndarray, keypoints: list[str], individuals: list[str],
@@ -146,10 +166,9 @@ def write_slp(path: Path, info, indices: list[int], found: list, model) -> Path:
 def sheet(frames: list[tuple[object, np.ndarray, object]], path: Path, pcutoff: float = 0.4,
           tile_width: int = 320, columns: int = 4) -> Path:
     """A grid of (name, image, ``FoundAnimals``): each animal's box, name and score in its
-    color (``render.contact_sheet``'s colors), keypoints with likelihood >= ``pcutoff``."""
+    color (``ANIMAL_COLORS``, those of ``simgen preview``), keypoints with likelihood >=
+    ``pcutoff`` as dots outlined in black."""
     from PIL import Image, ImageDraw
-
-    from simgen.render.contact_sheet import ANIMAL_COLORS, draw_labels
 
     if not frames:
         raise SimgenError("no frames to draw")
@@ -158,13 +177,16 @@ def sheet(frames: list[tuple[object, np.ndarray, object]], path: Path, pcutoff: 
         h, w = img.shape[:2]
         s = tile_width / w  # draw on the tile, so lines stay a pixel wide
         im = Image.fromarray(np.ascontiguousarray(img)).resize((tile_width, max(1, round(h * s))), Image.BILINEAR)
+        d = ImageDraw.Draw(im)
         for a in range(len(f)):
-            v = np.where(f.conf[a] >= pcutoff, 2, 0)
-            lab = SimpleNamespace(keypoints=np.column_stack([(f.xy[a] + 0.5) * s - 0.5, v]),
-                                  bbox=(f.boxes[a] + 0.5) * s - 0.5)
-            draw_labels(im, lab, [], radius=3.0, color=ANIMAL_COLORS[a % len(ANIMAL_COLORS)],
-                        name=f"animal{a} {f.scores[a]:.2f}")
-        ImageDraw.Draw(im).text((4, 2), f"{name}: {len(f)} found", fill=(255, 255, 0))
+            color = ANIMAL_COLORS[a % len(ANIMAL_COLORS)]
+            x0, y0, x1, y1 = ((f.boxes[a] + 0.5) * s - 0.5).tolist()
+            d.rectangle([x0, y0, x1, y1], outline=color, width=1)
+            d.text((x0 + 1, max(0.0, y0 - 11)), f"animal{a} {f.scores[a]:.2f}", fill=color)
+            for (x, y), c in zip((f.xy[a] + 0.5) * s - 0.5, f.conf[a]):
+                if c >= pcutoff:
+                    d.ellipse([x - 2.5, y - 2.5, x + 2.5, y + 2.5], fill=color, outline=(0, 0, 0))
+        d.text((4, 2), f"{name}: {len(f)} found", fill=(255, 255, 0))
         tiles.append(im)
     cols = min(columns, len(tiles))
     rows = (len(tiles) + cols - 1) // cols

@@ -79,6 +79,13 @@ def param_groups(net, cfg: PoseConfig) -> list[dict]:
             {"params": list(encoder.parameters()), "lr": cfg.lr * cfg.backbone_lr}]
 
 
+def make_optimizer(net, cfg: PoseConfig, steps: int):
+    """(AdamW over ``param_groups``, the warm-up + cosine schedule over ``steps``): the pose
+    model's, and the finding stage's of a top-down model (passed to ``finder.train_finder``)."""
+    opt = torch.optim.AdamW(param_groups(net, cfg), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    return opt, torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, steps))
+
+
 def val_error(net, ds: PoseDataset, device) -> float:
     """Mean Euclidean error (original pixels) over labeled keypoints of ``ds``."""
     net.eval()
@@ -234,8 +241,7 @@ def train(
     if initializing:
         _init_from(net, Path(init), names, log)
     net.to(device).train()
-    opt = torch.optim.AdamW(param_groups(net, cfg), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, cfg.steps))
+    opt, sched = make_optimizer(net, cfg, cfg.steps)
     step, history = 0, []
     if resuming:
         try:
@@ -305,8 +311,8 @@ def train(
     if topdown is not None:  # the finding stage of a top-down model (pose/finder.py), saved in model.pt
         from simgen.pose.finder import train_finder
 
-        tm.topdown["finder"] = train_finder(insts, cfg, device, log, [s.weight for s in specs], progress,
-                                            init=init).state()
+        tm.topdown["finder"] = train_finder(insts, cfg, device, make_optimizer, log, [s.weight for s in specs],
+                                            progress, init=init).state()
     path = tm.save(out)
     last = history[-1] if history else {"loss": float("nan")}
     first = history[0]["loss"] if history else float("nan")
