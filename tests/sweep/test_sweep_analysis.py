@@ -7,12 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from simgen.pose.metrics import metric
 from simgen.sweep.analysis import (
     ArmData,
     analyze,
     animal_scale,
     distances,
-    metric,
     trivial_prediction,
 )
 

@@ -11,7 +11,10 @@ Modules, one job each:
   find-crop-pose path), ``finder`` (the finding stage: animal centres and box sizes on
   the whole image), ``predict_animals`` (``simgen pose predict`` of a top-down model).
 
-Every module here imports torch at the top; ``simgen.commands.pose`` imports them
+- ``metrics``: mean error, RMSE, median, PCK of keypoint distances (pure numpy; the sweep
+  reads it too).
+
+Every other module here imports torch at the top; ``simgen.commands.pose`` imports them
 only inside its functions so ``simgen --help`` stays instant.
 
 Coordinates follow simgen and DeepLabCut: pixel centers at integer coordinates.

@@ -31,22 +31,15 @@ import numpy as np
 from simgen.errors import SimgenError
 from simgen.export.labels import PoseLabels
 from simgen.pose.data import SourceSpec, load_labels, select_keypoints
+from simgen.pose.metrics import metric
 from simgen.pose.model import TrainedModel
 
 
 def summarize(d: np.ndarray) -> dict:
-    """Metrics of a flat array of distances (NaN entries ignored)."""
+    """Metrics (``pose.metrics``) of a flat array of distances (NaN entries ignored)."""
     d = d[np.isfinite(d)]
-    if d.size == 0:
-        return {"n": 0, "rmse": None, "mean_error": None, "median_error": None, "pck5": None, "pck10": None}
-    return {
-        "n": int(d.size),
-        "rmse": float(np.sqrt(np.mean(d**2))),
-        "mean_error": float(np.mean(d)),
-        "median_error": float(np.median(d)),
-        "pck5": float(np.mean(d <= 5)),
-        "pck10": float(np.mean(d <= 10)),
-    }
+    keys = ("rmse", "mean_error", "median_error", "pck5", "pck10")
+    return {"n": int(d.size), **{k: metric(d, k) if d.size else None for k in keys}}
 
 
 HEAD_NAMES = ("snout", "nose")

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simgen.choices import Lead, Metric, Verdict
+from simgen.pose.metrics import metric, metric_values
 
 # name shown, lower is better, unit
 METRICS: dict[Metric, tuple[str, bool, str]] = {
@@ -103,30 +104,6 @@ class Analysis:
 
 
 # -- metrics ---------------------------------------------------------------------------------
-
-
-def metric_values(d: np.ndarray, metric: str) -> np.ndarray:
-    """The metric over the last axis of ``d`` (NaN ignored); NaN where nothing is labeled."""
-    ok = np.isfinite(d)
-    n = ok.sum(axis=-1)
-    with np.errstate(all="ignore"):
-        if metric == "mean_error":
-            v = np.nansum(d, axis=-1) / n
-        elif metric == "rmse":
-            v = np.sqrt(np.nansum(d**2, axis=-1) / n)
-        elif metric == "median_error":
-            v = np.nanmedian(np.where(ok, d, np.nan), axis=-1) if d.size else np.full(d.shape[:-1], np.nan)
-        elif metric in ("pck5", "pck10"):
-            t = 5.0 if metric == "pck5" else 10.0
-            v = (np.where(ok, d, np.inf) <= t).sum(axis=-1) / n
-        else:
-            raise ValueError(f"unknown metric {metric!r}; choices: {', '.join(METRICS)}")
-    return np.where(n > 0, v, np.nan)
-
-
-def metric(d: np.ndarray, name: str) -> float:
-    """One metric over every entry of ``d``."""
-    return float(metric_values(np.asarray(d, float).reshape(1, -1), name)[0])
 
 
 def animal_scale(gt: np.ndarray) -> float | None:

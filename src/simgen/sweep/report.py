@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from simgen.pose.metrics import metric
 from simgen.sweep.analysis import (
     BASELINE,
     GAP_NUMBERS,
@@ -35,7 +36,6 @@ from simgen.sweep.analysis import (
     analyze,
     fmt,
     gap_agreement,
-    metric,
     trivial_prediction,
 )
 from simgen.sweep.figures import frame_panel, histogram, interval_chart, legend_html
