@@ -97,6 +97,9 @@ def test_suggest_writes_a_deeplabcut_project(tmp_path, run_cli, monkeypatch):
     assert list(cfg["video_sets"]) == [str(video.resolve())]
     assert cfg["video_sets"][str(video.resolve())]["crop"] == "0, 128, 0, 96"
     assert cfg["project_path"] == str(proj.resolve()) and cfg["multianimalproject"] is False
+    # export dlc's writer (one config.yaml writer): DeepLabCut 3.0's keys, the picks as numframes2pick
+    assert cfg["engine"] == "pytorch" and cfg["numframes2pick"] == 4 and cfg["Task"] == "session1"
+    assert (proj / "config.yaml").read_text().startswith("# DeepLabCut project written by simgen suggest")
     pngs = sorted((proj / "labeled-data" / "session1").glob("*.png"))
     assert len(pngs) == 4
     assert all(re.fullmatch(r"img\d{2}\.png", p.name) for p in pngs)

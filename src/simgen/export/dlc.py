@@ -143,19 +143,26 @@ def write_video(labels: PoseLabels, path: Path, size: tuple[int, int], fps: int 
     return path
 
 
-def _config_yaml(
+def write_config(
     project: Path,
+    *,
     task: str,
     scorer: str,
     day: str,
     video: Path,
-    labels: PoseLabels,
+    bodyparts: list[str],
+    skeleton: list[tuple[str, str]],
     size: tuple[int, int],
     individuals: list[str] | None = None,
-) -> str:
-    """config.yaml; with ``individuals``, a multi-animal project as DeepLabCut 3.0's
-    ``create_new_project(multianimal=True)`` writes one (pytorch engine), identities kept."""
+    numframes2pick: int = 20,
+    written_by: str = "simgen export (synthetic labels)",
+) -> Path:
+    """``project/config.yaml`` (atomically), as DeepLabCut 3.0's ``create_new_project`` writes
+    one (pytorch engine); with ``individuals``, a multi-animal project, identities kept. The one
+    config writer: ``simgen export dlc`` and ``simgen suggest`` both call it."""
     import yaml
+
+    from simgen.dataset.writer import atomic_write_text
 
     w, h = size
     multi = individuals is not None
@@ -168,13 +175,13 @@ def _config_yaml(
         "project_path": str(project.resolve()),
         "engine": "pytorch",
         "video_sets": {str(video.resolve()): {"crop": f"0, {w}, 0, {h}"}},
-        "bodyparts": "MULTI!" if multi else list(labels.keypoints),
-        **({"individuals": list(individuals), "uniquebodyparts": [], "multianimalbodyparts": list(labels.keypoints)}
+        "bodyparts": "MULTI!" if multi else list(bodyparts),
+        **({"individuals": list(individuals), "uniquebodyparts": [], "multianimalbodyparts": list(bodyparts)}
            if multi else {}),
         "start": 0,
         "stop": 1,
-        "numframes2pick": 20,
-        "skeleton": [list(e) for e in labels.skeleton],
+        "numframes2pick": numframes2pick,
+        "skeleton": [list(e) for e in skeleton],
         "skeleton_color": "black",
         "pcutoff": 0.6,
         "dotsize": 8,
@@ -198,8 +205,10 @@ def _config_yaml(
         "move2corner": True,
         "SuperAnimalConversionTables": None,
     }
-    header = "# DeepLabCut project written by simgen export (synthetic labels)\n"
-    return header + yaml.safe_dump(cfg, sort_keys=False, default_flow_style=False)
+    header = f"# DeepLabCut project written by {written_by}\n"
+    path = Path(project) / "config.yaml"
+    atomic_write_text(path, header + yaml.safe_dump(cfg, sort_keys=False, default_flow_style=False))
+    return path
 
 
 def write_dlc(
@@ -242,9 +251,8 @@ def write_dlc(
     size = max_size(labels)  # the video's frame size and crop box
     video = write_video(labels, out / "videos" / f"{set_name}.mp4", size)
     day = day or _date.today().strftime("%b%d")
-    cfg = out / "config.yaml"
-    cfg.write_text(_config_yaml(out, task, scorer, day, video, labels, size, individuals))
-    return cfg
+    return write_config(out, task=task, scorer=scorer, day=day, video=video, bodyparts=labels.keypoints,
+                        skeleton=labels.skeleton, size=size, individuals=individuals)
 
 
 def export(dataset, out: Path, *, camera=None, keypoint_set=None, occluded=None) -> Path:

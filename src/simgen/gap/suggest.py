@@ -155,8 +155,9 @@ def write_project(out: Path, video: Path, images: list[np.ndarray], frames: list
     """A DeepLabCut project with the frames extracted; returns the labeled-data folder."""
     import datetime
 
-    import yaml
     from PIL import Image
+
+    from simgen.export.dlc import write_config
 
     out = Path(out)
     folder = out / "labeled-data" / video.stem
@@ -166,21 +167,9 @@ def write_project(out: Path, video: Path, images: list[np.ndarray], frames: list
     h, w = images[0].shape[:2]
     for sub in ("videos", "training-datasets", "dlc-models"):
         (out / sub).mkdir(exist_ok=True)
-    cfg = {
-        "Task": video.stem, "scorer": scorer, "date": datetime.date.today().strftime("%b%d"),
-        "multianimalproject": False, "identity": None,
-        "project_path": str(out.resolve()),
-        "video_sets": {str(video.resolve()): {"crop": f"0, {w}, 0, {h}"}},
-        "bodyparts": list(bodyparts),
-        "start": 0, "stop": 1, "numframes2pick": len(frames),
-        "skeleton": [list(p) for p in (skeleton or [])], "skeleton_color": "black",
-        "pcutoff": 0.6, "dotsize": 12, "alphavalue": 0.7, "colormap": "rainbow",
-        "TrainingFraction": [0.95], "iteration": 0, "default_net_type": "resnet_50",
-        "default_augmenter": "default", "snapshotindex": -1, "batch_size": 8,
-        "cropping": False, "x1": 0, "x2": w, "y1": 0, "y2": h,
-        "corner2move2": [50, 50], "move2corner": True,
-    }
-    (out / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    write_config(out, task=video.stem, scorer=scorer, day=datetime.date.today().strftime("%b%d"), video=video,
+                 bodyparts=list(bodyparts), skeleton=list(skeleton or []), size=(w, h),
+                 numframes2pick=len(frames), written_by="simgen suggest (frames to label)")
     return folder
 
 
