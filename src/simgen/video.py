@@ -109,6 +109,15 @@ def frame_files(folder: Path | str) -> list[Path]:
                   key=_natural_key)
 
 
+def _capture(path: Path):
+    """(cv2, an opened VideoCapture of ``path``); one line if it does not open."""
+    cv2 = _opencv()
+    cap = cv2.VideoCapture(str(path))
+    if not cap.isOpened():
+        raise SimgenError(f"{path}: cannot open video")
+    return cv2, cap
+
+
 def _opencv():
     """OpenCV (imported lazily: heavy), with FFmpeg's own log lines off: a broken file would
     print them beside simgen's one line, and a read reports what failed once. Set
@@ -250,11 +259,7 @@ def read_frames(source: VideoInfo | Path | str, indices: Iterable[int]) -> RealF
             except _IMAGE_ERRORS as exc:
                 bad.append((i, _why(exc, info.files[i])))
     else:
-        cv2 = _opencv()
-
-        cap = cv2.VideoCapture(str(info.path))
-        if not cap.isOpened():
-            raise SimgenError(f"{info.path}: cannot open video")
+        cv2, cap = _capture(info.path)
         try:
             dense = len(idx) > 1 and float(np.median(np.diff(idx))) < DENSE_STEP
             pos: int | None = -1  # the last frame decoded (the next grab gives pos + 1); None: unknown
@@ -311,11 +316,7 @@ def iter_frames(source: VideoInfo | Path | str, limit: int | None = None) -> Ite
             read += 1
             yield i, img
     else:
-        cv2 = _opencv()
-
-        cap = cv2.VideoCapture(str(info.path))
-        if not cap.isOpened():
-            raise SimgenError(f"{info.path}: cannot open video")
+        cv2, cap = _capture(info.path)
         try:
             i = 0
             while i < end:
