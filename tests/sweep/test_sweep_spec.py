@@ -91,7 +91,7 @@ def test_command_line_set_applies_to_every_arm_after_its_own(files):
     ("arms: {baseline: {frames: 3}}\n", r"sweep.yaml:3: arms.baseline: the baseline arm is the defaults"),
     ("design: grid\narms: {a: {}}\n", r"arms: design: grid crosses factors"),
     ("arms: {a: {preset: fastest}}\n", r"sweep.yaml:3: arms.a.preset: must be one of .*fast"),
-    ("arms: {a: {train: {set: {batch_size: 0}}}}\n", r"a.train: .*batch_size: Input should be greater"),
+    ("arms: {a: {train: {set: {batch_size: 0}}}}\n", r"a.train: .*batch_size: must be >= 1 \(got 0\)"),
     ("seeds: [1, 1]\n", r"sweep.yaml:3: seeds: seeds must be distinct"),
     ("defaults: {frames: 0}\n", r"sweep.yaml:3: defaults.frames: must be >= 1"),
     ("gap: {frames: 3}\n", r"sweep.yaml:3: gap.frames: must be >= 5"),

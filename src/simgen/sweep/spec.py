@@ -328,5 +328,7 @@ def pose_config(train: TrainSpec, seed: int, source: str = "sweep"):
     try:
         return PoseConfig.model_validate(cfg)
     except ValidationError as exc:
-        lines = [f"{source}: train: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
-        raise SweepError(lines) from None
+        from simgen.scene.messages import format_validation_error
+        from simgen.scene.yamlsrc import Origin
+
+        raise SweepError(format_validation_error(exc, PoseConfig, {(): Origin(f"{source}: train")})) from None
