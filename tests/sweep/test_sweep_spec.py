@@ -81,8 +81,10 @@ def test_command_line_set_applies_to_every_arm_after_its_own(files):
     for arm in sw.arms:
         assert arm.set["render.resolution"] == [32, 24] and arm.set["lights[0].energy"] == 9
     assert sw.arm("dim").set["seed"] == 3
-    with pytest.raises(SweepError, match="expected path=value"):
+    with pytest.raises(SweepError, match=r"--set render.resolution: expected path.to.key=value"):
         load_sweep(path, extra_set=["render.resolution"])
+    with pytest.raises(SweepError, match=r"--set seed=\[1: the value is not valid YAML"):  # scene --set's parser
+        load_sweep(path, extra_set=["seed=[1"])
 
 
 @pytest.mark.parametrize("text,msg", [

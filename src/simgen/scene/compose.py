@@ -135,12 +135,9 @@ def _split_set_path(expr: str, dotted: str) -> list[str | int]:
     return parts
 
 
-def apply_set(data: dict, origins: dict[PathT, Origin], expr: str) -> None:
-    """Apply one ``path.to.key=value`` (value parsed as YAML) in place.
-
-    Paths use dots for keys and ``[i]`` or ``.i`` for list items; a list of named
-    items (cameras, lights, rig) can also be indexed by name: ``cameras.top.focal_mm``.
-    """
+def parse_set(expr: str) -> tuple[str, Any]:
+    """``path.to.key=value`` -> (the path, the value parsed as YAML; an empty value is null).
+    The one parser of ``--set`` (scene loading here, a sweep's ``--set`` for every arm)."""
     if "=" not in expr:
         raise SceneError(f"--set {expr}: expected path.to.key=value")
     dotted, raw_value = expr.split("=", 1)
@@ -148,9 +145,18 @@ def apply_set(data: dict, origins: dict[PathT, Origin], expr: str) -> None:
     if not dotted:
         raise SceneError(f"--set {expr}: empty path before '='")
     try:
-        value = yaml.safe_load(raw_value) if raw_value.strip() else None
+        return dotted, (yaml.safe_load(raw_value) if raw_value.strip() else None)
     except yaml.YAMLError as exc:
         raise SceneError(f"--set {expr}: the value is not valid YAML ({' '.join(str(exc).split())})") from None
+
+
+def apply_set(data: dict, origins: dict[PathT, Origin], expr: str) -> None:
+    """Apply one ``path.to.key=value`` (value parsed as YAML) in place.
+
+    Paths use dots for keys and ``[i]`` or ``.i`` for list items; a list of named
+    items (cameras, lights, rig) can also be indexed by name: ``cameras.top.focal_mm``.
+    """
+    dotted, value = parse_set(expr)
     parts = _split_set_path(expr, dotted)
     node: Any = data
     path: PathT = ()

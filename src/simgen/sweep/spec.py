@@ -17,12 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from simgen.choices import ArmStyle, Design, Metric, RenderPreset
 from simgen.errors import SceneError, SimgenError
-from simgen.scene.compose import display_path
+from simgen.scene.compose import display_path, parse_set
 
 BASELINE = "baseline"
 
@@ -256,15 +255,12 @@ def load_sweep(path: str | Path, *, seeds: list[int] | None = None, scale_frames
                                    "--real-video)"))
     arms = expand(spec)
     for text in extra_set or []:
-        key, eq, value = text.partition("=")
-        if not eq or not key.strip():
-            raise SweepError(f"--set {text}: expected path=value, e.g. render.resolution=[320, 240]")
         try:
-            parsed = yaml.safe_load(value)
-        except yaml.YAMLError as err:
-            raise SweepError(f"--set {text}: value is not YAML ({err.__class__.__name__})") from None
+            key, parsed = parse_set(text)
+        except SceneError as err:
+            raise SweepError(err.messages) from None
         for arm in arms:
-            arm.set = {**{k: v for k, v in arm.set.items() if k != key.strip()}, key.strip(): parsed}
+            arm.set = {**{k: v for k, v in arm.set.items() if k != key}, key: parsed}
     for arm in arms:
         if arm.style != "none" and video is None:
             problems.append(((arm.name, "style"), f"style {arm.style} needs real.video (real video or frames)"))
