@@ -20,6 +20,21 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 
+def srgb_to_linear(v: np.ndarray) -> np.ndarray:
+    """sRGB-encoded values in [0, 1] -> linear light (IEC 61966-2-1); floats keep their dtype.
+    With ``linear_to_srgb``, the one sRGB transfer pair in simgen."""
+    v = np.asarray(v)
+    v = v if np.issubdtype(v.dtype, np.floating) else v.astype(float)
+    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+
+
+def linear_to_srgb(v: np.ndarray) -> np.ndarray:
+    """Linear light, clipped to [0, 1] -> sRGB-encoded values in [0, 1]; floats keep their dtype."""
+    v = np.asarray(v)
+    v = np.clip(v if np.issubdtype(v.dtype, np.floating) else v.astype(float), 0.0, 1.0)
+    return np.where(v <= 0.0031308, v * 12.92, 1.055 * v ** (1 / 2.4) - 0.055)
+
+
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

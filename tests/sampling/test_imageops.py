@@ -126,3 +126,25 @@ def test_render_applies_the_ops_to_the_image_only(tmp_path):
         off = cv2.imread(str(tmp_path / "off" / "images" / "top" / f"{f:06d}.png"))
         on = cv2.imread(str(tmp_path / "on" / "images" / "top" / f"{f:06d}.png"))
         assert on.shape == off.shape and on.mean() < off.mean() - 1  # darker: vignette and lines
+
+
+def test_the_srgb_pair_round_trips_keeps_float_dtypes_and_matches_the_old_copies():
+    from simgen.imageops import linear_to_srgb, srgb_to_linear
+
+    v = np.linspace(-0.1, 1.2, 301)
+    enc = linear_to_srgb(v)
+    assert enc.min() == 0.0 and enc.max() == pytest.approx(1.0, abs=1e-15)  # clipped to [0, 1]
+    # rig.from_video's copy clipped after encoding: the same 8-bit image
+    old_rig = np.clip(np.where(v <= 0.0031308, v * 12.92, 1.055 * np.clip(v, 0, None) ** (1 / 2.4) - 0.055), 0, 1)
+    assert np.array_equal(np.rint(enc * 255).astype(np.uint8), np.rint(old_rig * 255).astype(np.uint8))
+    inside = (v >= 0) & (v <= 1)
+    np.testing.assert_allclose(srgb_to_linear(enc[inside]), v[inside], rtol=0, atol=1e-12)
+    assert srgb_to_linear(np.array([0.5]))[0] == pytest.approx(0.21404114, abs=1e-8)  # sRGB mid grey
+    # style.classic's copy worked in float32: the pair keeps float32 and gives its exact bits
+    x32 = np.linspace(0, 1, 97, dtype=np.float32)
+    old32 = np.where(x32 <= 0.0031308, 12.92 * x32, 1.055 * np.power(x32, 1 / 2.4) - 0.055).astype(np.float32)
+    assert linear_to_srgb(x32).dtype == np.float32 and np.array_equal(linear_to_srgb(x32), old32)
+    # 8-bit input (rig.exposure's copy divided by 255 in float64)
+    g = np.arange(256, dtype=np.uint8)
+    old = np.where(g / 255.0 <= 0.04045, g / 255.0 / 12.92, ((g / 255.0 + 0.055) / 1.055) ** 2.4)
+    assert np.array_equal(srgb_to_linear(g / 255.0), old)

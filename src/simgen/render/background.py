@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from simgen.imageops import linear_to_srgb, srgb_to_linear
 from simgen.sampling.spec import FrameSpec
 
 
@@ -39,15 +40,6 @@ def use_plate(scene, rig_meshes, on: bool) -> None:
         scene.render.image_settings.color_mode = "RGBA"
 
 
-def _to_linear(v: np.ndarray) -> np.ndarray:
-    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
-
-
-def _to_srgb(v: np.ndarray) -> np.ndarray:
-    v = np.clip(v, 0.0, 1.0)
-    return np.where(v <= 0.0031308, v * 12.92, 1.055 * v ** (1 / 2.4) - 0.055)
-
-
 def composite(render_png: Path, plate: Path | str, out: Path | None = None) -> np.ndarray:
     """Alpha-over of an RGBA render (straight alpha, sRGB) onto ``plate`` (resized to
     the render if needed); writes RGB to ``out`` (default: over ``render_png``)."""
@@ -62,8 +54,8 @@ def composite(render_png: Path, plate: Path | str, out: Path | None = None) -> n
             im = im.resize((w, h), Image.BILINEAR)
         bg = np.asarray(im, np.float64) / 255.0
     a = rgba[..., 3:4]
-    lin = _to_linear(rgba[..., :3]) * a + _to_linear(bg) * (1.0 - a)
-    rgb = np.rint(_to_srgb(lin) * 255.0).astype(np.uint8)
+    lin = srgb_to_linear(rgba[..., :3]) * a + srgb_to_linear(bg) * (1.0 - a)
+    rgb = np.rint(linear_to_srgb(lin) * 255.0).astype(np.uint8)
     target = Path(out) if out is not None else Path(render_png)
     # write where Blender wrote (same name, same format): the caller commits the file
     Image.fromarray(rgb, "RGB").save(target, format="PNG")

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from simgen.imageops import linear_to_srgb
 from simgen.style.data import to_gray
 
 GRID = (48, 64)  # rows, cols of the stored gain fields
@@ -169,11 +170,6 @@ def fit_classic(real: list[np.ndarray], synthetic: list[np.ndarray], rng: np.ran
     model.fit_info = {"real_frames": len(real), "synthetic_frames": len(synthetic),
                       "spectrum_mse": best[0], "gain_range": [float(gain.min()), float(gain.max())]}
     return model
-
-
-def linear_to_srgb(x: np.ndarray) -> np.ndarray:
-    x = np.clip(x, 0.0, 1.0)
-    return np.where(x <= 0.0031308, 12.92 * x, 1.055 * np.power(x, 1 / 2.4) - 0.055).astype(np.float32)
 
 
 def vignette_field(h: int, w: int, coeffs: list[float]) -> np.ndarray:
