@@ -97,13 +97,11 @@ def main() -> None:
             _fail(exc.__cause__)
         typer.echo("interrupted", err=True)
         sys.exit(130)
-    except typer.TyperException as exc:  # usage errors: typer's usual message, exit 2
-        try:
-            from typer import rich_utils
-
-            rich_utils.rich_format_error(exc)
-        except Exception:  # noqa: BLE001  (plain text if rich formatting is unavailable)
-            exc.show()
+    except typer.TyperException as exc:  # usage errors (a bad option or argument): one line, exit 2
+        msg, ctx = " ".join(exc.format_message().split()).rstrip("."), getattr(exc, "ctx", None)
+        if msg:  # empty after no_args_is_help's help text
+            see = f"; see '{ctx.command_path} --help'" if ctx is not None and ctx.command_path else ""
+            typer.echo(f"error: {msg}{see}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)

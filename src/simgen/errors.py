@@ -39,6 +39,15 @@ class ConfigError(SceneError):
     ``file:line: path.to.field: message`` like a scene's (exit code 2)."""
 
 
+class UsageError(SimgenError):
+    """A command-line value that is wrong on its own, whatever the input files hold (a malformed
+    ``--corners``, a non-positive ``--arena``): exit code 2, like typer's own usage errors.
+    A value that is fine but does not fit the input (a camera the dataset lacks) is a
+    plain ``SimgenError`` (exit code 1)."""
+
+    exit_code = 2
+
+
 class DatasetError(SimgenError):
     """A dataset directory is missing, inconsistent or of another format."""
 

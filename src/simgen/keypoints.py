@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from simgen.errors import SimgenError
+from simgen.errors import ConfigError, SimgenError
 
 
 class _Mean(BaseModel):
@@ -119,7 +119,7 @@ class KeypointSet:
         if looks_like_path:
             path = Path(name_or_path)
             if not path.is_file():
-                raise SimgenError(f"{path}: keypoint set file not found")
+                raise ConfigError(f"{path}: keypoint set file not found")
         else:
             from simgen.resources import config_path
 

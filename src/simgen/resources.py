@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simgen.errors import SimgenError
+from simgen.errors import ConfigError, SimgenError
 
 _PKG = Path(__file__).resolve().parent
 _REPO = _PKG.parent.parent  # src/simgen -> repo root in a checkout / editable install
@@ -24,5 +24,5 @@ def config_path(group: str, name: str, suffix: str = ".yaml") -> Path:
     path = folder / f"{name}{suffix}"
     if not path.is_file():
         have = sorted(p.stem for p in folder.glob(f"*{suffix}")) if folder.is_dir() else []
-        raise SimgenError(f"no bundled {group} config {name!r}; choices: {', '.join(have) or 'none'}")
+        raise ConfigError(f"no bundled {group} config {name!r}; choices: {', '.join(have) or 'none'}")
     return path

@@ -19,7 +19,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from simgen.errors import SimgenError
+from simgen.errors import SimgenError, UsageError
 
 # Voxel spacings outside this range are almost always a units mistake (mm read as m,
 # or a missing header); a real scan from micro-CT to clinical CT lies inside it.
@@ -53,6 +53,11 @@ class Volume:
             raise VolumeError(f"{self.source or 'volume'}: expected a 3-D volume, got shape {self.data.shape}")
         if min(self.data.shape) < 2:
             raise VolumeError(f"{self.source or 'volume'}: volume {self.data.shape} is too thin for a surface")
+        if not (np.issubdtype(self.data.dtype, np.number) or self.data.dtype == bool):
+            raise VolumeError(f"{self.source or 'volume'}: voxel values are not numbers ({self.data.dtype})")
+        if not np.isfinite(self.data).any():
+            raise VolumeError(f"{self.source or 'volume'}: the volume has no finite values (every voxel is NaN "
+                              "or infinite); the file is damaged or was saved without its data")
         if not np.all(np.isfinite(self.affine)):
             raise VolumeError(f"{self.source or 'volume'}: voxel-to-world transform is not finite")
         sp = self.spacing
@@ -252,12 +257,15 @@ def _read_dicom_dir(path: Path, files: list[Path]) -> Volume:
 
 
 # ---------------------------------------------------------------- thresholds
-def otsu_threshold(data: np.ndarray, bins: int = 256) -> float:
+def otsu_threshold(data: np.ndarray, bins: int = 256, source: str = "") -> float:
     """Otsu's threshold on the intensity histogram (finite values only)."""
     vals = np.asarray(data, dtype=np.float64)
     vals = vals[np.isfinite(vals)]
-    if vals.size == 0 or vals.min() == vals.max():
-        raise VolumeError("volume is constant; no threshold separates tissue from background")
+    if vals.size == 0:
+        raise VolumeError(f"{source or 'volume'}: the volume has no finite values (every voxel is NaN or infinite)")
+    if vals.min() == vals.max():
+        raise VolumeError(f"{source or 'volume'}: the volume is constant ({vals[0]:g} in every finite voxel); "
+                          "no threshold separates tissue from background")
     hist, edges = np.histogram(vals, bins=bins)
     centers = 0.5 * (edges[:-1] + edges[1:])
     w0 = np.cumsum(hist)
@@ -272,7 +280,7 @@ def otsu_threshold(data: np.ndarray, bins: int = 256) -> float:
 def resolve_threshold(volume: Volume, threshold: float | str) -> float:
     if isinstance(threshold, str):
         if threshold.strip().lower() == "otsu":
-            return otsu_threshold(volume.data)
+            return otsu_threshold(volume.data, source=volume.source)
         try:
             return float(threshold)
         except ValueError:
@@ -408,9 +416,9 @@ def parse_spacing(text: str | None) -> list[float] | None:
     try:
         vals = [float(v) for v in text.split(",")]
     except ValueError:
-        raise SimgenError(f"--spacing {text!r}: give one or three numbers in meters, e.g. 5e-5,5e-5,1e-4") from None
+        raise UsageError(f"--spacing {text!r}: give one or three numbers in meters, e.g. 5e-5,5e-5,1e-4") from None
     if len(vals) not in (1, 3):
-        raise SimgenError(f"--spacing {text!r}: give one or three numbers in meters")
+        raise UsageError(f"--spacing {text!r}: give one or three numbers in meters")
     return vals * 3 if len(vals) == 1 else vals
 
 

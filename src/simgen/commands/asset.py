@@ -19,8 +19,8 @@ def from_ct(
     out: OutDir,
     skin_threshold: Annotated[str, typer.Option(help="skin surface level in HU, or 'otsu'")] = "otsu",
     bone_threshold: Annotated[Optional[float], typer.Option(help="also write a bone mesh at this HU")] = None,
-    faces: Annotated[int, typer.Option(help="target face count after decimation")] = 30000,
-    smooth: Annotated[int, typer.Option(help="Taubin smoothing iterations")] = 10,
+    faces: Annotated[int, typer.Option(help="target face count after decimation", min=4)] = 30000,
+    smooth: Annotated[int, typer.Option(help="Taubin smoothing iterations", min=0)] = 10,
     spacing: Annotated[Optional[str], typer.Option(help="voxel spacing in meters 'sx,sy,sz' "
                                                         "(needed for .npy and plain TIFF; overrides headers)")] = None,
 ) -> None:
@@ -38,8 +38,8 @@ def from_ct(
 @app.command("mouse")
 def mouse(
     out: OutDir,
-    faces: Annotated[int, typer.Option(help="target face count of the body mesh")] = 30000,
-    voxel_mm: Annotated[float, typer.Option(help="phantom CT voxel size in mm")] = 0.3,
+    faces: Annotated[int, typer.Option(help="target face count of the body mesh", min=4)] = 30000,
+    voxel_mm: Annotated[float, typer.Option(help="phantom CT voxel size in mm", min=0.01)] = 0.3,
 ) -> None:
     """Build the bundled mouse from its phantom CT: mouse.glb + mouse.json (+ mouse.blend)."""
     from simgen.assets.mouse import build_mouse

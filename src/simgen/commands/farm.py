@@ -42,10 +42,10 @@ def submit(
                                                         show_default=False)] = None,
     set_: SetOpt = None,
     partition: Annotated[str | None, typer.Option(help="Slurm partition.", show_default=False)] = None,
-    time_min: Annotated[int, typer.Option("--time", help="Time limit per job, minutes.")] = 240,
-    mem: Annotated[float, typer.Option(help="Memory per job, GB.")] = 4.0,
-    cpus: Annotated[int, typer.Option(help="CPUs per job.")] = 2,
-    gpus: Annotated[int, typer.Option(help="GPUs per job (Cycles uses them with render.device auto/gpu).")] = 0,
+    time_min: Annotated[int, typer.Option("--time", help="Time limit per job, minutes.", min=1)] = 240,
+    mem: Annotated[float, typer.Option(help="Memory per job, GB.", min=0.1)] = 4.0,
+    cpus: Annotated[int, typer.Option(help="CPUs per job.", min=1)] = 2,
+    gpus: Annotated[int, typer.Option(help="GPUs per job (Cycles uses them with render.device auto/gpu).", min=0)] = 0,
     wait: Annotated[bool | None, typer.Option("--wait/--no-wait", help="Wait for the jobs (default: yes for "
                                               "local, no for slurm).", show_default=False)] = None,
 ) -> None:

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from simgen.gap.analyze import MIN_FRAMES
+
 
 def gap(
     dataset: Annotated[Path, typer.Argument(help="The synthetic (simgen) dataset.")],
@@ -16,8 +18,8 @@ def gap(
                                                "and the accuracy estimate.")] = None,
     labeled: Annotated[Path | None, typer.Option("--labeled", help="Labeled real frames (DeepLabCut project or "
                                                  "folder) to validate the estimate on.")] = None,
-    real_frames: Annotated[int, typer.Option(help="Real frames sampled evenly from the video.")] = 200,
-    renders: Annotated[int, typer.Option(help="Renders sampled evenly from the dataset.")] = 200,
+    real_frames: Annotated[int, typer.Option(help="Real frames sampled evenly from the video.", min=MIN_FRAMES)] = 200,
+    renders: Annotated[int, typer.Option(help="Renders sampled evenly from the dataset.", min=MIN_FRAMES)] = 200,
     camera: Annotated[str | None, typer.Option(help="The dataset's camera (default: its first).")] = None,
 ) -> None:
     """Coverage, behavior coverage, realism and a label-free accuracy estimate, as report.html + gap.json."""

@@ -42,7 +42,7 @@ def train(
         "--full-rotation", help="rotate training images by any angle (top-down cameras; augment.rotation_deg 180)")
     ] = False,
     topdown_margin: Annotated[float | None, typer.Option(
-        "--topdown-margin", help="sources of several animals (trained top-down, a crop per animal): grow each "
+        "--topdown-margin", min=0.0, help="sources of several animals (trained top-down, a crop per animal): grow each "
         "box by this share of its longer side on every side [0.25]")] = None,
 ) -> None:
     """Train a pose model on DATA (one or more sources, mixed by weight).
@@ -168,7 +168,7 @@ def predict(
                                           "a folder of frames", show_default=False)],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder (default: the video's)")] = None,
     labeled_video: Annotated[bool, typer.Option("--labeled-video", help="also write a video with the points")] = False,
-    max_frames: Annotated[int | None, typer.Option("--max-frames", help="stop after this many frames")] = None,
+    max_frames: Annotated[int | None, typer.Option("--max-frames", min=1, help="stop after this many frames")] = None,
     tta: Annotated[bool, typer.Option(
         "--tta", help="test-time augmentation: the median over the flips the model was trained for "
         "(mirror; half turn and vertical flip with --full-rotation); up to 4x the time")] = False,

@@ -35,13 +35,13 @@ def train(
     iters: Annotated[int | None, typer.Option("--iters", min=1, help="Training iterations (learned methods; "
                                                                      "default 2000 cpu, 200000 gpu).",
                                               show_default=False)] = None,
-    max_minutes: Annotated[float | None, typer.Option("--max-minutes", help="Stop (with a checkpoint) after this "
+    max_minutes: Annotated[float | None, typer.Option("--max-minutes", min=0.0, help="Stop (with a checkpoint) after this "
                                                       "long; rerun to resume.", show_default=False)] = None,
     n_real: Annotated[int, typer.Option("--n-real", min=3, help="Real frames sampled evenly.")] = 200,
     n_synthetic: Annotated[int, typer.Option("--n-synthetic", min=1, help="Rendered frames sampled evenly.")] = 200,
     camera: Annotated[str | None, typer.Option("--camera", help="Camera (default: the first).",
                                                show_default=False)] = None,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
     threads: ThreadsOpt = 1,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -66,10 +66,10 @@ def apply(
     dataset: DatasetArg,
     out: Annotated[Path, typer.Option("--out", "-o", help="New dataset directory to write (or resume).",
                                       show_default=False)],
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the classic noise (per frame: [seed, frame]).")] = 0,
-    max_drift: Annotated[float, typer.Option("--max-drift", help="Gate: largest median flow drift inside the "
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the classic noise (per frame: [seed, frame]).")] = 0,
+    max_drift: Annotated[float, typer.Option("--max-drift", min=0.0, help="Gate: largest median flow drift inside the "
                                                                  "mask (px).")] = 0.5,
-    min_iou: Annotated[float, typer.Option("--min-iou", help="Gate: smallest silhouette IoU.")] = 0.95,
+    min_iou: Annotated[float, typer.Option("--min-iou", min=0.0, max=1.0, help="Gate: smallest silhouette IoU.")] = 0.95,
     no_gate: Annotated[bool, typer.Option("--no-gate", help="Keep every frame (drift is not measured).")] = False,
     lowres: Annotated[int | None, typer.Option("--lowres", min=1, help="Run the network k times smaller and add "
                                                "its upsampled change to the full-resolution frame.",
@@ -102,7 +102,7 @@ def score(
     n_real: Annotated[int, typer.Option("--n-real", min=5, help="Held-out real frames used.")] = 100,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the numbers here.",
                                                   show_default=False)] = None,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
     threads: ThreadsOpt = 1,
 ) -> None:
     """KID (two offline feature sets) and C2ST against real frames; SSIM, flow drift and silhouette IoU

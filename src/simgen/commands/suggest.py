@@ -15,9 +15,9 @@ def suggest(
     video: Annotated[Path, typer.Argument(help="The real video (or a folder of frames).")],
     model: Annotated[Path, typer.Option("--model", help="A trained simgen pose model (folder with model.pt).")],
     out: Annotated[Path, typer.Option("--out", help="The DeepLabCut project to write (new folder).")],
-    n: Annotated[int, typer.Option("--n", help="How many frames to pick.")] = 10,
-    sample: Annotated[int, typer.Option(help="Frames sampled evenly from the video to choose from.")] = 400,
-    min_gap: Annotated[int | None, typer.Option(help="Picks are more than this many video frames apart "
+    n: Annotated[int, typer.Option("--n", help="How many frames to pick.", min=1)] = 10,
+    sample: Annotated[int, typer.Option(help="Frames sampled evenly from the video to choose from.", min=1)] = 400,
+    min_gap: Annotated[int | None, typer.Option(min=0, help="Picks are more than this many video frames apart "
                                                 "(default: frame count / (16 n)).")] = None,
     strategy: Annotated[SuggestStrategy, typer.Option(help="typical: k-means over the model's features into n "
                                           "clusters, the most typical frame of each; uncertain: the most "

@@ -70,10 +70,10 @@ def sweep(
                                                    show_default=False)] = None,
     workers: Annotated[int, typer.Option(help="Render worker processes per render stage.", min=1)] = 1,
     partition: Annotated[str | None, typer.Option(help="Slurm partition.", show_default=False)] = None,
-    time_min: Annotated[int, typer.Option("--time", help="Slurm time limit per job, minutes.")] = 240,
-    mem: Annotated[float, typer.Option(help="Slurm memory per job, GB.")] = 8.0,
-    cpus: Annotated[int, typer.Option(help="Slurm CPUs per job.")] = 4,
-    gpus: Annotated[int, typer.Option(help="Slurm GPUs per job.")] = 0,
+    time_min: Annotated[int, typer.Option("--time", help="Slurm time limit per job, minutes.", min=1)] = 240,
+    mem: Annotated[float, typer.Option(help="Slurm memory per job, GB.", min=0.1)] = 8.0,
+    cpus: Annotated[int, typer.Option(help="Slurm CPUs per job.", min=1)] = 4,
+    gpus: Annotated[int, typer.Option(help="Slurm GPUs per job.", min=0)] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
     real_labeled: Annotated[str | None, typer.Option("--real-labeled", help="Real labeled frames instead of the "
                                                      "file's real.labeled: PATH[,frames=A:B] (DeepLabCut project, "

@@ -11,7 +11,7 @@ from simgen.commands.options import DatasetArg
 
 def verify(
     out: DatasetArg,
-    show: Annotated[int, typer.Option(help="List at most this many problem frames.")] = 20,
+    show: Annotated[int, typer.Option(help="List at most this many problem frames.", min=0)] = 20,
 ) -> None:
     """Check every frame: annotation parses, images and masks decode at the right size."""
     from simgen.dataset import verify_dataset

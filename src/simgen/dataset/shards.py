@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from simgen.errors import SimgenError
+from simgen.errors import SimgenError, UsageError
 
 # variable -> first index used by that scheduler's array jobs
 _INDEX_VARS = (("PBS_ARRAY_INDEX", 0), ("SGE_TASK_ID", 1), ("LSB_JOBINDEX", 1))
@@ -25,22 +25,22 @@ def parse_shard(spec: str | None, env: Mapping[str, str] | None = None) -> tuple
     env = os.environ if env is None else env
     head, _, tail = spec.partition("/")
     if head == "auto":
-        count = _int(tail, spec) if tail else None
+        count = _int(tail, spec, UsageError) if tail else None
         i, n = _from_env(env, count, spec)
     else:
         if not tail:
-            raise SimgenError(f"--shard {spec!r}: expected i/N (e.g. 0/4), auto or auto/N")
-        i, n = _int(head, spec), _int(tail, spec)
-    if n < 1 or not 0 <= i < n:
-        raise SimgenError(f"--shard {spec!r}: need 0 <= i < N (got i={i}, N={n})")
+            raise UsageError(f"--shard {spec!r}: expected i/N (e.g. 0/4), auto or auto/N")
+        i, n = _int(head, spec, UsageError), _int(tail, spec, UsageError)
+    if n < 1 or not 0 <= i < n:  # i/N as given, or the array job's task index and count
+        raise (UsageError if head != "auto" else SimgenError)(f"--shard {spec!r}: need 0 <= i < N (got i={i}, N={n})")
     return i, n
 
 
-def _int(text: str, spec: str) -> int:
+def _int(text: str, spec: str, error: type[SimgenError] = SimgenError) -> int:
     try:
         return int(text)
     except ValueError:
-        raise SimgenError(f"--shard {spec!r}: {text!r} is not a whole number") from None
+        raise error(f"--shard {spec!r}: {text!r} is not a whole number") from None
 
 
 def _from_env(env: Mapping[str, str], count: int | None, spec: str) -> tuple[int, int]:

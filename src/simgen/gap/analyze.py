@@ -12,6 +12,8 @@ import numpy as np
 
 from simgen.errors import SimgenError
 
+MIN_FRAMES = 5  # real frames and renders, each: fewer leave the statistics meaningless
+
 
 @dataclass
 class GapResult:
@@ -65,9 +67,9 @@ def analyze(dataset: Path, video: Path, model_path: Path | None = None, labeled:
         labels = check_keypoints(model, dataset, camera)
     synth = load_synthetic(dataset, n_synth, camera)
     real = sample_frames(video, n_real)
-    if len(real.images) < 5 or len(synth.images) < 5:
-        raise SimgenError(f"need at least 5 real frames and 5 renders (got {len(real.images)} and "
-                          f"{len(synth.images)})")
+    if len(real.images) < MIN_FRAMES or len(synth.images) < MIN_FRAMES:
+        raise SimgenError(f"need at least {MIN_FRAMES} real frames and {MIN_FRAMES} renders (got "
+                          f"{len(real.images)} and {len(synth.images)})")
     feats_r = embed(real.images, model)
     feats_s = embed(synth.images, model)
     cov = coverage(feats_r, feats_s)

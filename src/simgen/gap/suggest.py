@@ -173,6 +173,18 @@ def write_project(out: Path, video: Path, images: list[np.ndarray], frames: list
     return folder
 
 
+def fewer_picks_reason(n: int, picked: int, sampled: int, sample: int, count: int, min_gap: int) -> str:
+    """Why ``picked`` frames and not the ``n`` asked: too few sampled, or too few far enough apart."""
+    why, asked = [], min(sample, count)
+    if sampled < n:
+        why.append(f"only {sampled} of the {asked} frames sampled could be read" if sampled < asked else
+                   f"only {sampled} frames were sampled to choose from (--sample {sample}; raise it to {n} or more)"
+                   if sample < count else f"the video has only {count} frames")
+    if picked < min(n, sampled):
+        why.append(f"only {picked} of the sampled frames are more than {min_gap} video frames apart (lower --min-gap)")
+    return f"picked {picked} frames, fewer than the {n} asked: " + "; ".join(why)
+
+
 def suggest(video: Path, model_path: Path, n: int, out: Path, sample: int = 400,
             min_gap: int | None = None, strategy: SuggestStrategy = DEFAULT_STRATEGY) -> dict:
     """Estimate ``sample`` frames of ``video``, pick ``n``, write the project; returns a summary."""
@@ -194,6 +206,10 @@ def suggest(video: Path, model_path: Path, n: int, out: Path, sample: int = 400,
     feats = embed(real.images, model)
     gap = min_gap if min_gap is not None else max(1, real.count // (4 * max(n, 1) * 4))
     rows = STRATEGIES[strategy](est.score, feats, real.indices, n, min_gap=gap)
+    if len(rows) < n:
+        import logging
+
+        logging.getLogger("simgen").warning(fewer_picks_reason(n, len(rows), len(real.images), sample, real.count, gap))
     frames = [int(real.indices[r]) for r in rows]
     folder = write_project(out, video, [real.images[r] for r in rows], frames, real.count, model.keypoints)
     with open(Path(out) / "suggestions.csv", "w", newline="") as fh:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simgen.choices import Walls
-from simgen.errors import SimgenError
+from simgen.errors import SimgenError, UsageError
 
 if TYPE_CHECKING:
     from simgen.rig.animal_size import AnimalSizes
@@ -60,9 +60,9 @@ def parse_corners(text: str | None) -> np.ndarray | None:
     try:
         vals = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
     except ValueError:
-        raise SimgenError(f"--corners: not numbers: {text!r} (want x1,y1,x2,y2,x3,y3,x4,y4)") from None
+        raise UsageError(f"--corners: not numbers: {text!r} (want x1,y1,x2,y2,x3,y3,x4,y4)") from None
     if len(vals) != 8:
-        raise SimgenError(f"--corners needs 8 numbers x1,y1,...,x4,y4 (got {len(vals)})")
+        raise UsageError(f"--corners needs 8 numbers x1,y1,...,x4,y4 (got {len(vals)})")
     return np.asarray(vals).reshape(4, 2)
 
 
@@ -172,7 +172,7 @@ def from_video(video: Path, arena_m: tuple[float, float] | None, out: Path, *, c
     from simgen.video import even_indices, probe, read_frames
 
     if arena_m is not None and min(arena_m) <= 0:
-        raise SimgenError("--arena: width and height must be > 0 (meters)")
+        raise UsageError(f"--arena {arena_m[0]:g} {arena_m[1]:g}: width and height must be > 0 (meters)")
     given = parse_corners(corners)
     times: dict[str, float] = {}
     t = time.perf_counter()
