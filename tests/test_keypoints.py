@@ -94,6 +94,9 @@ def test_weighted_mean_puts_a_keypoint_part_way_between_its_sources():
         data["keypoints"]["tailbase"]["weights"] = bad
         with pytest.raises(SimgenError, match=msg):
             KeypointSet.from_dict(data)
+    # scene/messages' formatter: source, field path, a hint for a misspelled key; one line per error
+    with pytest.raises(SimgenError, match=r"\nk.yaml: skeletn: unknown key 'skeletn' \(did you mean 'skeleton'\?\)$"):
+        KeypointSet.from_dict({**data, "skeletn": []}, source="k.yaml")
 
 
 def test_a_bad_mean_in_a_file_is_one_line_on_the_mean_not_expected_text(tmp_path):

@@ -91,10 +91,10 @@ class KeypointSet:
         try:
             f = _KeypointSetFile.model_validate(data)
         except ValidationError as exc:
-            msgs = [
-                f"{source}: {'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()
-            ]
-            raise SimgenError("\n".join(msgs)) from None
+            from simgen.scene.messages import format_validation_error
+            from simgen.scene.yamlsrc import Origin
+
+            raise ConfigError(format_validation_error(exc, _KeypointSetFile, {(): Origin(source)})) from None
         return cls._from_file(f)
 
     @classmethod
