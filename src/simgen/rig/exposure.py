@@ -14,10 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simgen.imageops import srgb_to_linear
 
-def srgb_to_linear(v):
-    v = np.asarray(v, float) / 255.0
-    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+
+def linear_of_8bit(v) -> np.ndarray:
+    """8-bit sRGB grey levels (0..255) -> linear light (0..1), float64."""
+    return srgb_to_linear(np.asarray(v, float) / 255.0)
 
 
 @dataclass
@@ -37,13 +39,13 @@ class FloorStats:
 def floor_stats(plate: np.ndarray, frames: np.ndarray, animal_masks: np.ndarray, floor: np.ndarray) -> FloorStats:
     """``floor``: (H, W) bool floor region; ``animal_masks``: (N, H, W) per frame."""
     grey_plate = plate.astype(float).mean(axis=-1) if plate.ndim == 3 else plate.astype(float)
-    lin = float(srgb_to_linear(grey_plate[floor]).mean())
+    lin = float(linear_of_8bit(grey_plate[floor]).mean())
     per = []
     for f, m in zip(frames, animal_masks):
         g = f.astype(float).mean(axis=-1) if f.ndim == 3 else f.astype(float)
         sel = floor & ~m
         if sel.sum() > 100:
-            per.append(float(np.median(srgb_to_linear(g[sel]))))
+            per.append(float(np.median(linear_of_8bit(g[sel]))))
     per_a = np.asarray(per if per else [lin])
     srgb = float(np.clip(np.rint(grey_plate[floor].mean()), 0, 255))
     return FloorStats(lin, srgb, per_a)

@@ -334,7 +334,7 @@ def _calibration_render(desc, out: Path, fit, arena_m) -> tuple[Path, float]:
     import cv2
 
     from simgen.render.run import render as run_render
-    from simgen.rig.exposure import srgb_to_linear
+    from simgen.rig.exposure import linear_of_8bit
     from simgen.rig.scene_writer import write_scene
 
     w, h = desc.resolution
@@ -349,7 +349,7 @@ def _calibration_render(desc, out: Path, fit, arena_m) -> tuple[Path, float]:
         mask = cv2.imread(str(next((tmp / "ds" / "masks" / "top").glob("*.png"))), cv2.IMREAD_UNCHANGED)
         img = cv2.imread(str(img_path))
         floor = polygon_mask(floor_polygon(fit, arena_m) / 2, w // 2, h // 2, erode=3) & (mask == 2)
-        linear = float(srgb_to_linear(img.astype(float).mean(axis=-1)[floor]).mean())
+        linear = float(linear_of_8bit(img.astype(float).mean(axis=-1)[floor]).mean())
         dst = out / "fit_render.png"
         shutil.copy(img_path, dst)
         return dst, linear
@@ -381,11 +381,11 @@ def _fit_sheet(path: Path, frame: np.ndarray, index: int, fit, corners, arena_m,
     cv2.putText(left, f"video frame {index}: fitted floor, wall tops", (8, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
                 (0, 0, 255), 1, cv2.LINE_AA)
     if render_png is not None:
-        from simgen.rig.exposure import srgb_to_linear
+        from simgen.imageops import linear_to_srgb
+        from simgen.rig.exposure import linear_of_8bit
 
-        r = srgb_to_linear(cv2.resize(cv2.imread(str(render_png)), (w, h), interpolation=cv2.INTER_LINEAR)) * gain
-        r = np.clip(np.where(r <= 0.0031308, r * 12.92, 1.055 * np.clip(r, 0, None) ** (1 / 2.4) - 0.055), 0, 1)
-        r = np.rint(r * 255).astype(np.uint8)
+        r = linear_of_8bit(cv2.resize(cv2.imread(str(render_png)), (w, h), interpolation=cv2.INTER_LINEAR)) * gain
+        r = np.rint(linear_to_srgb(r) * 255).astype(np.uint8)
         right = draw(r, True)
         cv2.putText(right, "render of the fitted scene (same lens)", (8, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
                     (0, 0, 255), 1, cv2.LINE_AA)
