@@ -222,3 +222,18 @@ def test_several_animals_are_written_as_instances_and_read_back():
     # a list of one named animal is one of several (a scene's animal.count: 1): the instances form
     named = FrameAnnotation(frame=3, params={}, animals=[two[0]])
     assert "instances" in named.to_json() and not named.one_animal
+
+
+def test_pick_camera_is_the_one_camera_rule():
+    from simgen.dataset.meta import CameraInfo, DatasetMeta
+    from simgen.errors import DatasetError
+
+    def meta(*names):
+        return DatasetMeta({}, "", 0, 1, ["a"], [CameraInfo(n, 8, 6) for n in names])
+
+    assert meta("top").pick_camera(None) == "top"
+    assert meta("top", "side").pick_camera("side") == "side"
+    with pytest.raises(DatasetError, match="the dataset has cameras top, side; pick one with --camera"):
+        meta("top", "side").pick_camera(None)  # never silently the first
+    with pytest.raises(DatasetError, match="no camera 'front'"):
+        meta("top").pick_camera("front")

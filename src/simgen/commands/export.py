@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from simgen.choices import Occluded
-from simgen.commands.options import DatasetArg
+from simgen.commands.options import CameraOpt, DatasetArg
 from simgen.export.registry import FORMAT_NAMES
 
 # The choices come from the registry, so a new format needs no CLI edit.
@@ -24,9 +24,7 @@ def export(
         str | None,
         typer.Option("--keypoints", help="keypoint set mapping the dataset's names: bundled name or YAML path"),
     ] = None,
-    camera: Annotated[
-        str | None, typer.Option("--camera", help="camera to export (single-view formats; required if several)")
-    ] = None,
+    camera: CameraOpt = None,
     occluded: Annotated[
         Occluded | None,
         typer.Option(

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from simgen.commands.options import CameraOpt
 from simgen.gap.analyze import MIN_FRAMES
 
 
@@ -20,7 +21,7 @@ def gap(
                                                  "folder) to validate the estimate on.")] = None,
     real_frames: Annotated[int, typer.Option(help="Real frames sampled evenly from the video.", min=MIN_FRAMES)] = 200,
     renders: Annotated[int, typer.Option(help="Renders sampled evenly from the dataset.", min=MIN_FRAMES)] = 200,
-    camera: Annotated[str | None, typer.Option(help="The dataset's camera (default: its first).")] = None,
+    camera: CameraOpt = None,
 ) -> None:
     """Coverage, behavior coverage, realism and a label-free accuracy estimate, as report.html + gap.json."""
     from simgen.gap.analyze import analyze

@@ -15,3 +15,6 @@ SetOpt = Annotated[
 ]
 DatasetArg = Annotated[Path, typer.Argument(help="Dataset directory written by `simgen render`.",
                                             show_default=False)]
+# one rule (dataset.meta.DatasetMeta.pick_camera): needed only when the dataset has several cameras
+CameraOpt = Annotated[str | None, typer.Option(
+    "--camera", help="Camera of a simgen dataset; needed only when it has several.", show_default=False)]

@@ -10,6 +10,8 @@ from typing import Annotated
 
 import typer
 
+from simgen.commands.options import CameraOpt
+
 app = typer.Typer(help="Train, evaluate and run the bundled heatmap pose model.", no_args_is_help=True)
 
 ModelArg = Annotated[Path, typer.Argument(help="Trained model folder (written by `simgen pose train`).",
@@ -68,7 +70,7 @@ def evaluate(
     labeled: Annotated[str, typer.Argument(help=SOURCE_HELP, show_default=False)],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="folder for metrics.json, "
                                              "predictions.csv, worst_frames.png")] = None,
-    camera: Annotated[str | None, typer.Option("--camera", help="camera of a multi-camera dataset")] = None,
+    camera: CameraOpt = None,
     tta: Annotated[bool, typer.Option(
         "--tta", help="test-time augmentation: the median over the flips the model was trained for "
         "(mirror; half turn and vertical flip with --full-rotation); up to 4x the time")] = False,

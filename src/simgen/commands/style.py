@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from simgen.choices import StyleMethod, StyleProfile
-from simgen.commands.options import DatasetArg
+from simgen.commands.options import CameraOpt, DatasetArg
 
 app = typer.Typer(help="Make renders look like real video, keeping every keypoint.", no_args_is_help=True)
 
@@ -39,8 +39,7 @@ def train(
                                                       "long; rerun to resume.", show_default=False)] = None,
     n_real: Annotated[int, typer.Option("--n-real", min=3, help="Real frames sampled evenly.")] = 200,
     n_synthetic: Annotated[int, typer.Option("--n-synthetic", min=1, help="Rendered frames sampled evenly.")] = 200,
-    camera: Annotated[str | None, typer.Option("--camera", help="Camera (default: the first).",
-                                               show_default=False)] = None,
+    camera: CameraOpt = None,
     seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
     threads: ThreadsOpt = 1,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,

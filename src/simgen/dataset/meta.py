@@ -84,6 +84,17 @@ class DatasetMeta:
     def camera_names(self) -> list[str]:
         return [c.name for c in self.cameras]
 
+    def pick_camera(self, name: str | None) -> str:
+        """The camera a one-camera reader uses, one rule for every ``--camera`` (export, pose,
+        gap, style, the sweep): ``name`` if the dataset has it; no name: the dataset's only
+        camera, and with several an error naming them (no silent first camera)."""
+        if name is None:
+            if len(self.cameras) == 1:
+                return self.cameras[0].name
+            raise DatasetError(f"the dataset has cameras {', '.join(self.camera_names)}; pick one with --camera")
+        self.camera(name)  # a DatasetError naming the cameras
+        return name
+
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["skeleton"] = [list(e) for e in self.skeleton]

@@ -179,17 +179,6 @@ def resolve_keypoint_set(keypoint_set: KeypointSet | str | Path | None, meta) ->
     return kset
 
 
-def pick_camera(meta, camera: str | None) -> str:
-    if camera is None:
-        if len(meta.camera_names) == 1:
-            return meta.camera_names[0]
-        raise SimgenError(
-            f"the dataset has cameras {', '.join(meta.camera_names)}; pick one with --camera"
-        )
-    meta.camera(camera)  # raises a DatasetError naming the choices
-    return camera
-
-
 def apply_occluded(xyv: np.ndarray, occluded: Occluded) -> np.ndarray:
     """``drop`` turns occluded (v=1) keypoints into unlabeled ones (v=0, NaN)."""
     if occluded not in OCCLUDED_CHOICES:
@@ -246,7 +235,7 @@ def animals_from_dataset(
     from simgen.dataset import Dataset
 
     ds = dataset if isinstance(dataset, Dataset) else Dataset(dataset)
-    cam = pick_camera(ds.meta, camera)
+    cam = ds.meta.pick_camera(camera)
     kset = resolve_keypoint_set(keypoint_set, ds.meta)
     frames = ds.sound_frames()
     if not frames:

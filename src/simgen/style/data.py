@@ -33,7 +33,7 @@ def load_synthetic(dataset_dir: Path | str, n: int | None = None, camera: str | 
     from simgen.dataset import Dataset
 
     ds = Dataset(dataset_dir)
-    cam = pick_camera(ds, camera)
+    cam = ds.meta.pick_camera(camera)
     frames = ds.frames()
     if not frames:
         raise SimgenError(f"{dataset_dir}: the dataset has no complete frames")
@@ -49,15 +49,6 @@ def load_synthetic(dataset_dir: Path | str, n: int | None = None, camera: str | 
             raise SimgenError(f"{ds.mask_path(cam, f)}: missing; style transfer needs the render's masks")
         masks.append(ds.load_mask(cam, f))
     return SyntheticFrames(frames, images, masks, cam, ds.meta.animal_id)
-
-
-def pick_camera(ds, camera: str | None) -> str:
-    names = ds.meta.camera_names
-    if camera is None:
-        return names[0]
-    if camera not in names:
-        raise SimgenError(f"{ds.root}: no camera {camera!r} (has {', '.join(names)})")
-    return camera
 
 
 def is_mono(frames: list[np.ndarray], tol: float = 2.0) -> bool:

@@ -84,13 +84,12 @@ def score_dataset(dataset: Path | str, real: Path | str, reference: Path | str |
     from simgen.style.data import (
         animal_centers_from_masks,
         animal_centers_from_motion,
-        pick_camera,
     )
     from simgen.style.metrics import flow_drift, silhouette_iou, ssim
     from simgen.video import even_indices, sample_frames
 
     ds = Dataset(dataset)
-    cam = pick_camera(ds, camera)
+    cam = ds.meta.pick_camera(camera)
     frames = ds.frames()
     if len(frames) < 5:
         raise SimgenError(f"{dataset}: {len(frames)} complete frame(s); scoring needs at least 5")

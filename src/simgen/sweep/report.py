@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from simgen.errors import SimgenError
 from simgen.pose.metrics import metric
 from simgen.sweep.analysis import (
     BASELINE,
@@ -407,7 +408,10 @@ def _rendered_panels(sweep: Sweep, an: Analysis, by_arm: dict[str, list[ArmRun]]
         ds = sets.get(r.name)
         if ds is None:
             continue
-        cam = sweep.camera if sweep.camera in ds.meta.camera_names else ds.meta.camera_names[0]
+        try:  # the camera the arm trained on (its pose config's, by the one --camera rule)
+            cam = ds.meta.pick_camera(pose_config(sweep.arm(r.name).train, 0).camera)
+        except SimgenError:
+            continue  # training on these renders failed the same way: the arm's error is in the table
         kps = [ds.keypoints.index(k) if k in ds.keypoints else None for k in keypoints]
         imgs = []
         have = set(ds.frames())
