@@ -193,6 +193,11 @@ def from_video(video: Path, arena_m: tuple[float, float] | None, out: Path, *, c
     ps = extract_plates(frames, idx, info.frames, segments=max_plates)
     times["plates"] = time.perf_counter() - t
     counted = count_animals(np.stack(ps.masks))
+    if counted == 0:
+        log(f"warning: nothing moved in the {len(idx)} sampled frames: an animal that stays in one place "
+            "throughout is kept in the plates (a still animal under every render); check plates/, and use a "
+            "stretch of video where the animals move")
+        counted = 1
     n_animals = animals if animals is not None else counted
     log(f"plates: {len(ps.plates)} (frames {', '.join(f'{a}-{b - 1}' for a, b in ps.segments)}); "
         f"animal: {ps.polarity}; floor: {'textured (bedding)' if ps.textured else 'plain'}; "

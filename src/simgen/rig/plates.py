@@ -151,8 +151,9 @@ def count_animals(masks: np.ndarray, *, min_share: float = 0.4, percentile: floa
     """How many animals the video shows at once: per frame, the blobs of its animal mask
     at least ``min_share`` of that frame's largest (bedding kicked about makes small
     ones), then the ``percentile`` over frames (touching animals are one blob in some
-    frames, an animal out of view in others). Blobs that stay where they are in most
-    frames (wall bands, a feeder) are not animals."""
+    frames, an animal out of view in others), at least 1. Blobs that stay where they are
+    in most frames (wall bands, a feeder) are not animals; 0 when no frame shows a blob
+    that moves (an animal that never leaves its place looks like a fixture)."""
     import cv2
 
     freq = masks.mean(axis=0)
@@ -162,7 +163,9 @@ def count_animals(masks: np.ndarray, *, min_share: float = 0.4, percentile: floa
         moving = np.bincount(lab.ravel(), weights=freq.ravel(), minlength=n)[1:] / np.maximum(stats[1:, 4], 1) < 0.5
         areas = stats[1:, cv2.CC_STAT_AREA][moving]
         counts.append(int((areas >= min_share * areas.max()).sum()) if len(areas) else 0)
-    return max(1, int(round(float(np.percentile(counts, percentile))))) if counts else 1
+    if not any(counts):
+        return 0
+    return max(1, int(round(float(np.percentile(counts, percentile)))))
 
 
 def _dilate(masks: np.ndarray, px: int) -> np.ndarray:
