@@ -1,4 +1,4 @@
-"""Constants of the data contracts (shared/DESIGN.md) that several packages must agree on.
+"""Constants of the data contracts (docs/dataset-format.md, docs/design-decisions.md) that several packages must agree on.
 
 Mask ids, the animal-asset format, the bundled mouse's tail length and the per-frame
 file kinds of a dataset live here once; change one here and every reader and writer

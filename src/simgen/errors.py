@@ -81,8 +81,6 @@ _OS_ERRORS: dict[int, tuple[str, str]] = {
 
 def _path_of(exc: BaseException) -> str | None:
     name = getattr(exc, "filename", None)
-    if name is None:
-        name = getattr(exc, "simgen_path", None)
     return None if name is None else os.fsdecode(name) if isinstance(name, (bytes, os.PathLike)) else str(name)
 
 
@@ -121,16 +119,6 @@ def describe(exc: BaseException) -> str | None:
     if name == "DecompressionBombError":
         return _line("image too large", path, str(exc))
     return None
-
-
-def with_path(exc: BaseException, path: str | os.PathLike) -> BaseException:
-    """Attach the file an exception was about (for ``describe``); returns ``exc``."""
-    try:
-        if getattr(exc, "filename", None) is None:
-            exc.simgen_path = os.fspath(path)  # type: ignore[attr-defined]
-    except (AttributeError, TypeError):
-        pass
-    return exc
 
 
 def write_traceback(exc: BaseException) -> Path | None:

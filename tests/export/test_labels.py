@@ -13,8 +13,6 @@ from PIL import Image
 from simgen.errors import SimgenError
 from simgen.export.labels import PoseLabels, animals_from_dataset, from_dataset, read_dlc, read_sleap
 
-REAL_DLC = Path("/work/shared/data/openfield/dev")
-
 
 def test_from_dataset_keeps_occluded_and_blanks_outside(dataset_dir):
     labels = from_dataset(dataset_dir, camera="top")
@@ -130,17 +128,29 @@ def test_pose_labels_enforces_nan_where_unlabeled():
         PoseLabels(images=[Path("a.png")], xyv=np.array([[[1.0, 2.0, 3]]]), keypoints=["a"])
 
 
-@pytest.mark.skipif(not REAL_DLC.is_dir(), reason="real open-field data not present")
-def test_read_real_openfield_dev():
-    labels = read_dlc(REAL_DLC)
-    assert len(labels) == 40
-    assert labels.keypoints == ["snout", "leftear", "rightear", "tailbase"]
-    assert labels.xyv.shape == (40, 4, 3)
-    assert all(p.is_file() for p in labels.images)
-    assert labels.size(0) == (640, 480)
-    labeled = labels.visibility == 2
-    assert labeled.sum() >= 150  # nearly every point is labeled in this set
-    assert (labels.xy[labeled] >= 0).all() and (labels.xy[labeled][:, 0] < 640).all()
+def test_read_a_project_as_deeplabcut_writes_it(tmp_path):
+    """A DeepLabCut 2.x project written by hand in DeepLabCut's own CSV layout (not by our
+    exporter): a 3-row header, one index column of image paths, empty cells for unlabeled
+    points, and the skeleton from config.yaml."""
+    folder = tmp_path / "proj" / "labeled-data" / "session1"
+    folder.mkdir(parents=True)
+    for i in range(3):
+        Image.fromarray(np.zeros((48, 64, 3), np.uint8)).save(folder / f"img{i:03d}.png")
+    parts = ["snout", "leftear", "rightear", "tailbase"]
+    rows = ["scorer," + ",".join(["lab"] * 8), "bodyparts," + ",".join(p for p in parts for _ in "xy"),
+            "coords," + ",".join("xy" * 4)]
+    vals = [[10.5, 20, 12, 18, 12, 22, 40, 20.25], [11, 21, "", "", 13, 23, 41, 21], [""] * 8]
+    rows += [f"labeled-data/session1/img{i:03d}.png," + ",".join(map(str, v)) for i, v in enumerate(vals)]
+    (folder / "CollectedData_lab.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "proj" / "config.yaml").write_text("Task: t\nbodyparts: [snout, leftear, rightear, tailbase]\n"
+                                                  "skeleton:\n- [snout, tailbase]\n- [snout, nosuchpart]\n")
+    labels = read_dlc(tmp_path / "proj")
+    assert len(labels) == 3 and labels.keypoints == parts
+    assert [p.name for p in labels.images] == ["img000.png", "img001.png", "img002.png"]
+    assert labels.size(0) == (64, 48)
+    np.testing.assert_array_equal(labels.visibility, [[2, 2, 2, 2], [2, 0, 2, 2], [0, 0, 0, 0]])
+    assert_xy_equal(labels.xy[0], np.array([[10.5, 20], [12, 18], [12, 22], [40, 20.25]]))
+    assert labels.skeleton == [("snout", "tailbase")]  # names not in the table are left out
 
 
 def test_keypoint_set_already_applied_by_the_scene_is_identity():

@@ -1,6 +1,6 @@
 """The dataset directory that ``simgen render`` writes and everything later reads.
 
-Layout (DESIGN.md)::
+Layout (docs/dataset-format.md)::
 
     OUT/dataset.json                      DatasetMeta
     OUT/images/<camera>/<frame:06d>.png   RGB

@@ -4,9 +4,10 @@ Every file is written to a unique temporary name in its final folder and renamed
 into place (atomic on POSIX file systems, NFS and Lustre included). The annotation
 is written last: its presence marks the frame as done.
 
-``atomic_write`` is simgen's one temporary-file-and-rename: every file any command
-writes whole (frames, dataset.json, checkpoints, sweep tables, videos) goes through
-it, and it deletes its temporary file when the write fails (a full disk, an error, a
+``atomic_write`` is simgen's one temporary-file-and-rename: every file that a rerun
+or a later command reads back (frames, dataset.json, checkpoints, sweep tables, clip
+videos, written configs; docs/errors-and-limits.md lists them) goes through it, and it
+deletes its temporary file when the write fails (a full disk, an error, a
 kill signal turned into an exception). ``remove_dead_temporaries`` deletes those left
 by a process that was killed outright.
 """

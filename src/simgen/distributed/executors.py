@@ -29,12 +29,6 @@ class Resources:
     extra: dict = field(default_factory=dict)
 
 
-def _checkpointable():
-    import submitit
-
-    return submitit.helpers.Checkpointable
-
-
 class RenderShard:
     """Picklable job body: render one shard of a scene into a dataset directory."""
 

@@ -42,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
+from simgen.dataset.writer import atomic_write_text
 from simgen.export.dlc import copy_images, image_names
 from simgen.export.labels import AnimalsLabels, PoseLabels, labels_for_export
 
@@ -170,7 +171,7 @@ def write_coco(labels: PoseLabels | AnimalsLabels, out: Path) -> Path:
     names = image_names(first)
     copy_images(first, out / "images", names)
     path = out / "annotations.json"
-    path.write_text(json.dumps(coco_dict(labels, [f"images/{n}" for n in names]), indent=1) + "\n")
+    atomic_write_text(path, json.dumps(coco_dict(labels, [f"images/{n}" for n in names]), indent=1) + "\n")
     return path
 
 

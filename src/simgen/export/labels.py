@@ -422,11 +422,11 @@ def read_dlc(project_or_folder: str | Path) -> PoseLabels:
     skeleton: list[tuple[str, str]] = []
     cfg_path = root / "config.yaml"
     if cfg_path.is_file():
-        import yaml
+        from simgen.scene.yamlsrc import load_yaml  # the limited YAML reader
 
         try:
-            cfg = yaml.safe_load(cfg_path.read_text()) or {}
-        except yaml.YAMLError:
+            cfg = load_yaml(cfg_path)[0] or {}
+        except SimgenError:  # the skeleton is optional: an unreadable config.yaml has none
             cfg = {}
         skeleton = [tuple(e) for e in (cfg.get("skeleton") or []) if len(e) == 2 and set(e) <= set(names)]
     return PoseLabels(

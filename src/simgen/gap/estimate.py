@@ -33,7 +33,6 @@ from simgen.pose.model import TrainedModel
 SHIFTS = ((8, 6), (-8, -6))  # px in the frame
 SNOUT_NAMES = ("snout", "nose")
 TAIL_NAMES = ("tailbase", "tail_base", "tail", "tailroot")
-SIGNALS = ("flip", "rotate", "shift", "confidence", "headtail", "jump")
 
 
 @dataclass

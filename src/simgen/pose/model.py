@@ -191,9 +191,11 @@ class TrainedModel:
         return state
 
     def save(self, folder: Path) -> Path:
-        folder.mkdir(parents=True, exist_ok=True)
+        from simgen.dataset.writer import atomic_write
+
         path = folder / MODEL_FILE
-        torch.save(self.state(), path)
+        with atomic_write(path) as tmp:  # makes the folder; a killed save leaves no torn model.pt
+            torch.save(self.state(), tmp)
         return path
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from simgen.dataset.writer import atomic_write
 from simgen.errors import SimgenError
 from simgen.pose.data import letterbox
 from simgen.pose.heatmaps import decode
@@ -146,11 +147,14 @@ def predict_video(model: TrainedModel, video: Path, out_dir: Path | None = None,
     stem = f"{video.stem}{SCORER}"
     df = dlc_table(xy, conf, model.keypoints, index=indices)
     written = {"h5": out_dir / f"{stem}.h5", "csv": out_dir / f"{stem}.csv"}
-    df.to_hdf(written["h5"], key="df_with_missing", mode="w")
-    df.to_csv(written["csv"])
+    with atomic_write(written["h5"]) as tmp:
+        df.to_hdf(tmp, key="df_with_missing", mode="w")
+    with atomic_write(written["csv"]) as tmp:
+        df.to_csv(tmp)
     if labeled_video:
-        written["video"] = _write_labeled_video(frames_for_video, xy, conf, out_dir / f"{stem}_labeled.mp4",
-                                                fps, pcutoff)
+        written["video"] = out_dir / f"{stem}_labeled.mp4"
+        with atomic_write(written["video"], suffix=".mp4") as tmp:  # OpenCV picks the container by suffix
+            _write_labeled_video(frames_for_video, xy, conf, tmp, fps, pcutoff)
     return written
 
 

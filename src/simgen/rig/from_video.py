@@ -277,7 +277,9 @@ def from_video(video: Path, arena_m: tuple[float, float] | None, out: Path, *, c
         f"{stats.spread[0]:.2f}-{stats.spread[1]:.2f}; light energy {energy[0]:.1f} W "
         f"(range {energy[1]:.1f}-{energy[2]:.1f})")
     scene_path = write_scene(out / "scene.yaml", desc)
-    (out / "camera.json").write_text(json.dumps({
+    from simgen.dataset.writer import atomic_write_text
+
+    atomic_write_text(out / "camera.json", json.dumps({
         "K": fit.K.tolist(), "dist": fit.dist.tolist(), "R": fit.R.tolist(), "t": fit.tvec.tolist(),
         "width": info.width, "height": info.height, "corners_px": outline.corners.tolist(),
         "corner_errors_px": fit.corner_errors.tolist(), "focal_rel_sigma": fit.focal_sigma,

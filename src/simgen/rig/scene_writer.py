@@ -117,7 +117,8 @@ keypoints: {{names: default}}
 
 
 def write_scene(path: Path, d: RigDescription) -> Path:
+    from simgen.dataset.writer import atomic_write_text
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(scene_yaml(d))
+    atomic_write_text(path, scene_yaml(d))  # makes the folder
     return path

@@ -45,8 +45,8 @@ NOSE_GAP_M = (0.01, 0.02)
 FOLLOW_GAP_M = (0.01, 0.03)
 SLIDE_SNOUT_M = 0.02  # nose to nose, following: how much farther the snout may go to clear the partner
 SLIDE_STEP_M = 0.006  # touching configurations approach in steps this long, then bisect
-TRIES_PER_ANIMAL = 8
-MAX_FILL = 0.5  # most of the arena floor the animals' bodies may cover together  # placements of one animal before the whole frame is drawn again
+TRIES_PER_ANIMAL = 8  # placements of one animal before the whole frame is drawn again
+MAX_FILL = 0.5  # most of the arena floor the animals' bodies may cover together
 
 
 def sphere_radius(bone: str, u: np.ndarray) -> np.ndarray:

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-# Okabe & Ito (2008): orange, sky blue, bluish green, yellow, blue, vermillion, reddish purple, black
-OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
+# colours of Okabe & Ito (2008), safe for colour-blind readers
 BAR = "#0072B2"  # blue
 DOT = "#E69F00"  # orange
 REF = "#D55E00"  # vermillion: the trivial baseline

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from simgen.dataset.writer import atomic_write_text
 from simgen.errors import SimgenError
 from simgen.pose.metrics import metric
 from simgen.sweep.analysis import (
@@ -578,12 +579,14 @@ def write_report(sweep: Sweep, runs: list[ArmRun], out: Path, run: dict | None =
             f"<title>simgen sweep: {_e(sweep.path.name)}</title><style>{CSS}</style>"
             f"<script>{SCRIPT}</script></head>\n<body>\n" + "\n".join(b for b in body if b) + "\n</body></html>\n")
     path = out / "report.html"
-    path.write_text(page)
+    atomic_write_text(path, page)
     return path
 
 
 def _file_seeds(sweep: Sweep) -> int | None:
+    from simgen.scene.yamlsrc import load_yaml  # the limited YAML reader
+
     try:
-        return len(yaml.safe_load(sweep.path.read_text()).get("seeds", [0]))
-    except (OSError, yaml.YAMLError, AttributeError):  # only for the banner's wording
+        return len(load_yaml(sweep.path)[0].get("seeds", [0]))
+    except (SimgenError, AttributeError):  # only for the banner's wording
         return None
