@@ -1,5 +1,6 @@
-"""``pose predict`` of a top-down model (several animals) on frames it was not trained for:
-none in view, more than it keeps, another size, a folder of mixed sizes.
+"""``pose predict`` and ``pose evaluate`` of a top-down model (several animals) on input it was
+not trained for: frames with none in view, more than it keeps, another size, a folder of
+mixed sizes; labels with a missing or extra animal or point.
 
 The model is trained for 2 steps (seconds): these tests are about what is written and said,
 not about accuracy (an untrained finder's boxes may lie anywhere); ``--threshold 0`` makes it
@@ -87,3 +88,57 @@ def test_a_folder_of_mixed_sizes_is_one_line(topdown_model, run_cli, tmp_path):
     code, out, err = run_cli("pose", "predict", topdown_model, frames, "--out", tmp_path / "o")
     assert code == 1 and "Traceback" not in out + err and len(err.strip().splitlines()) == 1
     assert "f1.png: 200x150, but the folder's frames are 96x64" in err
+
+
+def _project(path, images, pts, names, monkeypatch):
+    import test_pose_finder
+    from test_pose_finder import write_dlc_multi
+
+    monkeypatch.setattr(test_pose_finder, "NAMES", names)
+    return write_dlc_multi(path, images, pts)
+
+
+@pytest.mark.parametrize("case, labeled, points", [
+    ("missing_animal", 7, 28), ("missing_point", 8, 31), ("extra_animal", 12, 48), ("extra_point", 8, 32)])
+def test_evaluate_labels_with_a_missing_or_extra_animal_or_point(topdown_model, run_cli, tmp_path, monkeypatch,
+                                                                 case, labeled, points):
+    """4 images of 2 labeled animals (4 points each): every labeled animal and point counts once;
+    a labeled point the model does not know is left out."""
+    import json
+
+    from test_pose_finder import NAMES, make_animals
+
+    rng = np.random.default_rng(5)
+    images, pts = make_animals(4, rng)
+    names = NAMES
+    if case == "missing_animal":
+        pts[1, 1] = np.nan
+    elif case == "missing_point":
+        pts[2, 0, 1] = np.nan
+    elif case == "extra_animal":  # three where the model keeps two
+        images, pts = make_animals(4, rng, count=3, size=(160, 120))
+    else:
+        pts, names = np.concatenate([pts, pts[:, :, :1] + 1], axis=2), [*NAMES, "nose2"]
+    proj = _project(tmp_path / "proj", images, pts, names, monkeypatch)
+    code, out, err = run_cli("pose", "evaluate", topdown_model, proj, "--out", tmp_path / "found")
+    assert code == 0, out + err
+    assert json.loads((tmp_path / "found" / "metrics.json").read_text())["animals"]["labeled"] == labeled
+    code, out, err = run_cli("pose", "evaluate", topdown_model, proj, "--oracle-boxes", "--out", tmp_path / "oracle")
+    assert code == 0, out + err
+    m = json.loads((tmp_path / "oracle" / "metrics.json").read_text())
+    assert m["frames"] == labeled and m["all"]["n"] == points
+    assert (tmp_path / "oracle" / "worst_frames.png").stat().st_size > 0
+
+
+def test_evaluate_labels_without_a_models_point_or_any_animal_is_one_line(topdown_model, run_cli, tmp_path,
+                                                                          monkeypatch):
+    from test_pose_finder import NAMES, make_animals
+
+    images, pts = make_animals(4, np.random.default_rng(5))
+    proj = _project(tmp_path / "fewer", images, pts[:, :, :3], NAMES[:3], monkeypatch)
+    code, out, err = run_cli("pose", "evaluate", topdown_model, proj)
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "Traceback" not in out + err
+    assert f"{proj}: keypoints tailbase missing" in err
+    proj = _project(tmp_path / "none", images, np.full_like(pts, np.nan), NAMES, monkeypatch)
+    code, out, err = run_cli("pose", "evaluate", topdown_model, proj)
+    assert code == 1 and err.strip() == f"error: {proj}: no individual is labeled in any image"
