@@ -177,6 +177,26 @@ def test_a_frame_renders_the_same_alone_as_after_another(run_cli, write_scene, t
     assert np.array_equal(a, b)
 
 
+def test_full_disk_under_opencvs_video_writer_is_named(tiny_disk, tmp_path):
+    """OpenCV's VideoWriter leaves an mp4 without its index on a full disk and says nothing."""
+    from PIL import Image
+
+    from simgen.errors import describe
+    from simgen.render.video import write_video
+
+    rng = np.random.default_rng(0)
+    images = []
+    for i in range(30):  # noise: ~15 KB a frame in the video, more than the disk holds
+        images.append(tmp_path / f"{i:06d}.png")
+        Image.fromarray(rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)).save(images[-1])
+    out = tiny_disk / "videos" / "clip_000000.mp4"
+    with pytest.raises(OSError) as info:
+        write_video(images, out, 30.0)
+    assert info.value.errno == 28
+    assert describe(info.value).startswith(f"disk full ({out}): No space left on device: ")
+    assert list((tiny_disk / "videos").iterdir()) == []  # no video that a rerun would trust
+
+
 def test_full_disk_during_export_leaves_nothing_behind(run_cli, tiny_disk, tmp_path):
     from export_fixtures import build_dataset
 

@@ -111,19 +111,25 @@ def check_written(path: Path | str) -> None:
                 whole = fh.read() == _PNG_END
     except FileNotFoundError:
         size, whole = 0, False
-    if whole:
-        return
+    if not whole:
+        write_failed(path, "the image written was " + ("empty" if size == 0 else f"cut off at {size:,} bytes"))
+
+
+def write_failed(path: Path | str, what: str) -> None:
+    """Raise for ``path``, which a library wrote without an error but not whole (``what``
+    says how): ENOSPC (``disk full``) naming the final path, the free bytes and the file
+    system when it is nearly full, else an I/O error."""
     import errno
     import shutil
 
+    path = Path(path)
     shown = final_path_of(path)
     folder = path.parent if path.parent.is_dir() else shown.parent
     free = shutil.disk_usage(folder).free
-    what = "empty" if size == 0 else f"cut off at {size:,} bytes"
     if free < LOW_SPACE_BYTES:
         raise OSError(errno.ENOSPC, f"No space left on device: {free:,} bytes free on the file system "
-                      f"at {_mount_of(folder)}, the image written was {what}", str(shown))
-    raise OSError(errno.EIO, f"the image written was {what} although {free:,} bytes are free", str(shown))
+                      f"at {_mount_of(folder)}, {what}", str(shown))
+    raise OSError(errno.EIO, f"{what} although {free:,} bytes are free", str(shown))
 
 
 def atomic_write_bytes(path: Path | str, data: bytes) -> None:
