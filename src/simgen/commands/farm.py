@@ -43,7 +43,7 @@ def submit(
     set_: SetOpt = None,
     partition: Annotated[str | None, typer.Option(help="Slurm partition.", show_default=False)] = None,
     time_min: Annotated[int, typer.Option("--time", help="Time limit per job, minutes.", min=1)] = 240,
-    mem: Annotated[float, typer.Option(help="Memory per job, GB.", min=0.1)] = 4.0,
+    mem: Annotated[float, typer.Option(help="Memory per job, GB.", min=0.001)] = 4.0,
     cpus: Annotated[int, typer.Option(help="CPUs per job.", min=1)] = 2,
     gpus: Annotated[int, typer.Option(help="GPUs per job (Cycles uses them with render.device auto/gpu).", min=0)] = 0,
     wait: Annotated[bool | None, typer.Option("--wait/--no-wait", help="Wait for the jobs (default: yes for "

@@ -71,7 +71,7 @@ def sweep(
     workers: Annotated[int, typer.Option(help="Render worker processes per render stage.", min=1)] = 1,
     partition: Annotated[str | None, typer.Option(help="Slurm partition.", show_default=False)] = None,
     time_min: Annotated[int, typer.Option("--time", help="Slurm time limit per job, minutes.", min=1)] = 240,
-    mem: Annotated[float, typer.Option(help="Slurm memory per job, GB.", min=0.1)] = 8.0,
+    mem: Annotated[float, typer.Option(help="Slurm memory per job, GB.", min=0.001)] = 8.0,
     cpus: Annotated[int, typer.Option(help="Slurm CPUs per job.", min=1)] = 4,
     gpus: Annotated[int, typer.Option(help="Slurm GPUs per job.", min=0)] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
