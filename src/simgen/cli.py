@@ -99,6 +99,7 @@ def main() -> None:
         sys.exit(130)
     except typer.TyperException as exc:  # usage errors (a bad option or argument): one line, exit 2
         msg, ctx = " ".join(exc.format_message().split()).rstrip("."), getattr(exc, "ctx", None)
+        msg = msg.replace(": Value error, ", ": ")  # the prefix of typer's validation of choices
         if msg:  # empty after no_args_is_help's help text
             see = f"; see '{ctx.command_path} --help'" if ctx is not None and ctx.command_path else ""
             typer.echo(f"error: {msg}{see}", err=True)
