@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simgen.choices import Walls
+from simgen.dataset.writer import check_written
 from simgen.errors import SimgenError, UsageError
 
 if TYPE_CHECKING:
@@ -233,6 +234,7 @@ def from_video(video: Path, arena_m: tuple[float, float] | None, out: Path, *, c
     for i, p in enumerate(ps.plates):
         path = out / "plates" / f"plate_{i:02d}.png"
         cv2.imwrite(str(path), p[..., 0] if grey_video else cv2.cvtColor(p, cv2.COLOR_RGB2BGR))  # grey: 1 channel
+        check_written(path)  # OpenCV reports a failed write (a full disk) only as False
         plate_paths.append(path)
 
     floor_err = None
@@ -398,4 +400,5 @@ def _fit_sheet(path: Path, frame: np.ndarray, index: int, fit, corners, arena_m,
                     (0, 0, 255), 1, cv2.LINE_AA)
         left = np.hstack([left, right])
     cv2.imwrite(str(path), left)
+    check_written(path)
     return path
