@@ -55,7 +55,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 COLUMNS = ["row", "k", "test images", "animals", "recall", "precision", "mean px", "RMSE px", "mean %", "RMSE %",
-           "PCK@5%", "PCK@10%", "head/tail swaps", "train s", "predict s"]
+           "PCK@5%", "PCK@10%", "head/tail swaps", "recall on / off the floor", "mean % on / off",
+           "train s", "predict s"]
 
 
 def _log(stage: str, msg: str) -> None:
@@ -116,9 +117,11 @@ def predict_real(model_dir: Path, inst) -> tuple[list, float]:
     return found, seconds
 
 
-def score(model_dir: Path, inst, found: list, images: list[int], out: Path) -> dict:
+def score(model_dir: Path, inst, found: list, images: list[int], out: Path, floor=None) -> dict:
     """Metrics of the cached predictions on the labeled images ``images`` (indices of
-    ``inst.groups()``), as ``simgen pose evaluate`` computes them; report files in ``out``."""
+    ``inst.groups()``), as ``simgen pose evaluate`` computes them; report files in ``out``.
+    ``floor``: the fitted floor's corners (image px); ``by_floor`` then splits the labeled
+    animals by whether their centre lies on it (recall and mean error % each)."""
     import numpy as np
 
     from simgen.pose.data import select_keypoints
@@ -136,6 +139,20 @@ def score(model_dir: Path, inst, found: list, images: list[int], out: Path) -> d
     m["topdown"] = {"boxes": "found by the model's finding stage (no labeled box is used)", "images": len(images)}
     ev = Evaluation(m, am.pred, am.conf, inst.subset_images(images).labels, gt)
     write_report(ev, out, tm.keypoints)
+    if floor is not None:  # where the animals were: on the fitted floor (the bedding) or off it
+        from matplotlib.path import Path as Polygon
+
+        lab = gt[..., 2] > 0
+        centre = np.array([g[v, :2].mean(axis=0) for g, v in zip(gt, lab)])
+        on = Polygon(floor).contains_points(centre)
+        d = np.linalg.norm(am.pred - gt[..., :2], axis=-1) / am.lengths[:, None]
+        d = np.where(lab, d, np.nan)
+        m["by_floor"] = {}
+        for key, sel in (("on", on), ("off", ~on)):
+            f = sel & am.found
+            m["by_floor"][key] = {"labeled": int(sel.sum()), "found": int(f.sum()),
+                                  "recall": float(f.sum() / sel.sum()) if sel.any() else None,
+                                  "mean_pct": float(100 * np.nanmean(d[f])) if f.any() else None}
     return m
 
 
@@ -159,11 +176,19 @@ def row_entry(name: str, k: int, m: dict, train_s: float, predict_s: float, mode
             "mean_pct": rel["mean_pct"], "rmse_pct": rel["rmse_pct"], "pck5": rel["pck5"], "pck10": rel["pck10"],
             "swaps": ht.get("swapped"), "swap_rate": ht.get("rate"), "length": m["relative"]["length"],
             "per_keypoint_mean_pct": {kp: v["mean_pct"] for kp, v in m["relative"]["per_keypoint"].items()},
-            "train_seconds": round(train_s, 1), "predict_seconds": round(predict_s, 1), "model": str(model)}
+            "by_floor": m.get("by_floor"), "train_seconds": round(train_s, 1), "predict_seconds": round(predict_s, 1), "model": str(model)}
 
 
 def _cell(v, fmt: str) -> str:
     return "-" if v is None else format(v, fmt)
+
+
+def _floor(r: dict, key: str, fmt: str) -> str:
+    bf = r.get("by_floor")
+    if not bf:
+        return "-"
+    return " / ".join(f"{_cell(bf[w][key], fmt)} (n={bf[w]['labeled']})" if key == "recall" else _cell(bf[w][key], fmt)
+                      for w in ("on", "off"))
 
 
 def table(rows: list[dict], stages: dict, wall: float, done: bool) -> str:
@@ -174,7 +199,8 @@ def table(rows: list[dict], stages: dict, wall: float, done: bool) -> str:
         lines.append(f"| {r['row']} | {r['k']} | {r['images']} | {r['labeled']} | {_cell(r['recall'], '.1%')} | "
                      f"{_cell(r['precision'], '.1%')} | {_cell(r['mean_px'], '.1f')} | {_cell(r['rmse_px'], '.1f')} | "
                      f"{_cell(r['mean_pct'], '.2f')} | {_cell(r['rmse_pct'], '.2f')} | {_cell(r['pck5'], '.0%')} | "
-                     f"{_cell(r['pck10'], '.0%')} | {r['swaps']}/{r['found']} | {r['train_seconds']:.0f} | "
+                     f"{_cell(r['pck10'], '.0%')} | {r['swaps']}/{r['found']} | {_floor(r, 'recall', '.0%')} | "
+                     f"{_floor(r, 'mean_pct', '.1f')} | {r['train_seconds']:.0f} | "
                      f"{r['predict_seconds']:.0f} |")
     groups: dict[str, list[dict]] = {}
     for r in rows:
@@ -218,6 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--all-steps", type=int, default=500, help="steps of the real_all row")
     ap.add_argument("--finder-steps", type=float, default=1.0,
                     help="finding-stage steps as a share of each row's pose steps")
+    ap.add_argument("--input-size", type=int, nargs=2, default=None, metavar=("W", "H"),
+                    help="pose model input (the crops; default: the config's)")
+    ap.add_argument("--finder-input-size", type=int, nargs=2, default=None, metavar=("W", "H"),
+                    help="finding-stage input (the whole image; default: the config's)")
     ap.add_argument("--rotation-deg", type=float, default=180.0,
                     help="rotation augmentation (+-; 180: any heading, as a top-down camera sees)")
     ap.add_argument("--k", type=int, default=10, help="real labels of the k rows (frames 0..k-1)")
@@ -267,8 +297,15 @@ def main(argv: list[str] | None = None) -> int:
                   f"{names[order[k - 1]]}, test on {len(test_k)} images from {names[test_k[0]]}; real_all trains "
                   f"on {len(train_all)}, tests on the last {len(test_last)} from {names[test_last[0]]}")
     real = lambda imgs: SourceSpec(real_path, frames=tuple(imgs))  # noqa: E731
+    cam = args.out / "rig" / "camera.json"  # the floor rig from-video fitted (the bedding, in a cage)
+    floor = json.loads(cam.read_text()).get("corners_px") if cam.is_file() else None
 
     base = load_config(args.config)
+    if args.input_size:
+        base = base.model_copy(update={"input_size": tuple(args.input_size)})
+    if args.finder_input_size:
+        base = base.model_copy(update={"finder": base.finder.model_copy(
+            update={"input_size": tuple(args.finder_input_size)})})
     base = base.model_copy(update={
         "val_fraction": 0.0, "threads": args.threads,  # every label trains; the test frames never steer training
         "augment": base.augment.model_copy(update={"rotation_deg": args.rotation_deg})})
@@ -293,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         found, predict_s = predict_real(out, inst)
         _log(name, f"predicted {len(found)} real images in {predict_s:.0f} s")
         for suffix, imgs in tests.items():
-            m = score(out, inst, found, imgs, out / f"eval{suffix.replace('@', '_')}")
+            m = score(out, inst, found, imgs, out / f"eval{suffix.replace('@', '_')}", floor)
             rows.append(row_entry(name + suffix, k, m, train_s, predict_s, out))
             _log(name + suffix, json.dumps({c: rows[-1][c] for c in ("recall", "precision", "mean_px", "rmse_px",
                                                                      "mean_pct", "pck10", "swaps")}))
@@ -312,6 +349,8 @@ def main(argv: list[str] | None = None) -> int:
                    f"--keypoints {args.keypoints} --steps {args.synthetic_steps}"
                    + (" --full-rotation" if args.rotation_deg >= 180 else "")
                    + (f" --config {args.config}" if args.config else "")
+                   + ("  # with a --config whose input_size is [{}, {}]".format(*args.input_size)
+                      if args.input_size else "")
                    + f"\nsimgen pose evaluate {shlex.quote(str(synth))} {shlex.quote(str(real_path))}")
             (synth / "COMMAND.txt").write_text(
                 f"# The benchmark trained with val_fraction 0, seed {seed} and {cfg.finder.steps} finding-stage "
