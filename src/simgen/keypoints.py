@@ -117,9 +117,7 @@ class KeypointSet:
         text = str(name_or_path)
         looks_like_path = isinstance(name_or_path, Path) or text.endswith((".yaml", ".yml")) or "/" in text
         if looks_like_path:
-            path = Path(name_or_path)
-            if not path.is_file():
-                raise ConfigError(f"{path}: keypoint set file not found")
+            path = Path(name_or_path)  # missing, or a folder: load_yaml_model says which (exit 2)
         else:
             from simgen.resources import config_path
 

@@ -92,6 +92,7 @@ def test_usage_errors_found_after_parsing_exit_2(run_cli, tmp_path):
          "kp.yaml: keypoint set file not found"),
         (["export", ds, "--format", "coco", "--out", tmp_path / "e", "--keypoints", "no_such_set"],
          "no bundled keypoints config 'no_such_set'"),
+        (["export", ds, "--format", "coco", "--out", tmp_path / "e", "--keypoints", ds], "keypoint set file is not a file"),
     ]
     for args, message in cases:
         code, out, err = run_cli(*args)
