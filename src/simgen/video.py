@@ -121,11 +121,15 @@ def _capture(path: Path):
 def _opencv():
     """OpenCV (imported lazily: heavy), with FFmpeg's own log lines off: a broken file would
     print them beside simgen's one line, and a read reports what failed once. Set
-    ``OPENCV_FFMPEG_LOGLEVEL`` (e.g. 32) to see them."""
-    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET; read when a capture opens
+    ``OPENCV_FFMPEG_LOGLEVEL`` (e.g. 32) to see them. FFmpeg reads the level once, when
+    OpenCV first uses it, so code that writes video imports cv2 through here too (``opencv``)."""
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET; read when FFmpeg is first used
     import cv2
 
     return cv2
+
+
+opencv = _opencv  # for the writers of videos (render's clips, the DeepLabCut export, labeled videos)
 
 
 def _why(exc: BaseException, path: Path | None = None) -> str:

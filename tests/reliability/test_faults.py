@@ -1,7 +1,7 @@
 """Faults: a full disk, a killed parent, dead writers' temporary files, a failed first try.
 
-The full-disk test mounts a real, tiny tmpfs (root only; skipped elsewhere or when the
-mount fails). The kill -9 test renders 64x48 workbench frames with two workers and
+The full-disk tests mount a real, tiny tmpfs (root only; skipped elsewhere or when the
+mount fails: the ``tmpfs`` fixture of conftest.py). The kill -9 test renders 64x48 workbench frames with two workers and
 checks that the workers die with their parent.
 """
 
@@ -20,29 +20,16 @@ import pytest
 SRC = Path(__file__).resolve().parents[2] / "src"
 
 
-def _tmpfs(mnt: Path, size: str):
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mnt)], capture_output=True)
-    if r.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs: {r.stderr.decode().strip()}")
-    try:
-        yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+@pytest.fixture
+def tiny_disk(tmpfs):
+    """A 96 KiB tmpfs."""
+    return tmpfs("96k")
 
 
 @pytest.fixture
-def tiny_disk(tmp_path):
-    """A 96 KiB tmpfs at tmp_path/disk, unmounted afterwards."""
-    yield from _tmpfs(tmp_path / "disk", "96k")
-
-
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 1 MiB tmpfs at tmp_path/disk, unmounted afterwards."""
-    yield from _tmpfs(tmp_path / "disk", "1m")
+def small_disk(tmpfs):
+    """A 1 MiB tmpfs."""
+    return tmpfs("1m")
 
 
 def _fill(disk: Path, leave: int) -> Path:
@@ -195,6 +182,29 @@ def test_full_disk_under_opencvs_video_writer_is_named(tiny_disk, tmp_path):
     assert info.value.errno == 28
     assert describe(info.value).startswith(f"disk full ({out}): No space left on device: ")
     assert list((tiny_disk / "videos").iterdir()) == []  # no video that a rerun would trust
+
+
+def test_full_disk_under_a_labeled_video_is_one_line(tmpfs, tmp_path):
+    """pose predict --labeled-video: OpenCV's writer fails silently and FFmpeg would print its
+    own line when the broken file is opened; a fresh process, so FFmpeg starts as simgen sets it."""
+    from PIL import Image
+    from test_predict_folder import _model  # an untrained model of 64x48 frames
+
+    _model().save(tmp_path / "model")
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(30):  # noise: a ~45 KB video; the tables take ~20 KB of the 48
+        Image.fromarray(rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)).save(frames / f"f{i:02d}.png")
+    out = tmpfs("48k") / "o"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+    env.pop("OPENCV_FFMPEG_LOGLEVEL", None)
+    r = subprocess.run([sys.executable, "-m", "simgen.cli", "pose", "predict", str(tmp_path / "model"), str(frames),
+                        "--out", str(out), "--labeled-video"], env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert r.stderr.startswith(f"error: disk full ({out}/framessimgenPose_labeled.mp4): No space left on device")
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["framessimgenPose.csv", "framessimgenPose.h5"]
 
 
 def test_full_disk_during_export_leaves_nothing_behind(run_cli, tiny_disk, tmp_path):

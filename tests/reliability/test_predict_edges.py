@@ -142,3 +142,22 @@ def test_evaluate_labels_without_a_models_point_or_any_animal_is_one_line(topdow
     proj = _project(tmp_path / "none", images, np.full_like(pts, np.nan), NAMES, monkeypatch)
     code, out, err = run_cli("pose", "evaluate", topdown_model, proj)
     assert code == 1 and err.strip() == f"error: {proj}: no individual is labeled in any image"
+
+
+def test_predict_on_a_full_disk_names_the_file_and_leaves_only_whole_files(topdown_model, run_cli, tmp_path,
+                                                                           tmpfs):
+    import pandas as pd
+    from test_pose_finder import make_animals
+
+    frames = _folder(tmp_path / "f", make_animals(3, np.random.default_rng(3))[0])
+    out = tmpfs("16k") / "pp"  # the table (~15 KB) and its CSV do not both fit
+    code, stdout, err = run_cli("pose", "predict", topdown_model, frames, "--out", out, "--threshold", "0")
+    assert code == 1 and "Traceback" not in stdout + err and len(err.strip().splitlines()) == 1
+    assert err.startswith(f"error: disk full ({out}/fsimgenPose") and "No space left on device" in err
+    left = sorted(p.name for p in out.iterdir())
+    assert not [n for n in left if n.startswith(".")]  # no temporary file
+    for name in left:  # what is there is whole
+        if name.endswith(".h5"):
+            assert len(pd.read_hdf(out / name, "df_with_missing")) == 3
+        elif name.endswith(".csv"):
+            assert len(pd.read_csv(out / name)) > 0

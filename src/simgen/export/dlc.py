@@ -125,7 +125,9 @@ def image_names(labels: PoseLabels) -> list[str]:
 
 def write_video(labels: PoseLabels, path: Path, size: tuple[int, int], fps: int = VIDEO_FPS) -> Path:
     """The images as an MPEG-4 video (OpenCV ``mp4v``); smaller frames are padded black."""
-    import cv2  # heavy; only this exporter needs it
+    from simgen.video import opencv
+
+    cv2 = opencv()  # heavy; only this exporter needs it (FFmpeg quiet: the check below may open a broken file)
 
     path.parent.mkdir(parents=True, exist_ok=True)
     w, h = size

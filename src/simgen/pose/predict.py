@@ -155,12 +155,25 @@ def predict_video(model: TrainedModel, video: Path, out_dir: Path | None = None,
         written["video"] = out_dir / f"{stem}_labeled.mp4"
         with atomic_write(written["video"], suffix=".mp4") as tmp:  # OpenCV picks the container by suffix
             _write_labeled_video(frames_for_video, xy, conf, tmp, fps, pcutoff)
+            from simgen.dataset.writer import write_failed
+            from simgen.video import probe
+
+            try:  # OpenCV's writer says nothing on a full disk: count what it wrote
+                n = probe(tmp).frames
+            except SimgenError:
+                n = -1
+            if n != len(frames_for_video):
+                write_failed(tmp, f"the labeled video written has {n} of {len(frames_for_video)} frames" if n >= 0
+                             else "the labeled video written does not open")
     return written
 
 
 def _write_labeled_video(frames, xy, conf, path: Path, fps: float, pcutoff: float) -> Path:
-    import cv2
     from matplotlib import colormaps
+
+    from simgen.video import opencv
+
+    cv2 = opencv()  # FFmpeg quiet: the check after writing may open a broken file
 
     h, w = frames[0].shape[:2]
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))

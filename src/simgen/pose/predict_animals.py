@@ -123,16 +123,23 @@ def predict_animals(model, source: Path, out_dir: Path | None = None, max_animal
     written = {"h5": out_dir / f"{stem}.h5", "csv": out_dir / f"{stem}.csv",
                "slp": out_dir / f"{stem}.predictions.slp", "boxes": out_dir / f"{stem}_boxes.csv",
                "sheet": out_dir / f"{stem}_sheet.png"}
-    df.to_hdf(written["h5"], key="df_with_missing", mode="w")
-    df.to_csv(written["csv"])
     import pandas as pd
 
-    pd.DataFrame(box_rows, columns=["frame", "animal", "x0", "y0", "x1", "y1", "score"]).to_csv(
-        written["boxes"], index=False)
-    write_slp(written["slp"], info, indices, found, model)
+    from simgen.dataset.writer import atomic_write
+
+    # whole files or none (a full disk leaves no cut-off table), and errors that name the file
+    with atomic_write(written["h5"]) as tmp:
+        df.to_hdf(tmp, key="df_with_missing", mode="w")
+    with atomic_write(written["csv"]) as tmp:
+        df.to_csv(tmp)
+    with atomic_write(written["boxes"]) as tmp:
+        pd.DataFrame(box_rows, columns=["frame", "animal", "x0", "y0", "x1", "y1", "score"]).to_csv(tmp, index=False)
+    with atomic_write(written["slp"], suffix=".slp") as tmp:
+        write_slp(tmp, info, indices, found, model)
     at = {i: r for r, i in enumerate(indices)}
     shown = [(label(i), kept[i], found[at[i]]) for i in sorted(kept)]
-    sheet(shown, written["sheet"], pcutoff)
+    with atomic_write(written["sheet"], suffix=".png") as tmp:
+        sheet(shown, tmp, pcutoff)
     return written
 
 

@@ -44,8 +44,9 @@ def frame_count(path: Path) -> int:
 
 def write_video(images: list[Path], out: Path, fps: float) -> Path:
     """Encode the PNGs ``images`` (all one size) as an mp4 at ``out``, atomically."""
-    import cv2
+    from simgen.video import opencv
 
+    cv2 = opencv()  # FFmpeg quiet: the check below may open a broken file
     first = cv2.imread(str(images[0]), cv2.IMREAD_COLOR)
     if first is None:
         raise SimgenError(f"cannot read {images[0]}")
