@@ -72,11 +72,28 @@ def import_model(path: Path | str, collection=None) -> list:
     return new
 
 
+def _drop_gltf_log_handlers() -> None:
+    """The glTF importer adds a handler on the sys.stdout and sys.stderr of the moment to its
+    loggers at every import and never removes them: they pile up, and one whose stream has
+    since been closed prints a logging traceback at the next import. Its lines are silenced
+    anyway (``quiet_stdout``); failures reach us as the operator's RuntimeError."""
+    import logging
+
+    for name in ("glTFImporter", "glTFImporter_errors"):
+        logger = logging.getLogger(name)
+        for h in list(logger.handlers):
+            if type(h) is logging.StreamHandler:
+                logger.removeHandler(h)
+
+
 def _run_importer(suffix: str, p: str, collection) -> None:
     import bpy
 
     if suffix in (".glb", ".gltf"):
-        bpy.ops.import_scene.gltf(filepath=p, bone_heuristic="BLENDER")
+        try:
+            bpy.ops.import_scene.gltf(filepath=p, bone_heuristic="BLENDER")
+        finally:
+            _drop_gltf_log_handlers()
     elif suffix == ".fbx":
         bpy.ops.import_scene.fbx(filepath=p)
     elif suffix == ".obj":

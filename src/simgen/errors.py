@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import tempfile
 import time
 import traceback
@@ -79,8 +80,17 @@ _OS_ERRORS: dict[int, tuple[str, str]] = {
 }
 
 
+# Failures of the file written: a copy (shutil) names its source as ``filename`` and the
+# file it writes as ``filename2``, which is the one to report.
+_WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG)
+_LIBRARY_ENOSPC = re.compile(r"No space left on device|errno = 28\b")
+_LIBRARY_FILE = re.compile(r"filename = '([^']+)'")  # HDF5's message names its file so
+
+
 def _path_of(exc: BaseException) -> str | None:
     name = getattr(exc, "filename", None)
+    if getattr(exc, "errno", None) in _WRITE_ERRNOS and getattr(exc, "filename2", None) is not None:
+        name = exc.filename2  # type: ignore[attr-defined]
     return None if name is None else os.fsdecode(name) if isinstance(name, (bytes, os.PathLike)) else str(name)
 
 
@@ -101,6 +111,10 @@ def describe(exc: BaseException) -> str | None:
         if name == "UnidentifiedImageError":  # PIL: an OSError without errno
             return _line("not an image", path, str(exc))
         return _line("cannot read or write a file", path, exc.strerror or str(exc))
+    if _LIBRARY_ENOSPC.search(str(exc)):  # a library's own error type around ENOSPC (HDF5 for NWB)
+        what, hint = _OS_ERRORS[errno.ENOSPC]
+        found = _LIBRARY_FILE.search(str(exc))
+        return _line(what, path or (found.group(1) if found else None), f"No space left on device; {hint}")
     if isinstance(exc, UnicodeError):
         return _line("not text (a binary or wrongly encoded file)", path, str(exc))
     if isinstance(exc, RecursionError):

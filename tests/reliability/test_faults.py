@@ -218,6 +218,20 @@ def test_full_disk_during_export_leaves_nothing_behind(run_cli, tiny_disk, tmp_p
     assert not out.exists()  # the next try (elsewhere, or after freeing space) is not refused
 
 
+@pytest.mark.parametrize("fmt", ["dlc", "nwb"])
+def test_full_disk_during_an_export_names_the_file_written(run_cli, tmpfs, tmp_path, fmt):
+    """DeepLabCut copies the images (shutil names the source first), NWB writes through HDF5
+    (its own error type around ENOSPC): both name the export's file."""
+    from export_fixtures import build_dataset
+
+    ds = build_dataset(tmp_path / "ds", cameras=("top",), frames=4)
+    out = tmpfs("40k") / "e"
+    code, stdout, err = run_cli("export", ds, "--format", fmt, "--out", out)
+    assert code == 1 and "Traceback" not in stdout + err and len(err.strip().splitlines()) == 1, err
+    assert err.startswith(f"error: disk full ({out}/"), err
+    assert not out.exists()
+
+
 def test_dead_writers_temporaries_are_removed_annotations_included(tmp_path):
     from export_fixtures import build_dataset
 

@@ -31,6 +31,18 @@ def test_os_errors_are_one_line_with_the_path(code, what):
     assert "\n" not in text
 
 
+def test_a_full_disk_names_the_file_written_not_the_one_read():
+    import os
+
+    err = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/data/ds/images/top/000003.png")
+    err.filename2 = "/full/export/img000003.png"  # shutil.copyfile's ENOSPC: source, then destination
+    assert describe(err).startswith("disk full (/full/export/img000003.png): No space left on device")
+    hdf5 = RuntimeError("Disable slist on flush dest failure failed (file write failed: time = Mon Dec 7 2026, "
+                        "filename = '/full/e/labels.nwb', file descriptor = 3, errno = 28, error message = "
+                        "'No space left on device', buf = 0x5, total write size = 4984)")
+    assert describe(hdf5).startswith("disk full (/full/e/labels.nwb): No space left on device; free some space")
+
+
 def test_library_failures_are_described():
     import pickle
     import zipfile
