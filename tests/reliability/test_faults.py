@@ -232,6 +232,30 @@ def test_full_disk_during_an_export_names_the_file_written(run_cli, tmpfs, tmp_p
     assert not out.exists()
 
 
+def test_full_disk_under_a_sheet_or_a_label_project_names_the_file(run_cli, tmpfs, tmp_path):
+    """Figures and sheets (PIL, matplotlib) raise a write error without a file name; they go
+    through atomic_write, which names it; a cut-off label project is removed (no refused rerun)."""
+    from export_fixtures import build_dataset
+    from PIL import Image
+    from test_predict_folder import _model
+
+    ds = build_dataset(tmp_path / "ds", cameras=("top",), frames=4)
+    disk = tmpfs("8k")
+    code, _, err = run_cli("preview", ds, "--out", disk / "p.png")
+    assert code == 1 and err.startswith(f"error: disk full ({disk / 'p.png'}): No space left on device")
+    assert list(disk.iterdir()) == []
+    _model().save(tmp_path / "model")
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(30):
+        Image.fromarray(rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)).save(frames / f"f{i:02d}.png")
+    out = tmpfs("12k") / "s"
+    code, _, err = run_cli("suggest", frames, "--model", tmp_path / "model", "--out", out, "--n", "4", "--sample", "30")
+    assert code == 1 and err.startswith(f"error: disk full ({out}/labeled-data/frames/img"), err
+    assert len(err.strip().splitlines()) == 1 and not out.exists()
+
+
 def test_dead_writers_temporaries_are_removed_annotations_included(tmp_path):
     from export_fixtures import build_dataset
 

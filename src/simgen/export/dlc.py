@@ -49,6 +49,7 @@ from pathlib import Path
 
 import numpy as np
 
+from simgen.dataset.writer import atomic_write
 from simgen.errors import SimgenError
 from simgen.export.labels import AnimalsLabels, PoseLabels, labels_for_export
 
@@ -108,7 +109,8 @@ def copy_images(labels: PoseLabels, folder: Path, names: list[str]) -> None:
         else:  # a video frame: decode and write it as PNG
             from PIL import Image
 
-            Image.fromarray(labels.load_image(i)).save(folder / name)
+            with atomic_write(folder / name, suffix=Path(name).suffix) as tmp:  # errors name the file
+                Image.fromarray(labels.load_image(i)).save(tmp)
 
 
 def max_size(labels: PoseLabels) -> tuple[int, int]:

@@ -157,13 +157,15 @@ def write_project(out: Path, video: Path, images: list[np.ndarray], frames: list
 
     from PIL import Image
 
+    from simgen.dataset.writer import atomic_write
     from simgen.export.dlc import write_config
 
     out = Path(out)
     folder = out / "labeled-data" / video.stem
     folder.mkdir(parents=True, exist_ok=True)
     for img, fr in zip(images, frames):
-        Image.fromarray(img).save(folder / image_name(fr, count))
+        with atomic_write(folder / image_name(fr, count), suffix=".png") as tmp:  # errors name the file
+            Image.fromarray(img).save(tmp)
     h, w = images[0].shape[:2]
     for sub in ("videos", "training-datasets", "dlc-models"):
         (out / sub).mkdir(exist_ok=True)
@@ -211,12 +213,15 @@ def suggest(video: Path, model_path: Path, n: int, out: Path, sample: int = 400,
 
         logging.getLogger("simgen").warning(fewer_picks_reason(n, len(rows), len(real.images), sample, real.count, gap))
     frames = [int(real.indices[r]) for r in rows]
-    folder = write_project(out, video, [real.images[r] for r in rows], frames, real.count, model.keypoints)
-    with open(Path(out) / "suggestions.csv", "w", newline="") as fh:
-        wr = csv.writer(fh)
-        wr.writerow(["image", "frame", "score", *est.signals])
-        for r, fr in zip(rows, frames):
-            wr.writerow([image_name(fr, real.count), fr, round(float(est.score[r]), 4),
-                         *[round(float(v[r]), 3) for v in est.signals.values()]])
+    from simgen.dataset.writer import atomic_write, output_folder
+
+    with output_folder(out):  # a project cut off by a full disk is removed: the rerun is not refused
+        folder = write_project(out, video, [real.images[r] for r in rows], frames, real.count, model.keypoints)
+        with atomic_write(Path(out) / "suggestions.csv") as tmp, open(tmp, "w", newline="") as fh:
+            wr = csv.writer(fh)
+            wr.writerow(["image", "frame", "score", *est.signals])
+            for r, fr in zip(rows, frames):
+                wr.writerow([image_name(fr, real.count), fr, round(float(est.score[r]), 4),
+                             *[round(float(v[r]), 3) for v in est.signals.values()]])
     return {"folder": folder, "frames": frames, "scores": [float(est.score[r]) for r in rows],
             "sampled": len(real.images), "min_gap": gap}

@@ -169,7 +169,10 @@ def plot_history(history: list[dict], path: Path) -> None:
     for a in ax:
         a.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    from simgen.dataset.writer import atomic_write
+
+    with atomic_write(path, suffix=Path(path).suffix) as tmp:  # whole or none; errors name the file
+        fig.savefig(tmp, dpi=100)
     plt.close(fig)
 
 

@@ -88,7 +88,9 @@ def contact_sheet(root: Path | str, out: Path | str, n: int = 16, camera: str | 
     sheet = Image.new("RGB", (cols * tile_width, rows * th), (30, 30, 30))
     for i, t in enumerate(tiles):
         sheet.paste(t, ((i % cols) * tile_width, (i // cols) * th))
+    from simgen.dataset.writer import atomic_write
+
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(out)
+    with atomic_write(out, suffix=out.suffix) as tmp:  # whole or none; errors name the file
+        sheet.save(tmp)
     return out

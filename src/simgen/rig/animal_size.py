@@ -138,6 +138,9 @@ def size_plot(path: Path, real: np.ndarray, rendered: np.ndarray) -> Path:
     ax.set_yticks([])
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
-    fig.savefig(path)
+    from simgen.dataset.writer import atomic_write
+
+    with atomic_write(path, suffix=Path(path).suffix) as tmp:  # whole or none; errors name the file
+        fig.savefig(tmp)
     plt.close(fig)
     return path

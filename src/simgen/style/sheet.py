@@ -35,7 +35,9 @@ def make_sheet(raw: list[np.ndarray], translated: list[np.ndarray], real: list[n
         rows.append(np.concatenate([full[0], gap, full[1], gap, full[2], gap * 0, crops[0], gap, crops[1], gap,
                                     crops[2]], axis=1))
     sheet = np.concatenate([np.concatenate([row, np.full((4, row.shape[1], 3), 255, np.uint8)]) for row in rows])
+    from simgen.dataset.writer import atomic_write
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(sheet).save(path)
+    with atomic_write(path, suffix=path.suffix) as tmp:  # whole or none; errors name the file
+        Image.fromarray(sheet).save(tmp)
     return path

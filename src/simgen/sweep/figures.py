@@ -202,8 +202,10 @@ def frame_panel(img: np.ndarray, path: Path, labels: np.ndarray | None = None, p
                 draw.polygon(pts, fill=c, outline="#000000")
     if title:
         draw.text((3, 2), title, fill="#111111", font=_font(12))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    canvas.save(path, optimize=True)
+    from simgen.dataset.writer import atomic_write
+
+    with atomic_write(path, suffix=Path(path).suffix) as tmp:  # whole or none; errors name the file
+        canvas.save(tmp, optimize=True)
     return path
 
 
