@@ -124,8 +124,8 @@ def score(model_dir: Path, inst, found: list, images: list[int], out: Path, floo
     animals by whether their centre lies on it (recall and mean error % each)."""
     import numpy as np
 
-    from simgen.pose.data import select_keypoints
-    from simgen.pose.evaluate import Evaluation, found_metrics, match_animals, write_report
+    from simgen.pose.data import select_keypoints, subset
+    from simgen.pose.evaluate import Evaluation, found_metrics, match_animals, worst_sheet, write_report
     from simgen.pose.model import load_model
     tm = load_model(model_dir)
     images = sorted(images)  # rows in the labels' order, as subset_images keeps them
@@ -137,8 +137,12 @@ def score(model_dir: Path, inst, found: list, images: list[int], out: Path, floo
     gt = gt_all[rows]
     m = found_metrics(am, gt, tm.keypoints)
     m["topdown"] = {"boxes": "found by the model's finding stage (no labeled box is used)", "images": len(images)}
-    ev = Evaluation(m, am.pred, am.conf, inst.subset_images(images).labels, gt)
-    write_report(ev, out, tm.keypoints)
+    labels = inst.subset_images(images).labels
+    write_report(Evaluation(m, am.pred, am.conf, labels, gt), out, tm.keypoints)
+    f = np.flatnonzero(am.found)
+    if len(f):  # worst_frames.png shows the animals not found first; this one the found ones' errors
+        worst_sheet(Evaluation({}, am.pred[f], am.conf[f], subset(labels, f), gt[f]), tm.keypoints,
+                    out / "worst_found.png")
     if floor is not None:  # where the animals were: on the fitted floor (the bedding) or off it
         from matplotlib.path import Path as Polygon
 
@@ -231,7 +235,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="a finished `simgen rig from-video` output of this video to use as the rig stage")
     ap.add_argument("--rig-samples", type=int, default=48, help="rig from-video --samples")
     ap.add_argument("--synthetic", type=Path, default=None, help="dataset folder (default OUT/synthetic)")
-    ap.add_argument("--render-frames", type=int, default=300)
+    ap.add_argument("--render-frames", type=int, default=300,
+                    help="frames to render (or resume); 0: use --synthetic as it is (no rig or render stage)")
     ap.add_argument("--preset", default="fast")
     ap.add_argument("--render-set", action="append", default=None, metavar="PATH=VALUE",
                     help="scene overrides of the render (default: render.resolution=[640,360], "
@@ -281,9 +286,11 @@ def main(argv: list[str] | None = None) -> int:
                                                            "wall_seconds": wall, "done": done}, indent=1))
 
     needs_synth = bool({"synthetic", "finetune"} & set(args.rows))
-    if needs_synth:
+    if needs_synth and args.render_frames:
         stages["rig"] = rig_stage(args)
         stages["render"] = render_stage(args)
+    elif needs_synth and not (args.synthetic / "dataset.json").is_file():
+        ap.error(f"--render-frames 0 uses --synthetic as it is, and {args.synthetic} holds no dataset")
 
     real_path = args.real_labeled.resolve()
     inst = load_instances(SourceSpec(real_path))
