@@ -220,7 +220,7 @@ def table(rows: list[dict], stages: dict, wall: float, done: bool) -> str:
             v = np.array([r[key] for r in rs if r[key] is not None], float) * mult
             cells.append("-" if not v.size else f"{v.mean():.2f}" + (f" +- {v.std(ddof=1):.2f}" if v.size > 1 else ""))
         lines.append(f"| {g} | {len(rs)} | " + " | ".join(cells) + " |")
-    lines += ["", "stages: " + ", ".join(f"{k} {v:.0f} s" for k, v in stages.items()),
+    lines += ["", "stages (over resumed runs): " + ", ".join(f"{k} {v:.0f} s" for k, v in stages.items()),
               f"command: `{' '.join(shlex.quote(a) for a in [sys.executable, *sys.argv])}`  ",
               f"wall time: {wall / 60:.1f} min" + ("" if done else " (still running)")]
     return "\n".join(lines)
@@ -287,8 +287,12 @@ def main(argv: list[str] | None = None) -> int:
 
     needs_synth = bool({"synthetic", "finetune"} & set(args.rows))
     if needs_synth and args.render_frames:
-        stages["rig"] = rig_stage(args)
-        stages["render"] = render_stage(args)
+        # each run's own seconds are added to the earlier runs' (a resumed render did part of the work)
+        spent = args.out / "stage_seconds.json"
+        stages.update(json.loads(spent.read_text()) if spent.is_file() else {})
+        stages["rig"] = stages.get("rig", 0.0) + rig_stage(args)
+        stages["render"] = stages.get("render", 0.0) + render_stage(args)
+        spent.write_text(json.dumps(stages))
     elif needs_synth and not (args.synthetic / "dataset.json").is_file():
         ap.error(f"--render-frames 0 uses --synthetic as it is, and {args.synthetic} holds no dataset")
 
