@@ -152,7 +152,7 @@ def test_a_cut_off_image_is_blamed_on_the_disk_only_when_it_is_full(tmp_path, mo
 def test_a_frame_renders_the_same_alone_as_after_another(run_cli, write_scene, tmp_path):
     """Workbench settings of the mask pass used to leak into the next frame's image, so a
     frame rendered first (alone, a resume, a worker's first) differed from the same frame
-    rendered after another."""
+    rendered after another; and the PNG carried the date and render time."""
     from PIL import Image
 
     scene = write_scene(WORKBENCH_SCENE.replace("640, 480", "96, 72"))
@@ -162,6 +162,8 @@ def test_a_frame_renders_the_same_alone_as_after_another(run_cli, write_scene, t
     a = np.asarray(Image.open(both / "images" / "top" / "000001.png"))
     b = np.asarray(Image.open(alone / "images" / "top" / "000001.png"))
     assert np.array_equal(a, b)
+    # and the same file: no wall-clock date or render time among the PNG's text chunks
+    assert (both / "images" / "top" / "000001.png").read_bytes() == (alone / "images" / "top" / "000001.png").read_bytes()
 
 
 def test_full_disk_under_opencvs_video_writer_is_named(tiny_disk, tmp_path):

@@ -206,6 +206,8 @@ class BlenderScene:
         s.view_settings.view_transform = "Standard"
         s.view_settings.look = "None"
         s.render.dither_intensity = 0.0  # no random dither: renders repeat exactly
+        # nor does the file: no wall-clock date or render time in the PNG's text chunks
+        s.render.use_stamp_date = s.render.use_stamp_render_time = False
         s.display_settings.display_device = "sRGB"
         if self._engine == "BLENDER_WORKBENCH":
             sh = s.display.shading
