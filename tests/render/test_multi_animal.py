@@ -129,8 +129,9 @@ def test_single_animal_exports_refuse_several_animals(on_top, tmp_path):
     from simgen.errors import SimgenError
     from simgen.export import export, from_dataset
 
-    with pytest.raises(SimgenError, match="several animals .*yolo exports one animal"):
-        export("yolo", on_top, tmp_path / "yolo")
+    # lightning-pose is one animal per image (yolo takes several since issue 32: tests/export/test_yolo.py)
+    with pytest.raises(SimgenError, match="several animals .*lightning-pose exports one animal"):
+        export("lightning-pose", on_top, tmp_path / "lp")
     with pytest.raises(SimgenError, match="several animals"):
         from_dataset(on_top)  # what pose training reads
 
