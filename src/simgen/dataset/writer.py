@@ -132,6 +132,21 @@ def write_failed(path: Path | str, what: str) -> None:
     raise OSError(errno.EIO, f"{what} although {free:,} bytes are free", str(shown))
 
 
+def check_video_written(path: Path | str, frames: int, what: str = "the video written") -> None:
+    """Count the frames of a video OpenCV just wrote (its writer reports no error on a full
+    disk: it leaves a short video, or one that does not open) and ``write_failed`` if they
+    are not ``frames``."""
+    from simgen.errors import SimgenError
+    from simgen.video import probe
+
+    try:
+        n = probe(path).frames
+    except SimgenError:
+        n = -1
+    if n != frames:
+        write_failed(path, f"{what} has {n} of {frames} frames" if n >= 0 else f"{what} does not open")
+
+
 def atomic_write_bytes(path: Path | str, data: bytes) -> None:
     with atomic_write(path, fsync=False) as tmp:
         with open(tmp, "wb") as fh:

@@ -144,16 +144,9 @@ def write_video(labels: PoseLabels, path: Path, size: tuple[int, int], fps: int 
             writer.write(np.ascontiguousarray(frame[..., ::-1]))  # OpenCV wants BGR
     finally:
         writer.release()
-    from simgen.dataset.writer import write_failed
-    from simgen.video import probe
+    from simgen.dataset.writer import check_video_written
 
-    try:  # OpenCV's writer reports no errors (a full disk leaves a video that does not open)
-        n = probe(path).frames
-    except SimgenError:
-        n = -1
-    if n != len(labels):
-        write_failed(path, f"the video written has {n} of {len(labels)} frames" if n >= 0
-                     else "the video written does not open")
+    check_video_written(path, len(labels))
     return path
 
 

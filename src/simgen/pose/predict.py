@@ -155,16 +155,9 @@ def predict_video(model: TrainedModel, video: Path, out_dir: Path | None = None,
         written["video"] = out_dir / f"{stem}_labeled.mp4"
         with atomic_write(written["video"], suffix=".mp4") as tmp:  # OpenCV picks the container by suffix
             _write_labeled_video(frames_for_video, xy, conf, tmp, fps, pcutoff)
-            from simgen.dataset.writer import write_failed
-            from simgen.video import probe
+            from simgen.dataset.writer import check_video_written
 
-            try:  # OpenCV's writer says nothing on a full disk: count what it wrote
-                n = probe(tmp).frames
-            except SimgenError:
-                n = -1
-            if n != len(frames_for_video):
-                write_failed(tmp, f"the labeled video written has {n} of {len(frames_for_video)} frames" if n >= 0
-                             else "the labeled video written does not open")
+            check_video_written(tmp, len(frames_for_video), "the labeled video written")
     return written
 
 

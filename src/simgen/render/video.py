@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simgen.dataset.writer import atomic_write, write_failed
+from simgen.dataset.writer import atomic_write, check_video_written
 from simgen.errors import SimgenError
 
 FOURCC = "mp4v"
@@ -67,9 +67,7 @@ def write_video(images: list[Path], out: Path, fps: float) -> Path:
                 writer.write(im)
         finally:
             writer.release()
-        if (n := frame_count(tmp)) != len(images):  # OpenCV's writer reports no errors (a full disk)
-            write_failed(tmp, f"the video written has {n} of {len(images)} frames" if n >= 0
-                         else "the video written does not open")
+        check_video_written(tmp, len(images))
     return out
 
 
