@@ -74,6 +74,9 @@ def test_frames_of_another_size_and_more_animals_than_trained(topdown_model, run
     assert len(table) == 3 and set(table.columns.get_level_values("individuals")) == {"animal0", "animal1"}
     assert len(boxes) > 0 and (boxes.groupby("frame").size() <= 2).all()  # the two best-scoring are kept
     assert sorted(set(boxes["frame"])) == [f"f{i}.png" for i in range(3)]
+    # the boxes table gives the part of each box in view (pixel edges: -0.5 .. size - 0.5)
+    assert (boxes[["x0", "y0"]] >= -0.5).all().all() and (boxes[["x1"]] <= 199.5).all().all()
+    assert (boxes["y1"] <= 149.5).all()
     x = table.xs("x", level="coords", axis=1)
     posed = np.stack([x[("simgenPose", a)].notna().any(axis=1) for a in ("animal0", "animal1")], 1).sum(1)
     assert posed.tolist() == boxes.groupby("frame").size().tolist()  # a pose for each box kept

@@ -114,7 +114,10 @@ def predict_animals(model, source: Path, out_dir: Path | None = None, max_animal
     label = (lambda i: names[i]) if names else (lambda i: i)  # noqa: E731
     for r, (i, f) in enumerate(zip(indices, found)):
         xy[r, :len(f)], conf[r, :len(f)] = f.xy, f.conf
-        box_rows += [(label(i), a, *f.boxes[a], f.scores[a]) for a in range(len(f))]
+        # the finder's box may reach past the frame (an animal at its edge): the table gives the part in view
+        boxes = np.clip(np.asarray(f.boxes, float).reshape(-1, 4), -0.5,
+                        [info.width - 0.5, info.height - 0.5, info.width - 0.5, info.height - 0.5])
+        box_rows += [(label(i), a, *boxes[a], f.scores[a]) for a in range(len(f))]
     individuals = [f"animal{a}" for a in range(most)]
     out_dir = Path(out_dir) if out_dir is not None else (source if source.is_dir() else source.parent)
     out_dir.mkdir(parents=True, exist_ok=True)
