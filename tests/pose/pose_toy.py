@@ -34,9 +34,8 @@ def make_toy_images(n: int, rng: np.random.Generator, size=(128, 96)) -> tuple[l
     return images, pts
 
 
-def write_dlc_project(root: Path, images: list[np.ndarray], pts: np.ndarray, names=TOY_NAMES) -> Path:
-    """A minimal DeepLabCut project: labeled-data/toy/CollectedData_toy.csv + PNGs."""
-    import pandas as pd
+def save_toy_images(root: Path, images: list[np.ndarray]) -> tuple[Path, list[str]]:
+    """``images`` as ``root/labeled-data/toy/img<i>.png``: (that folder, the DeepLabCut row index)."""
     from PIL import Image
 
     folder = root / "labeled-data" / "toy"
@@ -45,6 +44,14 @@ def write_dlc_project(root: Path, images: list[np.ndarray], pts: np.ndarray, nam
     for i, img in enumerate(images):
         Image.fromarray(img).save(folder / f"img{i:04d}.png")
         index.append(f"labeled-data/toy/img{i:04d}.png")
+    return folder, index
+
+
+def write_dlc_project(root: Path, images: list[np.ndarray], pts: np.ndarray, names=TOY_NAMES) -> Path:
+    """A minimal DeepLabCut project: labeled-data/toy/CollectedData_toy.csv + PNGs."""
+    import pandas as pd
+
+    folder, index = save_toy_images(root, images)
     cols = pd.MultiIndex.from_product([["toy"], names, ["x", "y"]], names=["scorer", "bodyparts", "coords"])
     pd.DataFrame(pts.reshape(len(pts), -1), columns=cols, index=index).to_csv(folder / "CollectedData_toy.csv")
     (root / "config.yaml").write_text("scorer: toy\nbodyparts: [%s]\nskeleton: []\n" % ", ".join(names))

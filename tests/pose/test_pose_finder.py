@@ -54,14 +54,9 @@ def make_animals(n: int, rng: np.random.Generator, size=(96, 64), count: int = 2
 def write_dlc_multi(root: Path, images, pts) -> Path:
     """A DeepLabCut multi-animal project (4-row header) of ``images`` and ``pts``."""
     import pandas as pd
-    from PIL import Image
+    from pose_toy import save_toy_images
 
-    folder = root / "labeled-data" / "toy"
-    folder.mkdir(parents=True)
-    index = []
-    for i, img in enumerate(images):
-        Image.fromarray(img).save(folder / f"img{i:04d}.png")
-        index.append(f"labeled-data/toy/img{i:04d}.png")
+    folder, index = save_toy_images(root, images)
     cols = pd.MultiIndex.from_product([["toy"], [f"mouse{a}" for a in range(pts.shape[1])], NAMES, ["x", "y"]],
                                       names=["scorer", "individuals", "bodyparts", "coords"])
     pd.DataFrame(pts.reshape(len(pts), -1), columns=cols, index=index).to_csv(folder / "CollectedData_toy.csv")
