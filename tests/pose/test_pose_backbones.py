@@ -196,7 +196,7 @@ def test_pretrained_backbone_trains_saves_loads_predicts_and_fine_tunes(toy_proj
     cfg.write_text(yaml.safe_dump(TOY))
     _invoke("train", train_dir, "--out", tmp_path / "m", "--config", cfg)
     tm = load_model(tmp_path / "m")
-    assert tm.backbone == LITE0 and tm.config["model"]["backbone"] == LITE0
+    assert tm.backbone == LITE0 and tm.config.model.backbone == LITE0
     hist = json.loads((tmp_path / "m" / "history.json").read_text())
     assert [h["step"] for h in hist] == [3, 6] and all(np.isfinite(h["loss"]) for h in hist)
     imagenet = PRETRAINED[LITE0].load().state_dict()

@@ -64,7 +64,7 @@ def test_init_fine_tuning_mixes_the_pretraining_data_in(toy_project, tmp_path):
     _train(train, "--out", tmp_path / "pre", "--config", cfg, "--full-rotation")
     pre = load_model(tmp_path / "pre")
     assert [Path(s["path"]) for s in pre.sources] == [train.resolve()]
-    assert pre.config["augment"]["rotation_deg"] == 180.0
+    assert pre.config.augment.rotation_deg == 180.0
     out = _train(f"{test},frames=0:4", "--out", tmp_path / "tuned", "--config", cfg, "--init", tmp_path / "pre")
     assert "mixing in the init model's training data (50% of batches)" in out
     assert "44 training frames" in out  # 4 new + the 40 it was pretrained on

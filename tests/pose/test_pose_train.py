@@ -143,7 +143,7 @@ def test_bundled_large_config_trains_saves_and_loads(trained):
     tm = load_model(out)
     n_large = sum(p.numel() for p in tm.net.parameters())
     assert 20e6 < n_large < 25e6
-    assert list(tm.config["model"]["widths"]) == [64, 128, 256, 384]
+    assert list(tm.config.model.widths) == [64, 128, 256, 384]
     assert n_large > 20 * sum(p.numel() for p in build_net(3, default.model.model_dump()).parameters())
     with torch.no_grad():
         heat, offsets = tm.net(torch.zeros(1, 3, 48, 64))

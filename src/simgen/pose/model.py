@@ -9,7 +9,9 @@ on an ImageNet-pretrained encoder (``backbones.py``). ``build_net`` is the one b
 that turns ``model.backbone`` into either.
 
 A trained model is a folder holding ``model.pt``: the weights plus everything needed
-to use them (keypoint names, swap pairs, input size, stride, the training config).
+to use them (keypoint names, swap pairs, input size, stride, the training config). The
+training config is read back through ``PoseConfig`` (``saved_config``), so a model saved
+before a field existed gets the schema's default for it, never a reader's own.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from simgen.errors import SimgenError
-from simgen.pose.config import ModelConfig
+from simgen.pose.config import ModelConfig, PoseConfig
 
 MODEL_FILE = "model.pt"
 
@@ -157,7 +159,9 @@ class TrainedModel:
     keypoints: list[str]
     swap_pairs: list[tuple[str, str]]
     input_size: tuple[int, int]  # width, height
-    config: dict = field(default_factory=dict)
+    # the config it was trained with; a dict (a saved model's, or one built in code) is
+    # validated by ``saved_config``
+    config: PoseConfig = field(default_factory=PoseConfig)
     keypoint_set: str | None = None  # applied to simgen datasets at train time
     # what it was trained on: [{"path", "weight", "frames"}] (absolute paths; frames a
     # [start, stop] slice or a row list, or None); a fine-tuning run mixes these back in
@@ -165,6 +169,10 @@ class TrainedModel:
     # top-down (several animals per image): {"margin": m}, the crop per animal's box it was
     # trained on (pose/topdown.py); None for a model of whole images of one animal
     topdown: dict | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.config, PoseConfig):
+            self.config = saved_config(self.config)
 
     @property
     def stride(self) -> int:
@@ -177,12 +185,12 @@ class TrainedModel:
     def state(self) -> dict:
         state = {
             "format": "simgen-pose/1",
-            "arch": {"num_keypoints": self.net.num_keypoints, **self.config["model"]},
+            "arch": {"num_keypoints": self.net.num_keypoints, **self.config.model.model_dump(mode="json")},
             "weights": self.net.state_dict(),
             "keypoints": self.keypoints,
             "swap_pairs": [list(p) for p in self.swap_pairs],
             "input_size": list(self.input_size),
-            "config": self.config,
+            "config": self.config.model_dump(mode="json"),
             "keypoint_set": self.keypoint_set,
             "sources": self.sources,
         }
@@ -197,6 +205,22 @@ class TrainedModel:
         with atomic_write(path) as tmp:  # makes the folder; a killed save leaves no torn model.pt
             torch.save(self.state(), tmp)
         return path
+
+
+def saved_config(data: dict, source: str = "a pose model") -> PoseConfig:
+    """A saved model's training config as a ``PoseConfig``. Fields added to the schema
+    since the model was saved take their defaults (fields are only ever added); a config
+    that does not validate is one ``SimgenError`` line naming ``source``."""
+    from pydantic import ValidationError
+
+    try:
+        return PoseConfig.model_validate(data if data is not None else {})
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        where = ".".join(map(str, e["loc"])) or "config"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise SimgenError(f"{source}: its training config is not a valid pose config: {where}: {e['msg']}{more}; "
+                          "retrain it, or fix the config recorded in it") from None
 
 
 def build_net(num_keypoints: int, model_cfg: dict | ModelConfig, pretrained: bool = False,
@@ -239,7 +263,7 @@ def load_model(path: str | Path, device: str = "cpu") -> TrainedModel:
         keypoints=list(state["keypoints"]),
         swap_pairs=[tuple(p) for p in state["swap_pairs"]],
         input_size=tuple(state["input_size"]),
-        config=state["config"],
+        config=saved_config(state.get("config"), str(p)),
         keypoint_set=state.get("keypoint_set"),
         sources=list(state.get("sources") or []),
         topdown=state.get("topdown"),

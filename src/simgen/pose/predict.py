@@ -35,9 +35,8 @@ def tta_flips(model: TrainedModel) -> list[tuple[bool, bool]]:
     """(horizontal, vertical) flips of the input that the model was trained to see: a
     horizontal flip if its augmentation flipped (left/right keypoints swap), a half turn
     (both flips) if it rotated by any angle, and so a vertical flip if both."""
-    aug = model.config.get("augment", {})
-    on = aug.get("enabled", True)
-    mirror, turn = on and aug.get("flip", 0) > 0, on and aug.get("rotation_deg", 0) >= 180
+    aug = model.config.augment
+    mirror, turn = aug.enabled and aug.flip > 0, aug.enabled and aug.rotation_deg >= 180
     return [(False, False)] + [f for f, ok in (((True, False), mirror), ((False, True), mirror and turn),
                                                ((True, True), turn)) if ok]
 

@@ -264,8 +264,8 @@ def train(
     (out / "config.yaml").write_text(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
     from simgen.pose.finetune import source_record
 
-    tm = TrainedModel(net, names, [tuple(p) for p in pairs], cfg.input_size, cfg.model_dump(mode="json"),
-                      cfg.keypoints, [source_record(s) for s in specs], topdown=topdown)
+    tm = TrainedModel(net, names, [tuple(p) for p in pairs], cfg.input_size, cfg, cfg.keypoints,
+                      [source_record(s) for s in specs], topdown=topdown)
 
     def checkpoint() -> None:
         with atomic_write(out / CHECKPOINT) as tmp:  # a killed run never leaves a torn checkpoint
