@@ -6,6 +6,7 @@ python benchmarks/gap_estimate_validation.py --labeled ../shared/data/openfield/
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 
@@ -26,7 +27,7 @@ def main() -> None:
         ev = evaluate(model, a.labeled)
         est = estimate(model, [ev.labels.load_image(i) for i in range(len(ev.labels))])
         v = validate(est, ev.frame_errors())
-        print(m, json.dumps(v), f"{time.time() - t:.0f} s", flush=True)
+        print(m, json.dumps(dataclasses.asdict(v)), f"{time.time() - t:.0f} s", flush=True)
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ def test_oracle_predictions_are_accurate_so_validation_has_a_real_error():
     err = np.linalg.norm(est.xy - np.array(kps), axis=-1).mean(axis=1)
     assert err.max() < 3.0
     v = validate(est, 3 * est.score + 1)  # an error that follows the score exactly
-    assert v["frames"] == 6 and v["spearman"] > 0.99
+    assert v.frames == 6 and v.spearman > 0.99 and set(v.spearman_per_signal) == set(est.signals)
 
 
 def test_headtail_flags_ears_behind_the_body_and_odd_lengths():

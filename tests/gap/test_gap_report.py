@@ -112,30 +112,51 @@ def test_behavior_words_and_the_broken_tracking_warning():
     real = {"border_distance": np.full(50, 0.02), "heading": np.full(50, 180.0), "body_length": np.full(50, 0.05)}
     synth = {"border_distance": np.full(50, 0.4), "heading": np.linspace(0, 359, 50), "body_length": np.full(50, 0.22)}
     res = compare(real, synth)
-    assert any(m.startswith("< 5%") and "100% of frames" in m and "0%" in m for m in res["misses"])
-    assert any(m.startswith("heading left") for m in res["misses"])
-    assert "tracking looks broken" in res["warning"]
-    assert compare(synth, synth)["misses"] == [] and compare(synth, synth)["warning"] is None
+    assert any(m.startswith("< 5%") and "100% of frames" in m and "0%" in m for m in res.misses)
+    assert any(m.startswith("heading left") for m in res.misses)
+    assert "tracking looks broken" in res.warning
+    assert res.bins["border_distance"]["real"]["< 5%"] == 1.0 and (res.n_real, res.n_synthetic) == (50, 50)
+    assert compare(synth, synth).misses == [] and compare(synth, synth).warning is None
 
 
 def test_headline_numbers_and_the_doubtful_rule():
     """The few numbers a sweep shows per arm: doubtful = moves > 5% of the shorter side under a
     mirror or a turn, or head/tail > 0.5; pixel signals as medians; the combined score left out."""
     from simgen.gap.analyze import GapResult
-    from simgen.gap.report import HEADLINE, headline
+    from simgen.gap.coverage import Coverage
+    from simgen.gap.estimate import Estimate, Validation
+    from simgen.gap.realism import Realism
+    from simgen.gap.report import GAP_NUMBERS, HEADLINE, GapNumbers, headline
 
     imgs = [np.zeros((100, 200, 3), np.uint8)] * 4  # shorter side 100 px: 5 px is the limit
-    est = {"score": [0.1, 0.9, 0.5, 0.5],
-           "signals": {"flip": [1.0, 6.0, 1.0, 2.0], "rotate": [1.0, 1.0, 5.5, 2.0], "shift": [1.0, 2.0, 3.0, 4.0],
-                       "confidence": [0.2, 0.4, 0.2, 0.4], "headtail": [0.0, 0.0, 0.0, 0.7]}}
-    cov = {"nearest_distance": np.array([1.0, 2.0, 3.0, 10.0]), "uncovered_fraction": 0.25}
-    res = GapResult(Path("d"), Path("v"), Path("m"), np.arange(4), imgs, [0], imgs, cov,
-                    {"c2st_full": 0.9, "c2st_crop": 0.6}, "pose model encoder", estimate=est,
-                    validation={"spearman": 0.4, "frames": 40})
+    signals = {"flip": [1.0, 6.0, 1.0, 2.0], "rotate": [1.0, 1.0, 5.5, 2.0], "shift": [1.0, 2.0, 3.0, 4.0],
+               "confidence": [0.2, 0.4, 0.2, 0.4], "headtail": [0.0, 0.0, 0.0, 0.7]}
+    est = Estimate(np.zeros((4, 2, 2)), np.ones((4, 2)), {k: np.array(v) for k, v in signals.items()},
+                   np.array([0.1, 0.9, 0.5, 0.5]))
+    cov = Coverage(np.array([1.0, 2.0, 3.0, 10.0]), np.zeros((4, 1), int), 1.0, 2.0, 0.25, [3], np.zeros((4, 2)),
+                   np.zeros((1, 2)), [0.5, 0.2])
+    rea = Realism(0.9, 0.6, 64, np.full(1, 0.5), np.full(1, 0.5), [0], [])
+    res = GapResult(Path("d"), Path("v"), Path("m"), np.arange(4), imgs, [0], imgs, cov, rea, "pose model encoder",
+                    estimate=est, validation=Validation(40, 3.0, 0.4, {}))
     h = headline(res)
-    assert h["doubtful"] == 0.75  # frame 1 (flip), 2 (turn), 3 (head/tail); frame 0 is fine
-    assert (h["flip_px"], h["rotate_px"], h["shift_px"]) == (1.5, 1.5, 2.5)
-    assert h["confidence"] == pytest.approx(0.7) and "score" not in h
-    assert (h["coverage_median"], h["coverage_mean"], h["uncovered"]) == (2.5, 4.0, 0.25)
-    assert (h["realism_full"], h["realism_crop"], h["spearman"], h["validation_frames"]) == (0.9, 0.6, 0.4, 40)
-    assert set(HEADLINE) <= set(h)
+    assert h.doubtful == 0.75  # frame 1 (flip), 2 (turn), 3 (head/tail); frame 0 is fine
+    assert (h.flip_px, h.rotate_px, h.shift_px) == (1.5, 1.5, 2.5)
+    assert h.confidence == pytest.approx(0.7) and "score" not in h.to_json()
+    assert (h.coverage_median, h.coverage_mean, h.uncovered) == (2.5, 4.0, 0.25)
+    assert (h.realism_full, h.realism_crop, h.spearman, h.validation_frames) == (0.9, 0.6, 0.4, 40)
+    assert (h.real_frames, h.renders, h.embedding) == (4, 4, "pose model encoder")
+    assert GapNumbers.from_json(h.to_json()) == h
+    # the names are the dataclass' fields: results.csv's columns, in order, and the sweep table's subset
+    assert HEADLINE[:5] == ("doubtful", "flip_px", "rotate_px", "shift_px", "confidence") and len(HEADLINE) == 11
+    assert list(GAP_NUMBERS) == ["doubtful", "flip_px", "coverage_median", "uncovered", "realism_full", "spearman"]
+    no_model = headline(GapResult(Path("d"), Path("v"), None, np.arange(4), imgs, [0], imgs, cov, rea, "cnn"))
+    assert no_model.doubtful is None and no_model.spearman is None and no_model.uncovered == 0.25
+
+
+def test_gap_numbers_read_records_of_other_versions():
+    """A sweep's gap stage record from before a number existed (or with one since dropped) still reads."""
+    from simgen.gap.report import GapNumbers
+
+    old = {"real_frames": 50, "renders": 60, "embedding": "fixed random CNN", "uncovered": 0.5, "gone": 1.0}
+    g = GapNumbers.from_json(old)
+    assert (g.real_frames, g.uncovered, g.doubtful) == (50, 0.5, None)

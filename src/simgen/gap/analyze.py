@@ -1,4 +1,4 @@
-"""``simgen gap``'s analysis: coverage, behavior, realism and the estimate, as one result dict.
+"""``simgen gap``'s analysis: coverage, behavior, realism and the estimate, as one typed result.
 
 Arrays stay numpy here; ``report`` turns them into gap.json and report.html.
 """
@@ -7,10 +7,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from simgen.errors import SimgenError
+
+if TYPE_CHECKING:
+    from simgen.gap.behavior import Behavior
+    from simgen.gap.coverage import Coverage
+    from simgen.gap.estimate import Estimate, Validation
+    from simgen.gap.realism import Realism
 
 MIN_FRAMES = 5  # real frames and renders, each: fewer leave the statistics meaningless
 
@@ -24,13 +31,12 @@ class GapResult:
     real_images: list[np.ndarray]
     synth_frames: list[int]
     synth_images: list[np.ndarray]
-    coverage: dict
-    realism: dict
+    coverage: Coverage
+    realism: Realism
     embedding: str
-    behavior: dict | None = None
-    estimate: dict | None = None  # score/signals per real frame
-    real_xy: np.ndarray | None = None
-    validation: dict | None = None
+    behavior: Behavior | None = None  # with a model only
+    estimate: Estimate | None = None  # per real frame, as reported (with a model only)
+    validation: Validation | None = None  # with a model and labeled frames only
     notes: list[str] = field(default_factory=list)
 
 
@@ -73,40 +79,37 @@ def analyze(dataset: Path, video: Path, model_path: Path | None = None, labeled:
     feats_r = embed(real.images, model)
     feats_s = embed(synth.images, model)
     cov = coverage(feats_r, feats_s)
-    res = GapResult(Path(dataset), Path(video), model_path, real.indices, real.images, synth.frames, synth.images,
-                    cov, {}, "pose model encoder (stride 16, mean+std pooled)" if model is not None and hasattr(model.net, "s16")
-                    else "fixed random CNN")
+    embedding = ("pose model encoder (stride 16, mean+std pooled)" if model is not None and hasattr(model.net, "s16")
+                 else "fixed random CNN")
     synth_centers = animal_centers_from_masks(synth.masks, synth.animal_id)
+    est = behavior = validation = None
+    notes = []
     if model is not None:
         from simgen.gap.estimate import estimate, validate
         from simgen.pose.data import select_keypoints
 
-        est = estimate(model, real.images, consecutive=real.consecutive)
-        res.estimate = est.to_json()
-        res.real_xy = est.xy
+        est = estimate(model, real.images, consecutive=real.consecutive).as_reported()
         real_centers = [tuple(c) for c in est.xy.mean(axis=1)]
         sizes_r = np.array([[im.shape[1], im.shape[0]] for im in real.images])
         gt = select_keypoints(labels, model.keypoints)
         xy_s = np.where(gt[..., 2:3] > 0, gt[..., :2], np.nan)
         sizes_s = labels.sizes if labels.sizes is not None else np.tile(
             [synth.images[0].shape[1], synth.images[0].shape[0]], (len(gt), 1))
-        qr, qs = quantities(est.xy, sizes_r, model.keypoints), quantities(xy_s, sizes_s, model.keypoints)
-        res.behavior = compare(qr, qs)
-        res.behavior["n_real"], res.behavior["n_synthetic"] = len(est.xy), len(gt)
+        behavior = compare(quantities(est.xy, sizes_r, model.keypoints), quantities(xy_s, sizes_s, model.keypoints))
         if labeled is not None:
             from simgen.pose.evaluate import evaluate
 
             ev = evaluate(model, str(labeled), labeled_camera)
             imgs = [ev.labels.load_image(i) for i in range(len(ev.labels))]
-            lest = estimate(model, imgs)
-            res.validation = validate(lest, ev.frame_errors())
-            res.validation["labeled"] = str(labeled)
+            validation = validate(estimate(model, imgs), ev.frame_errors())
+            validation.labeled = str(labeled)
     else:
         real_centers = animal_centers_from_motion(real.images)
-        res.notes.append("no --model: no behavior coverage and no accuracy estimate; coverage uses a fixed "
-                         "random CNN, crops are centred on motion")
+        notes.append("no --model: no behavior coverage and no accuracy estimate; coverage uses a fixed "
+                     "random CNN, crops are centred on motion")
         if labeled is not None:
-            res.notes.append("--labeled needs --model (the estimate is the model's); ignored")
-    cnn = {} if res.embedding.startswith("pose") else {"cnn_real": feats_r, "cnn_synth": feats_s}  # same CNN
-    res.realism = realism(real.images, synth.images, real_centers, synth_centers, seed=seed, **cnn)
-    return res
+            notes.append("--labeled needs --model (the estimate is the model's); ignored")
+    cnn = {} if embedding.startswith("pose") else {"cnn_real": feats_r, "cnn_synth": feats_s}  # same CNN
+    rea = realism(real.images, synth.images, real_centers, synth_centers, seed=seed, **cnn)
+    return GapResult(Path(dataset), Path(video), model_path, real.indices, real.images, synth.frames, synth.images,
+                     cov, rea, embedding, behavior, est, validation, notes)

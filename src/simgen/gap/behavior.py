@@ -11,6 +11,8 @@ Each quantity is binned and the bins where the renders fall short are said in wo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from simgen.gap.estimate import SNOUT_NAMES, TAIL_NAMES, _find
@@ -51,8 +53,19 @@ def histogram(x: np.ndarray, name: str) -> dict[str, float]:
     return {k: v / total for k, v in out.items()}
 
 
-def compare(real: dict[str, np.ndarray], synth: dict[str, np.ndarray]) -> dict:
-    """Per quantity: real and synthetic bin fractions, and sentences for the bins the scene misses."""
+@dataclass
+class Behavior:
+    # quantity -> {"real": bin -> fraction of frames, "synthetic": bin -> fraction}
+    bins: dict[str, dict[str, dict[str, float]]]
+    misses: list[str]  # a sentence per bin the real animal visits and the renders hardly do
+    warning: str | None  # the real numbers come from predictions that look broken
+    n_real: int  # frames behind the real numbers (the model's predictions)
+    n_synthetic: int  # renders behind the synthetic ones (ground truth)
+
+
+def compare(real: dict[str, np.ndarray], synth: dict[str, np.ndarray]) -> Behavior:
+    """Per quantity: real and synthetic bin fractions, and sentences for the bins the scene misses
+    (``real`` and ``synth`` as ``quantities`` gives them)."""
     out, words = {}, []
     for name in BINS:
         if name not in real or name not in synth:
@@ -72,4 +85,7 @@ def compare(real: dict[str, np.ndarray], synth: dict[str, np.ndarray]) -> dict:
             warning = (f"The model's tracking looks broken on this video: its median snout-tail base length is "
                        f"{100 * mr:.0f}% of the shorter side, the renders' {100 * ms:.0f}%; the real behavior "
                        "numbers come from these predictions, so read them with care.")
-    return {"bins": out, "misses": words, "warning": warning}
+    def frames(q: dict[str, np.ndarray]) -> int:
+        return len(next(iter(q.values()))) if q else 0
+
+    return Behavior(out, words, warning, frames(real), frames(synth))

@@ -10,6 +10,8 @@ The 2-D map is a PCA of both sets (fitted on the pooled features).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from simgen.gap.embed import standardize
@@ -28,7 +30,22 @@ def pca2(x: np.ndarray) -> tuple[np.ndarray, list[float]]:
     return c @ vt[:2].T, [float(v) for v in var[:2]]
 
 
-def coverage(real_feats: np.ndarray, synth_feats: np.ndarray, k: int = 3, worst: int = 8) -> dict:
+@dataclass
+class Coverage:
+    """Indices are rows of the sampled real frames and renders (not video or dataset frames)."""
+
+    nearest_distance: np.ndarray  # (R,) per real frame, to its nearest render
+    nearest_renders: np.ndarray  # (R, k) the k nearest renders of each real frame
+    synthetic_nn_distance_median: float  # median render-to-other-render nearest distance
+    uncovered_threshold: float  # 95th percentile of those distances
+    uncovered_fraction: float  # real frames farther than the threshold from every render
+    least_covered: list[int]  # real frames, farthest first
+    map_real: np.ndarray  # (R, 2) PCA map
+    map_synthetic: np.ndarray  # (S, 2)
+    map_variance: list[float]  # variance fraction of the two map axes
+
+
+def coverage(real_feats: np.ndarray, synth_feats: np.ndarray, k: int = 3, worst: int = 8) -> Coverage:
     r, s = standardize(real_feats, synth_feats)
     d = _pairwise(r, s)
     nn = np.argsort(d, axis=1)[:, :k]
@@ -39,14 +56,14 @@ def coverage(real_feats: np.ndarray, synth_feats: np.ndarray, k: int = 3, worst:
     threshold = float(np.nanpercentile(synth_nn, 95))
     xy, var = pca2(np.concatenate([r, s]))
     order = np.argsort(-nearest)
-    return {
-        "nearest_distance": nearest,
-        "nearest_renders": nn,
-        "synthetic_nn_distance_median": float(np.nanmedian(synth_nn)),
-        "uncovered_threshold": threshold,
-        "uncovered_fraction": float(np.mean(nearest > threshold)),
-        "least_covered": order[:worst].tolist(),
-        "map_real": xy[: len(r)],
-        "map_synthetic": xy[len(r):],
-        "map_variance": var,
-    }
+    return Coverage(
+        nearest_distance=nearest,
+        nearest_renders=nn,
+        synthetic_nn_distance_median=float(np.nanmedian(synth_nn)),
+        uncovered_threshold=threshold,
+        uncovered_fraction=float(np.mean(nearest > threshold)),
+        least_covered=order[:worst].tolist(),
+        map_real=xy[: len(r)],
+        map_synthetic=xy[len(r):],
+        map_variance=var,
+    )

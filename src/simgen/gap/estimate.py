@@ -42,9 +42,26 @@ class Estimate:
     signals: dict[str, np.ndarray]  # name -> (N,)
     score: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (N,) rank-combined, higher = worse
 
+    def as_reported(self) -> Estimate:
+        """Score and signals to the 4 decimals gap.json keeps (``to_json``), so numbers computed
+        from them (``report.headline``) follow from the file."""
+        return Estimate(self.xy, self.conf, {k: np.round(v, 4) for k, v in self.signals.items()},
+                        self.score.round(4))
+
     def to_json(self) -> dict:
         return {"score": self.score.round(4).tolist(),
                 "signals": {k: np.round(v, 4).tolist() for k, v in self.signals.items()}}
+
+
+@dataclass
+class Validation:
+    """The estimate against the true per-frame error on labeled frames."""
+
+    frames: int  # labeled frames with a finite error
+    true_mean_error: float | None  # px
+    spearman: float | None  # of the combined score (None: too few frames or a constant score)
+    spearman_per_signal: dict[str, float | None]
+    labeled: str = ""  # the labeled data (PATH[,frames=A:B])
 
 
 def _shift(img: np.ndarray, dx: int, dy: int) -> np.ndarray:
@@ -151,18 +168,16 @@ def combine(signals: dict[str, np.ndarray]) -> np.ndarray:
     return np.mean(used, axis=0)
 
 
-def validate(est: Estimate, true_error: np.ndarray) -> dict:
+def validate(est: Estimate, true_error: np.ndarray) -> Validation:
     """Spearman rank correlation of the score and of each signal with the true per-frame error."""
     from scipy.stats import spearmanr
 
     ok = np.isfinite(true_error)
-    out = {"frames": int(ok.sum()), "true_mean_error": float(np.nanmean(true_error)) if ok.any() else None}
 
     def rho(x: np.ndarray) -> float | None:
         if ok.sum() < 3 or np.ptp(x[ok]) == 0:
             return None
         return float(spearmanr(x[ok], true_error[ok]).statistic)
 
-    out["spearman"] = rho(est.score)
-    out["spearman_per_signal"] = {k: rho(v) for k, v in est.signals.items()}
-    return out
+    return Validation(frames=int(ok.sum()), true_mean_error=float(np.nanmean(true_error)) if ok.any() else None,
+                      spearman=rho(est.score), spearman_per_signal={k: rho(v) for k, v in est.signals.items()})

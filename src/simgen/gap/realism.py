@@ -13,6 +13,8 @@ on grid cells.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from simgen.style.metrics import _logreg, classic_features, cnn_features
@@ -70,9 +72,22 @@ def grid_cells(images: list[np.ndarray], g: int = 4) -> tuple[list[np.ndarray], 
     return cells, boxes
 
 
+@dataclass
+class Realism:
+    """Render indices are rows of the sampled renders (not dataset frames)."""
+
+    c2st_full: float  # held-out real-vs-render accuracy on full frames (0.5: indistinguishable)
+    c2st_crop: float  # the same on square animal crops
+    crop_px: int  # the crops' side
+    p_real_full: np.ndarray  # (S,) held-out p(real) of each render, full frames
+    p_real_crop: np.ndarray  # (S,) the same on crops
+    most_fake: list[int]  # renders, most fake first
+    regions: list[list[int]]  # per most fake render: the give-away grid cell [x, y, w, h] (may be empty)
+
+
 def realism(real: list[np.ndarray], synth: list[np.ndarray], real_centers: list, synth_centers: list,
             crop: int = 128, worst: int = 6, seed: int = 0, cnn_real: np.ndarray | None = None,
-            cnn_synth: np.ndarray | None = None) -> dict:
+            cnn_synth: np.ndarray | None = None) -> Realism:
     crop = min(crop, *real[0].shape[:2], *synth[0].shape[:2])
     acc_full, p_full = heldout_p_real(feats(real, cnn_real), feats(synth, cnn_synth), seed)
     acc_crop, p_crop = heldout_p_real(feats(crops(real, real_centers, crop)),
@@ -105,5 +120,5 @@ def realism(real: list[np.ndarray], synth: list[np.ndarray], real_centers: list,
 
         logging.getLogger("simgen").warning(f"realism: no give-away regions ({exc})")
         regions = []
-    return {"c2st_full": acc_full, "c2st_crop": acc_crop, "crop_px": crop, "p_real_full": p_full,
-            "p_real_crop": p_crop, "most_fake": most_fake, "regions": regions}
+    return Realism(c2st_full=acc_full, c2st_crop=acc_crop, crop_px=crop, p_real_full=p_full, p_real_crop=p_crop,
+                   most_fake=most_fake, regions=regions)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simgen.choices import Lead, Metric, Verdict
+from simgen.gap.report import GAP_NUMBERS  # the label-free numbers a report shows per arm
 from simgen.pose.metrics import metric, metric_values
 
 # name shown, lower is better, unit
@@ -426,17 +427,6 @@ def analyze(arms: list[ArmData], gt: np.ndarray, *, metric_name: str = "mean_err
 
 # -- the gap stage's numbers against the accuracy ---------------------------------------------
 
-# The label-free numbers (``simgen.gap.report.headline``) a report shows per arm: name shown,
-# unit ("%": a fraction shown in percent), and whether lower is better (None: not a property
-# of the arm's data or model to rank arms by).
-GAP_NUMBERS: dict[str, tuple[str, str, bool | None]] = {
-    "doubtful": ("doubtful real frames", "%", True),
-    "flip_px": ("flip inconsistency", "px", True),
-    "coverage_median": ("distance to the nearest render", "", True),
-    "uncovered": ("uncovered real frames", "%", True),
-    "realism_full": ("real-vs-render classifier accuracy", "%", True),
-    "spearman": ("estimate vs true error (Spearman)", "", None),
-}
 
 
 def _join(words: list[str]) -> str:

@@ -210,11 +210,11 @@ def _table(an: Analysis, data: dict[str, ArmData], runs: dict[str, list[ArmRun]]
 
 
 def _gap_values(runs: list[ArmRun]) -> dict[str, list[float]]:
-    """Gap number -> its finite values over the arm's seeds that ran the gap stage."""
+    """Gap number -> its finite values over the arm's seeds that ran the gap stage (``runs``: those that did)."""
     out: dict[str, list[float]] = {}
     for r in runs:
         for k in GAP_NUMBERS:
-            v = (r.gap or {}).get(k)
+            v = getattr(r.gap, k)
             if v is not None and np.isfinite(v):
                 out.setdefault(k, []).append(float(v))
     return out
@@ -244,7 +244,7 @@ def _gap_table(an: Analysis, runs: dict[str, list[ArmRun]], out: Path) -> tuple[
         rs = [x for x in runs.get(r.name, []) if x.gap is not None]
         vals = _gap_values(rs)
         means[r.name] = {k: float(np.mean(v)) for k, v in vals.items()}
-        frames |= {(x.gap.get("real_frames"), x.gap.get("renders")) for x in rs}
+        frames |= {(x.gap.real_frames, x.gap.renders) for x in rs}
         links = []
         for x in rs:
             page = x.stages["gap"].path / "report" / "report.html"

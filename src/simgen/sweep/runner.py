@@ -18,11 +18,14 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simgen.errors import SimgenError
 from simgen.sweep.spec import Arm, Sweep, pose_config
 from simgen.sweep.stages import Stage, StageStore, fingerprint
+
+if TYPE_CHECKING:
+    from simgen.gap.report import GapNumbers
 
 Log = Callable[[str], None]
 
@@ -41,10 +44,12 @@ class ArmRun:
         return ev.info["metrics"] if ev else None
 
     @property
-    def gap(self) -> dict | None:
+    def gap(self) -> GapNumbers | None:
         """The gap stage's numbers (``simgen.gap.report.headline``); None without a gap stage."""
+        from simgen.gap.report import GapNumbers
+
         st = self.stages.get("gap")
-        return st.info if st else None
+        return GapNumbers.from_json(st.info) if st else None
 
     @property
     def seconds(self) -> float:
@@ -197,7 +202,7 @@ def run_arm(sweep: Sweep, arm: Arm, seed: int, store: StageStore, *, log: Log = 
                           sweep.labeled if g.validate_estimate else None, n_real=g.frames, n_synth=g.renders,
                           seed=seed, labeled_camera=sweep.camera)
             write_gap(res, folder / "report")
-            return headline(res)
+            return headline(res).to_json()
 
         inputs = {"model": tst.key, "data": f"{data_stage.kind}/{data_stage.key}", "video": str(video),
                   "video_id": fingerprint(video), "frames": g.frames, "renders": g.renders, "seed": seed}
@@ -231,7 +236,7 @@ def result_row(r: ArmRun) -> dict[str, Any]:
     if r.gap is not None:  # only with a gap stage, so results.csv of other sweeps keeps its columns
         from simgen.gap.report import HEADLINE
 
-        row.update({f"gap_{k}": r.gap.get(k) for k in HEADLINE})  # None (empty) where a number was not computed
+        row.update({f"gap_{k}": getattr(r.gap, k) for k in HEADLINE})  # None (empty) where a number was not computed
         row["gap_seconds"] = round(r.stages["gap"].seconds, 1)
     return row
 
