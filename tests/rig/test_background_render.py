@@ -45,7 +45,9 @@ def renders(tmp_path_factory):
                                  + "background: {plates: [plate.png]}\n")
     render(d / "plain.yaml", d / "plain", progress=False)
     render(d / "bg.yaml", d / "bg", progress=False)
+    (d / "tone.yaml").write_text(SCENE + "background: {plates: [plate.png], tone: {gamma: 2.0, pivot: 0.4}}\n")
     render(d / "lens.yaml", d / "lens", progress=False)
+    render(d / "tone.yaml", d / "tone", progress=False)
     return d, plate
 
 
@@ -102,3 +104,23 @@ def test_a_distorted_camera_over_a_plate_keeps_labels_exact(renders):
     assert 0 < (mask == 1).sum() < (plain_mask == 1).sum()
     far = ~(cv2.dilate((mask == 1).astype(np.uint8), np.ones((31, 31), np.uint8)) > 0)
     assert np.abs(img[far] - plate[far]).mean() < 1.0
+
+
+def test_tone_maps_the_rendered_animal_about_the_pivot_and_leaves_the_plate(renders):
+    import cv2
+
+    from simgen.imageops import srgb_to_linear
+    from simgen.render.background import tone_map
+
+    d, plate = renders
+    img, mask, _ = _load(d, "bg")
+    toned, toned_mask, _ = _load(d, "tone")
+    assert np.array_equal(mask, toned_mask)
+    inner = cv2.erode((mask == 1).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)  # opaque fur only
+    assert inner.sum() > 20
+    before, after = srgb_to_linear(img[inner] / 255), srgb_to_linear(toned[inner] / 255)
+    # the same render (same seed), its colour through pivot * (x / pivot) ** 2; tolerance: 8-bit rounding
+    assert np.allclose(after, tone_map(before, 2.0, 0.4), atol=0.004)
+    assert np.median(after) < 0.8 * np.median(before)  # a dark animal below the pivot gets darker
+    far = cv2.dilate((mask == 1).astype(np.uint8), np.ones((31, 31), np.uint8)) == 0
+    assert np.abs(toned[far] - img[far]).max() <= 1  # the plate is not toned

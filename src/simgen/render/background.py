@@ -40,9 +40,15 @@ def use_plate(scene, rig_meshes, on: bool) -> None:
         scene.render.image_settings.color_mode = "RGBA"
 
 
-def composite(render_png: Path, plate: Path | str, out: Path | None = None) -> np.ndarray:
+def tone_map(linear: np.ndarray, gamma: float, pivot: float) -> np.ndarray:
+    """``pivot * (linear / pivot) ** gamma``, clipped to [0, 1] (``scene.Tone``)."""
+    return np.clip(pivot * (np.maximum(linear, 0.0) / pivot) ** gamma, 0.0, 1.0)
+
+
+def composite(render_png: Path, plate: Path | str, out: Path | None = None, tone=None) -> np.ndarray:
     """Alpha-over of an RGBA render (straight alpha, sRGB) onto ``plate`` (resized to
-    the render if needed); writes RGB to ``out`` (default: over ``render_png``)."""
+    the render if needed); writes RGB to ``out`` (default: over ``render_png``).
+    ``tone`` (a ``scene.Tone``, or None) maps the render's colour before it is laid over."""
     from PIL import Image
 
     with Image.open(render_png) as im:
@@ -54,7 +60,10 @@ def composite(render_png: Path, plate: Path | str, out: Path | None = None) -> n
             im = im.resize((w, h), Image.BILINEAR)
         bg = np.asarray(im, np.float64) / 255.0
     a = rgba[..., 3:4]
-    lin = srgb_to_linear(rgba[..., :3]) * a + srgb_to_linear(bg) * (1.0 - a)
+    fg = srgb_to_linear(rgba[..., :3])
+    if tone is not None and tone.gamma != 1.0:
+        fg = tone_map(fg, tone.gamma, tone.pivot)
+    lin = fg * a + srgb_to_linear(bg) * (1.0 - a)
     rgb = np.rint(linear_to_srgb(lin) * 255.0).astype(np.uint8)
     target = Path(out) if out is not None else Path(render_png)
     # write where Blender wrote (same name, same format): the caller commits the file

@@ -106,7 +106,7 @@ class FrameRenderer:
                 if lens is not None:  # through the lens: images, masks and depth alike
                     lens.warp_png(tmp)
                 if plate is not None:  # the render (transparent film, shadow catchers) over the plate
-                    composite(tmp, plate)
+                    composite(tmp, plate, tone=self.scene.background.tone)
                 pinhole_mask = mask  # visibility is decided in the pinhole render
                 if lens is not None:
                     mask = lens.warp_array(mask)

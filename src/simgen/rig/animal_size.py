@@ -7,6 +7,10 @@ animals (none merged, none missing) count; each blob that does not touch the ima
 border gives one length: its extent along its main axis (the snout-to-rump line seen
 from above). The distribution over frames is what the renders must match (issue 35).
 
+The same bodies, eroded to their inner half-width (fur edges and shadows off), give the
+animal's brightness: the median linear grey of their pixels over the sampled frames
+(``body_linear``), which ``rig from-video`` matches the renders' to (``scene.Tone``).
+
 ``BODY_LENGTH_M`` is the same measure on the bundled mouse, rendered top-down with
 scenes/openfield.yaml's poses and sizes (see its comment); with it, a video's median
 length in pixels gives the floor's scale in metres per pixel when the arena's size is
@@ -30,6 +34,7 @@ BODY_LENGTH_M = 0.0994  # p10-p90: 0.083-0.111 m (50 frames with the whole body 
 class AnimalSizes:
     lengths_px: np.ndarray  # one per isolated animal body and frame
     frames_used: int  # frames whose blob count equalled the animals
+    body_linear: float = float("nan")  # median linear grey (0..1) inside the eroded bodies
 
     @property
     def median_px(self) -> float:
@@ -90,34 +95,57 @@ def body_masks(frames: np.ndarray, plate: np.ndarray, polarity: str, *, threshol
                            body_px(h, w)) for g in grey])
 
 
-def measure(frames: np.ndarray, indices: np.ndarray, plate_set, animals: int) -> AnimalSizes:
-    """Body lengths over the sampled ``frames`` (RGB, at video ``indices``), each against its plate."""
+def inner_pixels(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Linear grey (0..1) of ``image``'s (8-bit sRGB, grey or RGB) pixels inside ``mask``
+    eroded by a quarter of its blobs' mean width (its fur edges and shadows off)."""
     import cv2
 
-    lengths, used = [], 0
+    from simgen.imageops import srgb_to_linear
+
+    m = mask.astype(np.uint8)
+    if not m.any():
+        return np.zeros(0)
+    lengths = blob_lengths(m, min_share=0.0) or [_extent(m)]
+    width = m.sum() / max(1.0, float(np.sum(lengths)))
+    d = max(3, int(round(0.5 * width)) | 1)
+    inner = cv2.erode(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d))).astype(bool)
+    grey = image.astype(float).mean(axis=-1) if image.ndim == 3 else image.astype(float)
+    return srgb_to_linear(grey[inner] / 255.0)
+
+
+def measure(frames: np.ndarray, indices: np.ndarray, plate_set, animals: int) -> AnimalSizes:
+    """Body lengths and brightness over the sampled ``frames`` (RGB, at video ``indices``),
+    each against its plate."""
+    import cv2
+
+    lengths, used, inside = [], 0, []
     for f, i in zip(frames, indices):
         plate = plate_set.plates[plate_set.plate_for(int(i))]
         m = body_masks(f[None], plate, plate_set.polarity)[0]
+        inside.append(inner_pixels(f, m))
         _, _, stats, _ = cv2.connectedComponentsWithStats(m.astype(np.uint8), connectivity=8)
         areas = stats[1:, cv2.CC_STAT_AREA]
         ls = blob_lengths(m)
         if len(areas) and int((areas >= 0.4 * areas.max()).sum()) == animals and ls:
             used += 1
             lengths.extend(ls)
-    return AnimalSizes(np.asarray(lengths, float), used)
+    inside = np.concatenate(inside) if inside else np.zeros(0)
+    return AnimalSizes(np.asarray(lengths, float), used, float(np.median(inside)) if len(inside) else float("nan"))
 
 
-def rendered_lengths(dataset: Path, animals: int, scale_px: float = 1.0) -> np.ndarray:
+def rendered_lengths(dataset: Path, scale_px: float = 1.0) -> np.ndarray:
     """Body lengths (px, times ``scale_px``) of each animal in each frame of a rendered
-    dataset, measured on its exact mask (each animal's id alone, so touching animals are
-    measured apart), the same way as in the video."""
-    from PIL import Image
+    dataset, measured on its exact mask (each animal's id alone, from dataset.json, so
+    touching animals are measured apart), the same way as in the video."""
+    from simgen.dataset import Dataset
 
+    ds = Dataset(dataset)
     out = []
-    for path in sorted((Path(dataset) / "masks").glob("*/*.png")):
-        m = np.asarray(Image.open(path))
-        for k in range(1, animals + 1):
-            out.extend(blob_lengths(m == k, min_share=0.0)[:1])
+    for cam in ds.meta.camera_names:
+        for f in ds.frames():
+            m = ds.load_mask(cam, f)
+            for k in ds.meta.animal_ids:
+                out.extend(blob_lengths(m == k, min_share=0.0)[:1])
     return np.asarray(out, float) * scale_px
 
 

@@ -32,6 +32,7 @@ WORLD_STRENGTH = 0.1
 # 640x480 (docs/rig-from-video.md) -- only the light's height and size matter.
 REFERENCE_LINEAR_PER_W = 0.11
 CALIB_ENERGY = 2.0  # low enough that the rendered floor does not clip
+TONE_GAMMA = (0.5, 3.0)  # the fitted contrast is kept in this range (a camera's curve, not a repaint)
 SIZE_FRAMES = 32  # frames rendered (masks only) to match the animal's size to the video's
 MIN_FRAMES = 3  # fewer frames read than this: the plates keep an animal that did not move (a warning)
 
@@ -268,16 +269,17 @@ def from_video(video: Path, arena_m: tuple[float, float] | None, out: Path, *, c
         times["size"] = time.perf_counter() - t
 
     render_png = None
-    calib_linear = REFERENCE_LINEAR_PER_W * CALIB_ENERGY
+    calib_linear, calib_animal = REFERENCE_LINEAR_PER_W * CALIB_ENERGY, float("nan")
     if render:
         t = time.perf_counter()
-        render_png, calib_linear = _calibration_render(desc, out, fit, (W, H))
+        render_png, calib_linear, calib_animal = _calibration_render(desc, out, fit, (W, H))
         times["render"] = time.perf_counter() - t
     energy = energy_range(stats, CALIB_ENERGY, calib_linear)
     desc.energy = energy
     log(f"floor: sRGB {stats.plate_srgb:.0f} (linear {stats.plate_linear:.3f}); frames spread "
         f"{stats.spread[0]:.2f}-{stats.spread[1]:.2f}; light energy {energy[0]:.1f} W "
         f"(range {energy[1]:.1f}-{energy[2]:.1f})")
+    desc.tone = _fit_tone(sizes.body_linear, calib_animal * energy[0] / CALIB_ENERGY, stats.plate_linear, log)
     scene_path = write_scene(out / "scene.yaml", desc)
     from simgen.dataset.writer import atomic_write_text
 
@@ -314,7 +316,7 @@ def _match_size(desc, real: np.ndarray, out: Path, log: Callable[[str], None], f
         try:
             d = dataclasses.replace(desc, plates=[], resolution=(w // 2, h // 2), focal_px=desc.focal_px * (w // 2) / w)
             run_render(write_scene(tmp / "size.yaml", d), tmp / "ds", frames=frames, preset="preview", progress=False)
-            return rendered_lengths(tmp / "ds", desc.animals, scale_px=w / (w // 2))
+            return rendered_lengths(tmp / "ds", scale_px=w / (w // 2))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -333,18 +335,44 @@ def _match_size(desc, real: np.ndarray, out: Path, log: Callable[[str], None], f
     size_plot(out / "size.png", real, rendered)
 
 
-def _calibration_render(desc, out: Path, fit, arena_m) -> tuple[Path, float]:
+def _fit_tone(real: float, rendered: float, floor: float, log: Callable[[str], None]) -> tuple[float, float] | None:
+    """The contrast (``scene.Tone``: gamma about the floor's level) that takes the rendered
+    animal's median brightness to the video's, or None when there is nothing to match
+    (not measured, or the animal and its render on opposite sides of the floor's level)."""
+    from simgen.imageops import linear_to_srgb
+
+    def srgb(v: float) -> float:
+        return 255.0 * float(linear_to_srgb(np.asarray(v)))
+
+    if not (np.isfinite(real) and np.isfinite(rendered) and real > 0 and rendered > 0 and 0 < floor < 1):
+        log("animal brightness: not measured; rendered as is")
+        return None
+    a, b = np.log(real / floor), np.log(rendered / floor)
+    if abs(b) < 1e-3 or a / b <= 0:
+        log(f"animal brightness: video sRGB {srgb(real):.0f}, renders {srgb(rendered):.0f} against the floor's "
+            f"{srgb(floor):.0f}: not on the same side; rendered as is")
+        return None
+    gamma = float(np.clip(a / b, TONE_GAMMA[0], TONE_GAMMA[1]))
+    log(f"animal brightness: video sRGB {srgb(real):.0f} (median inside the bodies), renders {srgb(rendered):.0f}: "
+        f"contrast gamma {gamma:.2f} about the floor's {srgb(floor):.0f} (background.tone)")
+    return gamma, float(floor)
+
+
+def _calibration_render(desc, out: Path, fit, arena_m) -> tuple[Path, float, float]:
     """Render the fitted scene once (half resolution, no plates, known light energy);
-    returns the image and the floor's mean linear brightness in it."""
+    returns the image, the floor's mean linear brightness in it and the animal's median
+    (``animal_size.inner_pixels``)."""
     import dataclasses
     import shutil
     import tempfile
 
     import cv2
 
+    from simgen.dataset import Dataset
     from simgen.render.run import render as run_render
+    from simgen.rig.animal_size import inner_pixels
     from simgen.rig.exposure import linear_of_8bit
-    from simgen.rig.scene_writer import write_scene
+    from simgen.rig.scene_writer import ARENA_PART, write_scene
 
     w, h = desc.resolution
     tmp = Path(tempfile.mkdtemp(prefix="simgen-rig-"))
@@ -354,14 +382,18 @@ def _calibration_render(desc, out: Path, fit, arena_m) -> tuple[Path, float]:
         scene = write_scene(tmp / "calib.yaml", calib)
         run_render(scene, tmp / "ds", frames=1, overrides=["render.samples=16", "animal.placement.x=0",
                                                             "animal.placement.y=0"], progress=False)
-        img_path = next((tmp / "ds" / "images" / "top").glob("*.png"))
-        mask = cv2.imread(str(next((tmp / "ds" / "masks" / "top").glob("*.png"))), cv2.IMREAD_UNCHANGED)
+        ds = Dataset(tmp / "ds")
+        cam, frame = ds.meta.pick_camera(None), ds.frames()[0]
+        img_path = ds.image_path(cam, frame)
+        mask = cv2.imread(str(ds.mask_path(cam, frame)), cv2.IMREAD_UNCHANGED)
         img = cv2.imread(str(img_path))
-        floor = polygon_mask(floor_polygon(fit, arena_m) / 2, w // 2, h // 2, erode=3) & (mask == 2)
+        floor_id = ds.meta.mask_ids[ARENA_PART]
+        floor = polygon_mask(floor_polygon(fit, arena_m) / 2, w // 2, h // 2, erode=3) & (mask == floor_id)
         linear = float(linear_of_8bit(img.astype(float).mean(axis=-1)[floor]).mean())
+        body = inner_pixels(img, np.isin(mask, ds.meta.animal_ids))
         dst = out / "fit_render.png"
         shutil.copy(img_path, dst)
-        return dst, linear
+        return dst, linear, float(np.median(body)) if len(body) else float("nan")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -12,6 +12,7 @@ import numpy as np
 SENSOR_MM = 6.4  # a nominal 1/2" sensor; only focal_mm / sensor_mm matters for the image
 MARGIN_M = 0.05  # keep the animal's center this far from the walls
 CLEAR_WALL_M = 0.002  # clear walls: a 2 mm lip (a wall must have a height)
+ARENA_PART = "arena"  # the scene's one rig part (floor and walls); its mask id is in dataset.json
 # Several animals in a cage: how each after the first is placed next to another (as
 # scenes/homecage_group.yaml: caged mice rest together more than they meet nose to nose).
 SOCIAL = """social:
@@ -45,6 +46,7 @@ class RigDescription:
     animals: int = 1  # how many the video shows at once: 2+ writes `count` and social placements
     clear_walls: bool = False  # the walls are clear (a cage): the plate shows them, they hide nothing
     animal_scale: float = 1.0  # the bundled mouse scaled to the video's animals (rig.animal_size)
+    tone: tuple[float, float] | None = None  # (gamma, pivot): the rendered animal's brightness matched (scene.Tone)
 
 
 def _f(v: float, nd: int = 4) -> str:
@@ -63,7 +65,9 @@ def scene_yaml(d: RigDescription) -> str:
     _, elo, ehi = d.energy
     albedo = float(np.clip(d.floor_linear, 0.05, 0.95))
     plates = "".join(f"\n    - {p}" for p in d.plates)
-    background = f"background:\n  plates:{plates}\n" if d.plates else ""
+    tone = (f"\n  tone: {{gamma: {_f(d.tone[0], 3)}, pivot: {_f(d.tone[1], 4)}}}   # the animal's brightness "
+            "matched to the video's" if d.tone is not None else "")
+    background = f"background:\n  plates:{plates}{tone}\n" if d.plates else ""
     # clear walls: a lip that keeps the floor's edge and hides nothing (the plate shows the walls)
     wall = CLEAR_WALL_M if d.clear_walls else d.wall_height_m
     wall_note = "   # clear walls: the plate shows them; a lip hides nothing" if d.clear_walls else ""
@@ -97,7 +101,7 @@ animal:{count}
     y: {{uniform: [{_f(-py)}, {_f(py)}]}}
     yaw: {{uniform: [0, 360]}}
 rig:
-  - name: arena
+  - name: {ARENA_PART}
     asset: arena
     size: [{_f(w)}, {_f(h)}, {_f(wall, 3)}]{wall_note}
     material: {{color: {_f(albedo, 3)}, roughness: 0.6}}

@@ -278,17 +278,31 @@ class SequenceSettings(Model):
 
 
 # --- background plates (issue 13, rig from video) ---
+class Tone(Model):
+    """The rendered animal's linear light x becomes ``pivot * (x / pivot) ** gamma``
+    before it is laid over the plate: a camera that exposes for a bright floor crushes a
+    dark animal toward black (gamma > 1) while the floor's own level (``pivot``) stays."""
+
+    gamma: Annotated[float, Field(ge=0.25, le=4.0)] = Field(1.0, description="contrast exponent (1: none)")
+    pivot: Annotated[float, Field(gt=0.0, le=1.0)] = Field(0.5, description="linear level left unchanged "
+                                                           "(the floor's, in the plate)")
+
+
 class Background(Model):
     plates: list[str] = Field(min_length=1, description="images of the empty rig, seen by the (first) camera; "
                               "each frame renders the animal and its shadow onto one of them (paths relative to "
                               "the scene file)")
     weights: list[Annotated[float, Strict()]] | None = Field(None, description="relative frequency of each plate")
+    tone: Tone | None = Field(None, description="the camera's contrast for the rendered animal against the "
+                                "plate (`simgen rig from-video` fits it from the animals' brightness); none: as "
+                                "rendered")
 
     @field_validator("weights")
     @classmethod
     def _weights(cls, v, info):
         check_weights(v, len(info.data.get("plates", [])))
         return v
+
 # --- end background plates ---
 
 
