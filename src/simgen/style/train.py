@@ -35,7 +35,7 @@ def train_style(synthetic: Path | str, real: Path | str, out: Path | str, method
                 n_synthetic: int = 200, max_minutes: float | None = None, overrides: dict[str, Any] | None = None,
                 progress: bool = True, camera: str | None = None) -> TrainResult:
     from simgen import __version__
-    from simgen.dataset import DatasetMeta
+    from simgen.dataset import DatasetMeta, Layout
     from simgen.style.classic import fit_classic
     from simgen.style.data import (
         animal_centers_from_masks,
@@ -59,7 +59,7 @@ def train_style(synthetic: Path | str, real: Path | str, out: Path | str, method
         raise SimgenError(f"{real}: only {len(real_frames)} real frame(s); need at least 3")
     mono = is_mono(real_frames)
     classic = fit_classic(real_frames, syn.images, rng, mono=mono)
-    meta = DatasetMeta.load(Path(synthetic) / "dataset.json")
+    meta = DatasetMeta.load(Layout(synthetic).meta)
     info: dict[str, Any] = {
         "method": method, "profile": profile, "channels": 1 if mono else 3,
         "config": cfg.model_dump(), "classic": classic.to_json(), "lowres": 1, "seed": seed,

@@ -380,10 +380,10 @@ def pick_frames(frames: list[int], params: dict[int, dict], keys: list[str], n: 
 
 
 def _dataset(run: ArmRun, kind: str):
-    from simgen.dataset import Dataset
+    from simgen.dataset import Dataset, Layout
 
     st = run.stages.get(kind)
-    if st is None or not (st.path / "data" / "dataset.json").is_file():
+    if st is None or not Layout(st.path / "data").meta.is_file():
         return None
     return Dataset(st.path / "data")
 
@@ -500,8 +500,7 @@ def _config(sweep: Sweep, an: Analysis, by_arm: dict[str, list[ArmRun]], data: d
     brun = by_arm.get(base_arm.name, [None])[0]
     ds = _dataset(brun, "render") if brun else None
     if ds is not None:
-        meta = json.loads((ds.root / "dataset.json").read_text())
-        scene = dict(meta.get("scene") or {})
+        scene = dict(ds.meta.scene or {})
         scene["frames"] = len(ds.frames())  # what was rendered, not the scene file's default
         doc[f"resolved_scene (seed {brun.seed}, {len(ds.frames())} frames rendered)"] = scene
     text = yaml.safe_dump(json.loads(json.dumps(doc, default=str)), sort_keys=False, width=110)

@@ -100,10 +100,11 @@ def real_labels(sweep: Sweep, runs: list[ArmRun]) -> RealLabels | None:
 
 def trivial_mean(run: ArmRun, keypoints: list[str]) -> np.ndarray | None:
     """(K, 2) mean training label position as fractions of the image size (None: not readable)."""
+    from simgen.dataset import Layout
     from simgen.export.labels import from_dataset
 
     data = run.stages.get("style") or run.stages.get("render")
-    if data is None or not (data.path / "data" / "dataset.json").is_file():
+    if data is None or not Layout(data.path / "data").meta.is_file():
         return None
     try:
         labels = from_dataset(data.path / "data")
