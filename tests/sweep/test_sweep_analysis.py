@@ -182,7 +182,7 @@ def test_grid_compares_with_its_first_arm(gt):
 
 def test_gap_agreement_says_which_gap_numbers_order_the_arms_like_the_accuracy():
     from simgen.gap.report import HEADLINE
-    from simgen.sweep.analysis import GAP_NUMBERS, gap_agreement
+    from simgen.sweep.analysis import GAP_NUMBERS, gap_agreement, gap_orders, gap_sentence
 
     assert set(GAP_NUMBERS) <= set(HEADLINE)  # the report shows numbers the gap stage computes
 
@@ -191,15 +191,18 @@ def test_gap_agreement_says_which_gap_numbers_order_the_arms_like_the_accuracy()
                         "realism_full": 1.0, "spearman": 0.9},
            "a": {"doubtful": 0.2, "flip_px": 12.0, "coverage_median": 3.0, "uncovered": 1.0, "realism_full": 1.0},
            "b": {"doubtful": 0.7, "flip_px": 4.0, "coverage_median": 2.0, "uncovered": 1.0, "realism_full": 1.0}}
+    g = gap_orders("mean_error", acc, gap)
+    assert g.accuracy_order == ["a", "baseline", "b"] and g.agree == ["doubtful"]
+    # b is nearest to the renders but worst: against the accuracy
+    assert g.differ == {"flip_px": ["b", "baseline", "a"], "coverage_median": ["b", "baseline", "a"]}
+    assert g.flat == ["uncovered", "realism_full"]
+    assert "spearman" not in g.agree + g.flat + list(g.differ)  # a check of the estimate, not a property to rank by
     s = gap_agreement("mean_error", acc, gap)
-    assert s.startswith("Label-free gap numbers against the accuracy: mean error ranks the arms a, baseline, b "
-                        "(best first); doubtful real frames ranks them the same way; ")
-    assert "flip inconsistency ranks them b, baseline, a" in s
-    assert "distance to the nearest render ranks them b, " in s  # b is nearest but worst: against the accuracy
-    assert s.endswith("; uncovered real frames and real-vs-render classifier accuracy do not separate them.")
-    assert "Spearman" not in s  # a check of the estimate, not a property to rank arms by
+    assert s == gap_sentence(g) and "doubtful real frames" in s and "flip inconsistency" in s
     # PCK: higher is better, so the best arm has the largest value
-    s = gap_agreement("pck10", {"x": 0.9, "y": 0.4}, {"x": {"doubtful": 0.1}, "y": {"doubtful": 0.6}})
-    assert "PCK@10 ranks the arms x, y (best first); doubtful real frames ranks them the same way." in s
-    assert gap_agreement("mean_error", {"x": 1.0}, {"x": {"doubtful": 0.1}}) == ""  # one arm: nothing to rank
-    assert gap_agreement("mean_error", {"x": 1.0, "y": 2.0}, {}) == ""  # no gap numbers
+    g = gap_orders("pck10", {"x": 0.9, "y": 0.4}, {"x": {"doubtful": 0.1}, "y": {"doubtful": 0.6}})
+    assert g.accuracy_order == ["x", "y"] and g.agree == ["doubtful"] and not g.differ and not g.flat
+    assert "PCK@10" in gap_sentence(g)
+    assert gap_orders("mean_error", {"x": 1.0}, {"x": {"doubtful": 0.1}}) is None  # one arm: nothing to rank
+    assert gap_orders("mean_error", {"x": 1.0, "y": 2.0}, {}) is None  # no gap numbers
+    assert gap_agreement("mean_error", {"x": 1.0, "y": 2.0}, {}) == ""

@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from simgen.sweep.analysis import ArmData, analyze, distances, trivial_prediction
+from simgen.sweep.analysis import ArmData, analyze, distances, gap_orders, gap_sentence, trivial_prediction
 from simgen.sweep.report import config_diff, pick_frames, write_report
 from simgen.sweep.results import RealLabels
 from simgen.sweep.runner import ArmRun
@@ -55,7 +55,8 @@ def test_degenerate_run_leads_with_the_warning(tmp_path):
     an, page = _page(tmp_path, sweep, data, gt, trivial_prediction(np.full((K, 2), 0.5), np.tile([640, 480], (N, 1))))
     assert an.lead == "warning"
     lead = page.index('id="lead"')
-    assert 'data-lead="warning"' in page and "Warning: No answer: every model is degenerate" in page
+    assert all(a.flags for a in an.arms) and an.answer == ""  # every model degenerate: no ranking
+    assert 'data-lead="warning"' in page and f"Warning: {an.headline}" in page and "degenerate" in an.headline
     assert lead < page.index('<svg id="chart"')  # the warning comes before any chart or table
     assert page.index('id="reduced"') < lead  # and the reduced-run banner before that
     assert "--steps 20 (every arm trains 20 steps)" in page and "--seeds 0 (fewer seeds than the file&#x27;s 3)" in page
@@ -86,9 +87,10 @@ def test_trained_run_leads_with_the_ranking(tmp_path):
     assert an.lead == "ranking"
     assert 'data-lead="ranking"' in page and 'data-lead="warning"' not in page and 'id="reduced"' not in page
     head = re.search(r'<div class="box answer" id="lead" data-lead="ranking"><h2>([^<]+)</h2>', page).group(1)
-    assert head.startswith("Better than the baseline: single_fur; not distinguishable at this size: frames_40")
+    assert [a.verdict for a in an.arms] == ["baseline", "better", "indistinguishable"]
+    assert head == an.headline == an.answer and head.index("single_fur") < head.index("frames_40")
     assert page.index('id="lead"') < page.index('<svg id="chart"')
-    assert "single_fur is better than the baseline: mean error" in page
+    assert an.arm("single_fur").sentence in page and "better than the baseline" in an.arm("single_fur").sentence
     assert page.count('class="ci"') == 3 and page.count('class="seed"') == 9  # intervals and seeds drawn
     assert "one seed" not in page
     # configuration as a diff: only what differs from the baseline
@@ -174,7 +176,10 @@ def test_gap_numbers_beside_the_accuracy_over_seeds(tmp_path):
     assert cells[7].count('<a href="stages/gap/baseline') == 3 and cells[8] == "30 s"
     assert "50 real video frames, 60 renders" in page
     note = re.search(r'<p id="gap-agreement">([^<]+)</p>', page).group(1)
-    assert note == ("Label-free gap numbers against the accuracy: mean error ranks the arms single_fur, baseline "
-                    "(best first); doubtful real frames ranks them the same way; flip inconsistency, distance to the "
-                    "nearest render, uncovered real frames and real-vs-render classifier accuracy do not separate "
-                    "them.")  # flip_px has the same mean (6.0) in both arms
+    # the arms' mean gap numbers over seeds, as the table shows them
+    means = {a: {"doubtful": float(np.mean(d)), "flip_px": 6.0, "coverage_median": 2.0, "uncovered": 1.0,
+                 "realism_full": 1.0, "spearman": 0.5} for a, d in doubtful.items()}
+    g = gap_orders("mean_error", {a.name: a.values["mean_error"] for a in an.arms}, means)
+    assert g.accuracy_order == ["single_fur", "baseline"] and g.agree == ["doubtful"] and not g.differ
+    assert g.flat == ["flip_px", "coverage_median", "uncovered", "realism_full"]  # flip_px: mean 6.0 in both arms
+    assert note == gap_sentence(g) and "doubtful real frames" in note  # the page words these orders

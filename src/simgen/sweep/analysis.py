@@ -310,10 +310,45 @@ def _order_notes(results: list[ArmResult]) -> list[str]:
 # -- the analysis ----------------------------------------------------------------------------
 
 
-def analyze(arms: list[ArmData], gt: np.ndarray, *, metric_name: str = "mean_error",
+def reference(baseline: str) -> str:
+    """How sentences name the arm every other arm is compared with."""
+    return "the baseline" if baseline == BASELINE else f"the reference arm {baseline}"
+
+
+@dataclass
+class Comparison:
+    """What the numbers say about a sweep's arms, before any words (``ArmResult.sentence`` is
+    still empty): per arm its values, interval, difference from the baseline, verdict, flags."""
+
+    metric: Metric
+    arms: list[ArmResult]
+    baseline: str
+    has_baseline: bool  # an arm of that name exists
+    baseline_usable: bool  # it has results and its model is not degenerate
+    scale_px: float | None  # typical animal size in the real frames
+    trivial: dict[str, float] | None  # metrics of "always predict the mean training label position"
+    failed: dict[str, int]  # arm -> seeds that failed (only arms with failures)
+    n_frames: int
+    n_boot: int
+
+    @property
+    def degenerate(self) -> list[ArmResult]:
+        return [r for r in self.arms if r.flags]
+
+    @property
+    def lead(self) -> Lead:
+        """The page leads with a warning when a model is degenerate or nothing can be compared."""
+        return "warning" if self.degenerate or not self.baseline_usable else "ranking"
+
+    def with_verdict(self, verdict: Verdict) -> list[str]:
+        """Names of the arms compared with the baseline that got ``verdict``, in arm order."""
+        return [r.name for r in self.arms if r.verdict == verdict]
+
+
+def compare(arms: list[ArmData], gt: np.ndarray, *, metric_name: Metric = "mean_error",
             trivial_pred: np.ndarray | None = None, baseline: str = BASELINE, n_boot: int = 2000,
-            rng_seed: int = 0) -> Analysis:
-    """Intervals, checks, verdicts and sentences of a sweep's arms; ``gt`` (N, K, 3) are the real labels."""
+            rng_seed: int = 0) -> Comparison:
+    """Intervals, checks and verdicts of a sweep's arms; ``gt`` (N, K, 3) are the real labels."""
     if metric_name not in METRICS:
         raise ValueError(f"unknown metric {metric_name!r}; choices: {', '.join(METRICS)}")
     gt = np.asarray(gt, float)
@@ -326,7 +361,7 @@ def analyze(arms: list[ArmData], gt: np.ndarray, *, metric_name: str = "mean_err
         td = distances(np.asarray(trivial_pred, float), gt)
         trivial = {m: metric(td, m) for m in METRICS}
     base_data = next((a for a in arms if a.name == baseline), None)
-    ref = "the baseline" if baseline == BASELINE else f"the reference arm {baseline}"
+    ref = reference(baseline)
 
     # per arm: values per seed, bootstrap draws of the chart metric, checks
     draws: dict[str, np.ndarray] = {}
@@ -359,70 +394,88 @@ def analyze(arms: list[ArmData], gt: np.ndarray, *, metric_name: str = "mean_err
             diff = _interval(draws[a.name] - draws[baseline], values[metric_name] - base_value)
             verdict = _verdict(diff, metric_name)
         results.append(ArmResult(a.name, list(a.seeds), values, per_seed, interval, diff, verdict, flags, conf, ""))
-    base_res = next((r for r in results if r.name == baseline), None)
-    for r in results:
-        r.sentence = _sentence(r, base_res, metric_name, ref)
+    return Comparison(metric_name, results, baseline, base_data is not None, base_usable, scale, trivial,
+                      {a.name: a.failed for a in arms if a.failed}, n, n_boot)
 
-    # what the page leads with
-    bad = [r for r in results if r.flags]
-    failed = [a for a in arms if a.failed]
-    confounded = [r for r in results if r.confounds and r.usable]
-    warnings = []
-    if bad:
-        names = ", ".join(r.name for r in bad)
-        if len(bad) == len(results):
-            headline = ("No answer: every model is degenerate, so this run cannot tell which arm is better. "
-                        "Train longer or on more frames before reading any ranking.")
-        elif base_res is not None and base_res.flags:
-            headline = (f"No answer: {ref}'s model is degenerate, so no arm can be compared with it "
-                        f"(degenerate: {names}).")
-        else:
-            headline = (f"Partial answer: {len(bad)} of {len(results)} models are degenerate ({names}) and are "
-                        "left out of the ranking.")
-        warnings.extend(f"{r.name}: " + "; ".join(r.flags) + "." for r in bad)
+
+def _warning_headline(c: Comparison, ref: str) -> str:
+    """What a page that leads with a warning says first."""
+    bad = c.degenerate
+    if not bad:  # no degenerate model, but nothing to compare with
+        return f"No answer: {ref} has no result, so no arm can be compared with it."
+    names = ", ".join(r.name for r in bad)
+    base = next((r for r in c.arms if r.name == c.baseline), None)
+    if len(bad) == len(c.arms):
+        return ("No answer: every model is degenerate, so this run cannot tell which arm is better. "
+                "Train longer or on more frames before reading any ranking.")
+    if base is not None and base.flags:
+        return f"No answer: {ref}'s model is degenerate, so no arm can be compared with it (degenerate: {names})."
+    return f"Partial answer: {len(bad)} of {len(c.arms)} models are degenerate ({names}) and are left out of the ranking."
+
+
+def _warnings(c: Comparison) -> list[str]:
+    """Shown before any ranking: degenerate models, no baseline, failed seeds, confounds."""
+    out = [f"{r.name}: " + "; ".join(r.flags) + "." for r in c.degenerate]
+    if not c.has_baseline:
+        out.append(f"No arm named {c.baseline!r}: nothing to compare the arms with.")
+    out.extend(f"{name}: {k} seed(s) failed and are missing from its numbers." for name, k in c.failed.items())
+    out.extend(f"{r.name} is confounded: " + "; ".join(r.confounds) + "." for r in c.arms if r.confounds and r.usable)
+    return out
+
+
+def _answer(c: Comparison, ref: str) -> str:
+    """The ranking of the arms that can be compared, also under a warning ("" when none can)."""
+    if not c.baseline_usable:
+        return ""
+    better, worse, same = c.with_verdict("better"), c.with_verdict("worse"), c.with_verdict("indistinguishable")
+    parts = []
+    if better:
+        parts.append(f"better than {ref}: {', '.join(better)}")
+    if worse:
+        parts.append(f"worse: {', '.join(worse)}")
+    if same:
+        parts.append(f"not distinguishable at this size: {', '.join(same)}")
+    if parts:
+        answer = "; ".join(parts) + f" (on {METRICS[c.metric][0]}, 95% intervals over test frames and seeds)."
+    elif c.lead == "ranking":
+        answer = f"Only {ref} ran: nothing to compare."
     else:
-        headline = ""
-    if base_data is None:
-        warnings.append(f"No arm named {baseline!r}: nothing to compare the arms with.")
-    for a in failed:
-        warnings.append(f"{a.name}: {a.failed} seed(s) failed and are missing from its numbers.")
-    for r in confounded:
-        warnings.append(f"{r.name} is confounded: " + "; ".join(r.confounds) + ".")
-    lead: Lead = "warning" if bad or base_data is None or not base_usable else "ranking"
-    if lead == "warning" and not headline:  # no degenerate model, but nothing to compare with
-        headline = f"No answer: {ref} has no result, so no arm can be compared with it."
-    answer = ""  # the ranking of the arms that can be compared, also under a warning
-    if base_usable:
-        compared = [r for r in results if r.verdict in ("better", "worse", "indistinguishable")]
-        better = [r.name for r in compared if r.verdict == "better"]
-        worse = [r.name for r in compared if r.verdict == "worse"]
-        same = [r.name for r in compared if r.verdict == "indistinguishable"]
-        parts = []
-        if better:
-            parts.append(f"better than {ref}: {', '.join(better)}")
-        if worse:
-            parts.append(f"worse: {', '.join(worse)}")
-        if same:
-            parts.append(f"not distinguishable at this size: {', '.join(same)}")
-        if parts:
-            answer = "; ".join(parts) + (f" (on {METRICS[metric_name][0]}, 95% intervals over test frames and "
-                                         "seeds).")
-        elif lead == "ranking":
-            answer = f"Only {ref} ran: nothing to compare."
-        if answer:
-            answer = answer[0].upper() + answer[1:]
-            if any(len(r.seeds) == 1 for r in results if r.usable):
-                answer += " One seed: no spread over training runs, so a difference may be seed noise."
-    if lead == "ranking":
-        headline = answer
+        return ""
+    answer = answer[0].upper() + answer[1:]
+    if any(len(r.seeds) == 1 for r in c.arms if r.usable):
+        answer += " One seed: no spread over training runs, so a difference may be seed noise."
+    return answer
+
+
+def _notes(c: Comparison) -> list[str]:
+    """The scale of the errors, and where the metrics disagree on the order."""
     notes = []
-    if scale is not None:
+    if c.scale_px is not None:
         t = (f"; always predicting the mean training label position gives a mean error of "
-             f"{trivial['mean_error']:.1f} px") if trivial else ""
-        notes.append(f"For scale: the animal is about {scale:.0f} px long in the real frames (largest distance "
-                     f"between two labeled keypoints, median over {n} frames){t}.")
-    notes.extend(_order_notes(results))
-    return Analysis(metric_name, results, scale, trivial, lead, headline, warnings, notes, n, n_boot, answer)
+             f"{c.trivial['mean_error']:.1f} px") if c.trivial else ""
+        notes.append(f"For scale: the animal is about {c.scale_px:.0f} px long in the real frames (largest distance "
+                     f"between two labeled keypoints, median over {c.n_frames} frames){t}.")
+    return notes + _order_notes(c.arms)
+
+
+def words(c: Comparison) -> Analysis:
+    """The sentences of a comparison: per arm, the headline, warnings, the answer and notes."""
+    ref = reference(c.baseline)
+    base = next((r for r in c.arms if r.name == c.baseline), None)
+    for r in c.arms:
+        r.sentence = _sentence(r, base, c.metric, ref)
+    answer = _answer(c, ref)
+    headline = answer if c.lead == "ranking" else _warning_headline(c, ref)
+    return Analysis(c.metric, c.arms, c.scale_px, c.trivial, c.lead, headline, _warnings(c), _notes(c), c.n_frames,
+                    c.n_boot, answer)
+
+
+def analyze(arms: list[ArmData], gt: np.ndarray, *, metric_name: Metric = "mean_error",
+            trivial_pred: np.ndarray | None = None, baseline: str = BASELINE, n_boot: int = 2000,
+            rng_seed: int = 0) -> Analysis:
+    """Intervals, checks, verdicts (``compare``) and their sentences (``words``)."""
+    return words(compare(arms, gt, metric_name=metric_name, trivial_pred=trivial_pred, baseline=baseline,
+                         n_boot=n_boot, rng_seed=rng_seed))
 
 
 # -- the gap stage's numbers against the accuracy ---------------------------------------------
@@ -433,24 +486,33 @@ def _join(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def gap_agreement(metric_name: str, accuracy: dict[str, float], gap: dict[str, dict[str, float | None]]) -> str:
-    """One sentence: do the label-free gap numbers order the arms as the accuracy does?
+@dataclass
+class GapAgreement:
+    """Do the label-free gap numbers order the arms as the accuracy does? Gap numbers by their
+    ``GapNumbers`` field name, in ``GAP_NUMBERS`` order."""
 
-    ``accuracy``: arm -> the metric (mean over seeds); ``gap``: arm -> gap number -> value
-    (mean over seeds). A gap number agrees when no pair of arms is ordered the other way
-    round (ties in it do not count against it); it "does not separate" the arms when it is
-    the same for all. "" when fewer than two arms have both."""
-    label, lower, _ = METRICS[metric_name]
+    metric: Metric
+    accuracy_order: list[str]  # the arms, best accuracy first
+    agree: list[str]  # no pair of arms ordered the other way round (ties do not count against)
+    differ: dict[str, list[str]]  # number -> the arms in its order, lowest first
+    flat: list[str]  # the same for every arm: does not separate them
+
+
+def gap_orders(metric_name: Metric, accuracy: dict[str, float], gap: dict[str, dict[str, float | None]],
+               ) -> GapAgreement | None:
+    """``accuracy``: arm -> the metric (mean over seeds); ``gap``: arm -> gap number -> value
+    (mean over seeds). None when fewer than two arms have both, or no gap number has two arms."""
+    _, lower, _ = METRICS[metric_name]
     arms = [a for a, v in accuracy.items() if v is not None and np.isfinite(v) and a in gap]
     if len(arms) < 2:
-        return ""
+        return None
 
     def order(values: dict[str, float], low: bool) -> list[str]:
         return sorted(values, key=lambda a: values[a] if low else -values[a])
 
     acc = {a: accuracy[a] for a in arms}
-    agree, differ, flat = [], [], []
-    for key, (name, _, low) in GAP_NUMBERS.items():
+    out = GapAgreement(metric_name, order(acc, lower), [], {}, [])
+    for key, (_, _, low) in GAP_NUMBERS.items():
         if low is None:
             continue
         vals = {a: gap[a].get(key) for a in arms}
@@ -459,22 +521,42 @@ def gap_agreement(metric_name: str, accuracy: dict[str, float], gap: dict[str, d
             continue
         span = max(vals.values()) - min(vals.values())
         if span <= 1e-9 * max(1.0, *map(abs, vals.values())):
-            flat.append(name)
+            out.flat.append(key)
             continue
         sign = 1 if lower else -1  # +1: the accuracy's order is ascending
         discordant = any(
             sign * (acc[a] - acc[b]) * (vals[a] - vals[b]) < 0 for a in vals for b in vals if a < b)
         if discordant:
-            differ.append(f"{name} ranks them {', '.join(order(vals, True))}")
+            out.differ[key] = order(vals, True)
         else:
-            agree.append(name)
-    if not (agree or differ or flat):
+            out.agree.append(key)
+    return out if out.agree or out.differ or out.flat else None
+
+
+def gap_sentence(g: GapAgreement | None) -> str:
+    """``gap_orders`` in one sentence ("" for None)."""
+    if g is None:
         return ""
-    s = f"Label-free gap numbers against the accuracy: {label} ranks the arms {', '.join(order(acc, lower))} (best first)"
+
+    def name(key: str) -> str:
+        return GAP_NUMBERS[key][0]
+
+    agree, flat = [name(k) for k in g.agree], [name(k) for k in g.flat]
+    s = (f"Label-free gap numbers against the accuracy: {METRICS[g.metric][0]} ranks the arms "
+         f"{', '.join(g.accuracy_order)} (best first)")
     if agree:
         s += f"; {_join(agree)} {'ranks' if len(agree) == 1 else 'rank'} them the same way"
-    if differ:
-        s += "; " + "; ".join(differ)
+    if g.differ:
+        s += "; " + "; ".join(f"{name(k)} ranks them {', '.join(o)}" for k, o in g.differ.items())
     if flat:
         s += f"; {_join(flat)} {'does' if len(flat) == 1 else 'do'} not separate them"
     return s + "."
+
+
+def gap_agreement(metric_name: Metric, accuracy: dict[str, float], gap: dict[str, dict[str, float | None]]) -> str:
+    """One sentence: do the label-free gap numbers order the arms as the accuracy does?
+
+    A gap number agrees when no pair of arms is ordered the other way round (ties in it do
+    not count against it); it "does not separate" the arms when it is the same for all. ""
+    when fewer than two arms have both."""
+    return gap_sentence(gap_orders(metric_name, accuracy, gap))
