@@ -197,8 +197,11 @@ def _resolve(base: Path, text: str) -> str:
     return str((base / Path(head).expanduser()).resolve()) + sep + opts
 
 
-def _problems(spec: SweepFile) -> list[tuple[tuple, str]]:
-    out: list[tuple[tuple, str]] = []
+Problem = tuple[tuple, str]  # (path in the sweep file, message)
+
+
+def _problems(spec: SweepFile) -> list[Problem]:
+    out: list[Problem] = []
     if spec.design == "ofat":
         if spec.factors:
             out.append((("factors",), "factors belong to design: grid; use arms for design: ofat"))
@@ -218,6 +221,100 @@ def _problems(spec: SweepFile) -> list[tuple[tuple, str]]:
     return out
 
 
+@dataclass
+class RealInputs:
+    """The files a sweep reads besides its own, resolved."""
+
+    scene: Path
+    labeled: str  # absolute path plus any ,frames=A:B
+    video: Path | None
+
+
+def real_inputs(spec: SweepFile, folder: Path, labeled: str | None = None,
+                video: str | Path | None = None) -> RealInputs:
+    """The file's paths relative to its ``folder``; ``labeled`` / ``video`` (the command line's)
+    replace the file's, relative to the working directory."""
+    scene = Path(_resolve(folder, spec.base_scene))
+    labeled = _resolve(Path.cwd(), labeled) if labeled else _resolve(folder, spec.real.labeled)
+    if video is not None:
+        video = Path(video).expanduser().resolve()
+    elif spec.real.video:
+        video = Path(_resolve(folder, spec.real.video))
+    return RealInputs(scene, labeled, video)
+
+
+def _input_problems(spec: SweepFile, inputs: RealInputs) -> list[Problem]:
+    out: list[Problem] = []
+    if not inputs.scene.is_file():
+        out.append((("base_scene",), f"scene file not found: {display_path(inputs.scene)}"))
+    labeled = Path(inputs.labeled.partition(",")[0])
+    if not labeled.exists():
+        out.append((("real", "labeled"), f"not found: {display_path(labeled)} (point --real-labeled at the labeled "
+                                         "data)"))
+    if inputs.video is not None and not inputs.video.exists():
+        out.append((("real", "video"), f"not found: {display_path(inputs.video)} (point --real-video at the real "
+                                       "video or image folder)"))
+    if spec.gap is not None and inputs.video is None:
+        out.append((("gap",), "the gap stage compares each arm with real.video: set real.video (or pass "
+                              "--real-video)"))
+    return out
+
+
+def _arm_problems(arms: list[Arm], video: Path | None, shown: str) -> list[Problem]:
+    out: list[Problem] = []
+    for arm in arms:
+        if arm.style != "none" and video is None:
+            out.append(((arm.name, "style"), f"style {arm.style} needs real.video (real video or frames)"))
+        try:
+            pose_config(arm.train, 0, f"{shown}: arm {arm.name}")
+        except SimgenError as err:
+            out.append(((arm.name, "train"), str(err).replace(f"{shown}: arm {arm.name}: ", "")))
+    return out
+
+
+def _set_in_every_arm(arms: list[Arm], extra_set: list[str]) -> None:
+    """``path=value`` scene overrides applied after each arm's own."""
+    for text in extra_set:
+        try:
+            key, parsed = parse_set(text)
+        except SceneError as err:
+            raise SweepError(err.messages) from None
+        for arm in arms:
+            arm.set = {**{k: v for k, v in arm.set.items() if k != key}, key: parsed}
+
+
+def _check_scenes(scene: Path, arms: list[Arm], seed: int, shown: str) -> None:
+    """The arms' scenes load, before any work starts (same messages as render --set)."""
+    from simgen.scene import load_scene
+    from simgen.scene.presets import scene_overrides
+
+    for arm in arms:
+        try:
+            load_scene(scene, scene_overrides(arm.preset, arm.overrides(seed)))
+        except SceneError as err:
+            raise SweepError([f"{shown}: arm {arm.name}: {m}" for m in err.messages]) from None
+
+
+def reduce_arms(arms: list[Arm], only: list[str] | None = None, scale_frames: float | None = None,
+                steps: int | None = None) -> list[Arm]:
+    """The command line's reductions: some arms, scaled frame counts, fewer steps."""
+    if only:
+        unknown = [n for n in only if n not in {a.name for a in arms}]
+        if unknown:
+            raise SweepError(f"--arms: no arm named {', '.join(map(repr, unknown))}; arms: "
+                             f"{', '.join(a.name for a in arms)}")
+        arms = [a for a in arms if a.name in only]
+    if scale_frames is not None:
+        if scale_frames <= 0:
+            raise SweepError(f"--scale-frames must be > 0 (got {scale_frames})")
+        for a in arms:
+            a.frames = max(2, round(a.frames * scale_frames))
+    if steps is not None:
+        for a in arms:
+            a.train = a.train.model_copy(update={"steps": steps})
+    return arms
+
+
 def load_sweep(path: str | Path, *, seeds: list[int] | None = None, scale_frames: float | None = None,
                steps: int | None = None, only: list[str] | None = None, extra_set: list[str] | None = None,
                labeled: str | None = None, video: str | Path | None = None) -> Sweep:
@@ -234,75 +331,26 @@ def load_sweep(path: str | Path, *, seeds: list[int] | None = None, scale_frames
     path = Path(path)
     shown = display_path(path)
     spec, origins = load_yaml_model_with_origins(path, SweepFile, what="sweep file", error=SweepError)
-    problems = _problems(spec)
-    folder = path.resolve().parent
-    scene = Path(_resolve(folder, spec.base_scene))
-    if not scene.is_file():
-        problems.append((("base_scene",), f"scene file not found: {display_path(scene)}"))
-    labeled = _resolve(Path.cwd(), labeled) if labeled else _resolve(folder, spec.real.labeled)
-    if not Path(labeled.partition(",")[0]).exists():
-        where = display_path(Path(labeled.partition(",")[0]))
-        problems.append((("real", "labeled"), f"not found: {where} (point --real-labeled at the labeled data)"))
-    if video is not None:
-        video = Path(video).expanduser().resolve()
-    elif spec.real.video:
-        video = Path(_resolve(folder, spec.real.video))
-    if video is not None and not video.exists():
-        msg = f"not found: {display_path(video)} (point --real-video at the real video or image folder)"
-        problems.append((("real", "video"), msg))
-    if spec.gap is not None and video is None:
-        problems.append((("gap",), "the gap stage compares each arm with real.video: set real.video (or pass "
-                                   "--real-video)"))
+    inputs = real_inputs(spec, path.resolve().parent, labeled, video)
+    problems = _problems(spec) + _input_problems(spec, inputs)
     arms = expand(spec)
-    for text in extra_set or []:
-        try:
-            key, parsed = parse_set(text)
-        except SceneError as err:
-            raise SweepError(err.messages) from None
-        for arm in arms:
-            arm.set = {**{k: v for k, v in arm.set.items() if k != key}, key: parsed}
-    for arm in arms:
-        if arm.style != "none" and video is None:
-            problems.append(((arm.name, "style"), f"style {arm.style} needs real.video (real video or frames)"))
-        try:
-            pose_config(arm.train, 0, f"{shown}: arm {arm.name}")
-        except SimgenError as err:
-            problems.append(((arm.name, "train"), str(err).replace(f"{shown}: arm {arm.name}: ", "")))
-    if not problems:  # the arms' scenes, before any work starts (same messages as render --set)
-        from simgen.scene import load_scene
-        from simgen.scene.presets import scene_overrides
-
-        for arm in arms:
-            try:
-                load_scene(scene, scene_overrides(arm.preset, arm.overrides(spec.seeds[0])))
-            except SceneError as err:
-                raise SweepError([f"{shown}: arm {arm.name}: {m}" for m in err.messages]) from None
+    _set_in_every_arm(arms, extra_set or [])
+    problems += _arm_problems(arms, inputs.video, shown)
+    if not problems:
+        _check_scenes(inputs.scene, arms, spec.seeds[0], shown)
     if problems:
         def where(p: tuple) -> str:
             return str(locate(origins, ("arms",) + p if p and p[0] in spec.arms else p))
 
         raise SweepError([f"{where(p)}: {format_path(p)}: {m}" for p, m in problems])
 
-    if only:
-        unknown = [n for n in only if n not in {a.name for a in arms}]
-        if unknown:
-            raise SweepError(f"--arms: no arm named {', '.join(map(repr, unknown))}; arms: "
-                             f"{', '.join(a.name for a in arms)}")
-        arms = [a for a in arms if a.name in only]
-    if scale_frames is not None:
-        if scale_frames <= 0:
-            raise SweepError(f"--scale-frames must be > 0 (got {scale_frames})")
-        for a in arms:
-            a.frames = max(2, round(a.frames * scale_frames))
-    if steps is not None:
-        for a in arms:
-            a.train = a.train.model_copy(update={"steps": steps})
+    arms = reduce_arms(arms, only, scale_frames, steps)
     reductions = {k: v for k, v in (("scale_frames", scale_frames), ("steps", steps),
                                     ("seeds", seeds if seeds and len(seeds) < len(spec.seeds) else None),
                                     ("arms", only), ("set", extra_set)) if v}
-    return Sweep(path=path.resolve(), scene=scene, labeled=labeled, video=video, camera=spec.real.camera,
-                 seeds=list(seeds) if seeds else list(spec.seeds), design=spec.design, arms=arms,
-                 reductions=reductions, metric=spec.metric, gap=spec.gap)
+    return Sweep(path=path.resolve(), scene=inputs.scene, labeled=inputs.labeled, video=inputs.video,
+                 camera=spec.real.camera, seeds=list(seeds) if seeds else list(spec.seeds), design=spec.design,
+                 arms=arms, reductions=reductions, metric=spec.metric, gap=spec.gap)
 
 
 def pose_config(train: TrainSpec, seed: int, source: str = "sweep"):
