@@ -100,9 +100,86 @@ def _dataset_frames(path: Path) -> int:
     return len(Dataset(path).frames())
 
 
+# -- each stage: its work in a fresh folder, returning what its record keeps -------------------
+
+
+def render_stage(folder: Path, sweep: Sweep, arm: Arm, overrides: list[str], store: StageStore, scene_sha: str,
+                 *, workers: int = 1, progress: bool = True, threads: int | None = None) -> dict[str, Any]:
+    from simgen.render.run import plan, run
+
+    data = folder / "data"
+    linked = seed_from_donor(store, scene_sha, arm.frames, data)
+    p = plan(sweep.scene, data, frames=arm.frames, preset=arm.preset, overrides=overrides)
+    res = run(p, workers=workers, progress=progress, threads=threads)
+    return {"frames": arm.frames, "rendered": len(res.rendered), "linked": linked,
+            "render_seconds": round(res.seconds, 2)}
+
+
+def style_stage(folder: Path, arm: Arm, seed: int, src: Path, video: Path, *, progress: bool = True,
+                ) -> dict[str, Any]:
+    from simgen.style.apply import apply_style
+    from simgen.style.train import train_style
+
+    tr = train_style(src, video, folder / "model", method=arm.style, iters=arm.style_iters, seed=seed,
+                     progress=progress)
+    rep = apply_style(folder / "model", src, folder / "data", seed=seed, progress=progress)
+    s = rep.summary()
+    return {"method": arm.style, "iters_done": tr.iters_done, "written": _dataset_frames(folder / "data"),
+            "dropped": s["dropped"], "median_drift_px": s["median_drift_px"]}
+
+
+def train_stage(folder: Path, data: Path, cfg, *, progress: bool = True, log: Log = print) -> dict[str, Any]:
+    from simgen.pose.train import CHECKPOINT, train
+
+    model = folder / "model"
+    res = train([str(data)], model, cfg, resume=(model / CHECKPOINT).exists(), progress=progress, log=log)
+    return {"steps": res.steps, "first_loss": res.first_loss, "last_loss": res.last_loss,
+            "val_error": res.val_error, "train_frames": _dataset_frames(data)}
+
+
+def evaluate_stage(folder: Path, sweep: Sweep, model: Path) -> dict[str, Any]:
+    from simgen.pose.evaluate import evaluate, write_report
+    from simgen.pose.model import load_model
+
+    tm = load_model(model)
+    ev = evaluate(tm, sweep.labeled, sweep.camera)
+    write_report(ev, folder / "report", tm.keypoints)
+    write_points(ev, folder / "report" / POINTS)
+    return {"metrics": ev.metrics, "keypoints": list(tm.keypoints)}
+
+
+def gap_stage(folder: Path, sweep: Sweep, seed: int, data: Path, model: Path) -> dict[str, Any]:
+    """simgen gap's numbers (``GapNumbers``) of this model and its training data on the real video."""
+    from simgen.gap.analyze import analyze
+    from simgen.gap.report import headline, write
+
+    g, video = sweep.gap, sweep.video
+    assert g is not None and video is not None  # checked when the sweep was loaded
+    res = analyze(data, video, model, sweep.labeled if g.validate_estimate else None, n_real=g.frames,
+                  n_synth=g.renders, seed=seed, labeled_camera=sweep.camera)
+    write(res, folder / "report")
+    return headline(res).to_json()
+
+
+def _gap_inputs(sweep: Sweep, seed: int, data: Stage, model: Stage) -> dict[str, Any]:
+    g, video = sweep.gap, sweep.video
+    assert g is not None and video is not None
+    inputs = {"model": model.key, "data": f"{data.kind}/{data.key}", "video": str(video),
+              "video_id": fingerprint(video), "frames": g.frames, "renders": g.renders, "seed": seed}
+    if g.validate_estimate:
+        inputs.update(labeled=sweep.labeled, labeled_id=fingerprint(_labeled_path(sweep)), camera=sweep.camera)
+    return inputs
+
+
+def _labeled_path(sweep: Sweep) -> Path:
+    return Path(sweep.labeled.partition(",")[0])
+
+
 def run_arm(sweep: Sweep, arm: Arm, seed: int, store: StageStore, *, log: Log = print, progress: bool = True,
             workers: int = 1, threads: int | None = None, reuse_only: bool = False) -> ArmRun:
     """All stages of one arm and seed; finished stages are reused, not recomputed."""
+    from functools import partial
+
     from simgen.scene import load_scene
     from simgen.scene.presets import scene_overrides
 
@@ -116,101 +193,33 @@ def run_arm(sweep: Sweep, arm: Arm, seed: int, store: StageStore, *, log: Log = 
         log(f"{tag}: {kind} {what}: {how} ({st.path.relative_to(store.root.parent)})")
         return st
 
-    # -- render
     overrides = arm.overrides(seed)
-    loaded = load_scene(sweep.scene, scene_overrides(arm.preset, overrides))
-
-    def render(folder: Path) -> dict:
-        from simgen.render.run import plan, run
-
-        data = folder / "data"
-        linked = seed_from_donor(store, loaded.sha256, arm.frames, data)
-        p = plan(sweep.scene, data, frames=arm.frames, preset=arm.preset, overrides=overrides)
-        res = run(p, workers=workers, progress=progress, threads=threads)
-        return {"frames": arm.frames, "rendered": len(res.rendered), "linked": linked,
-                "render_seconds": round(res.seconds, 2)}
-
-    rst = stage("render", {"scene_sha256": loaded.sha256, "frames": arm.frames}, render, f"{arm.frames} frames")
+    sha = load_scene(sweep.scene, scene_overrides(arm.preset, overrides)).sha256
+    rst = stage("render", {"scene_sha256": sha, "frames": arm.frames},
+                partial(render_stage, sweep=sweep, arm=arm, overrides=overrides, store=store, scene_sha=sha,
+                        workers=workers, progress=progress, threads=threads), f"{arm.frames} frames")
     data_stage = rst
-
-    # -- style
     if arm.style != "none":
         video = sweep.video
         assert video is not None  # checked when the sweep was loaded
-
-        def style(folder: Path) -> dict:
-            from simgen.style.apply import apply_style
-            from simgen.style.train import train_style
-
-            src = rst.path / "data"
-            tr = train_style(src, video, folder / "model", method=arm.style, iters=arm.style_iters, seed=seed,
-                             progress=progress)
-            rep = apply_style(folder / "model", src, folder / "data", seed=seed, progress=progress)
-            s = rep.summary()
-            return {"method": arm.style, "iters_done": tr.iters_done, "written": _dataset_frames(folder / "data"),
-                    "dropped": s["dropped"], "median_drift_px": s["median_drift_px"]}
-
         data_stage = stage("style", {"render": rst.key, "method": arm.style, "iters": arm.style_iters,
                                      "seed": seed, "video": str(video), "video_id": fingerprint(video)},
-                           style, arm.style)
-
-    # -- train
+                           partial(style_stage, arm=arm, seed=seed, src=rst.path / "data", video=video,
+                                   progress=progress), arm.style)
+    data = data_stage.path / "data"
     cfg = pose_config(arm.train, seed, f"arm {arm.name}")
-
-    def train(folder: Path) -> dict:
-        from simgen.pose.train import CHECKPOINT
-        from simgen.pose.train import train as run_train
-
-        model = folder / "model"
-        res = run_train([str(data_stage.path / "data")], model, cfg, resume=(model / CHECKPOINT).exists(),
-                        progress=progress, log=lambda m: log(f"{tag}: train: {m}"))
-        return {"steps": res.steps, "first_loss": res.first_loss, "last_loss": res.last_loss,
-                "val_error": res.val_error, "train_frames": _dataset_frames(data_stage.path / "data")}
-
     tst = stage("train", {"data": f"{data_stage.kind}/{data_stage.key}", "config": cfg.model_dump(mode="json")},
-                train, f"{cfg.steps} steps")
-
-    # -- evaluate
-    labeled_path = Path(sweep.labeled.partition(",")[0])
-
-    def evaluate(folder: Path) -> dict:
-        from simgen.pose.evaluate import evaluate as run_eval
-        from simgen.pose.evaluate import write_report
-        from simgen.pose.model import load_model
-
-        tm = load_model(tst.path / "model")
-        ev = run_eval(tm, sweep.labeled, sweep.camera)
-        write_report(ev, folder / "report", tm.keypoints)
-        write_points(ev, folder / "report" / POINTS)
-        return {"metrics": ev.metrics, "keypoints": list(tm.keypoints)}
-
-    stage("evaluate", {"model": tst.key, "labeled": sweep.labeled, "labeled_id": fingerprint(labeled_path),
-                       "camera": sweep.camera}, evaluate, "on real labeled frames")
-
-    # -- gap (optional): simgen gap's numbers of this model and its training data on the real video
-    g = sweep.gap
-    if g is not None:
-        video = sweep.video
-        assert video is not None  # checked when the sweep was loaded
-
-        def gap(folder: Path) -> dict:
-            from simgen.gap.analyze import analyze
-            from simgen.gap.report import headline
-            from simgen.gap.report import write as write_gap
-
-            res = analyze(data_stage.path / "data", video, tst.path / "model",
-                          sweep.labeled if g.validate_estimate else None, n_real=g.frames, n_synth=g.renders,
-                          seed=seed, labeled_camera=sweep.camera)
-            write_gap(res, folder / "report")
-            return headline(res).to_json()
-
-        inputs = {"model": tst.key, "data": f"{data_stage.kind}/{data_stage.key}", "video": str(video),
-                  "video_id": fingerprint(video), "frames": g.frames, "renders": g.renders, "seed": seed}
-        if g.validate_estimate:
-            inputs.update(labeled=sweep.labeled, labeled_id=fingerprint(labeled_path), camera=sweep.camera)
+                partial(train_stage, data=data, cfg=cfg, progress=progress, log=lambda m: log(f"{tag}: train: {m}")),
+                f"{cfg.steps} steps")
+    stage("evaluate", {"model": tst.key, "labeled": sweep.labeled, "labeled_id": fingerprint(_labeled_path(sweep)),
+                       "camera": sweep.camera}, partial(evaluate_stage, sweep=sweep, model=tst.path / "model"),
+          "on real labeled frames")
+    if sweep.gap is not None:  # optional: a failed gap keeps the arm's accuracy, and says why it is missing
+        inputs = _gap_inputs(sweep, seed, data_stage, tst)
         try:
-            stage("gap", inputs, gap, f"on {g.frames} real video frames")
-        except SimgenError as err:  # e.g. an unreadable video: keep the arm's accuracy, say why the gap is missing
+            stage("gap", inputs, partial(gap_stage, sweep=sweep, seed=seed, data=data, model=tst.path / "model"),
+                  f"on {sweep.gap.frames} real video frames")
+        except SimgenError as err:  # e.g. an unreadable video
             out.gap_error = str(err).splitlines()[0]
             log(f"{tag}: gap FAILED: {err}")
     return out
