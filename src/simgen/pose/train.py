@@ -176,6 +176,136 @@ def plot_history(history: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
+@dataclass
+class TrainingSet:
+    """What a run trains on, after the sources are read and split."""
+
+    specs: list[SourceSpec]  # the given sources, and an init model's own data mixed back in
+    cfg: PoseConfig  # the config, with an init model's keypoint set when its data are mixed in
+    names: list[str]  # keypoints, the network's channel order
+    pairs: list[tuple[str, str]]  # left/right swap pairs
+    swap: list[int]  # the permutation a horizontal flip applies to the keypoints
+    train: PoseDataset
+    val: PoseDataset | None
+    topdown: dict | None  # {"margin": m} for a top-down run, else None
+    instances: list | None = None  # top-down only: the animals per source (the finder trains on them)
+
+    @property
+    def unit(self) -> str:
+        return "frames" if self.topdown is None else "animal crops (top-down)"
+
+
+def training_set(specs: list[SourceSpec], cfg: PoseConfig, init: Path | None = None,
+                 topdown_margin: float | None = None, log: Callable[[str], None] = print) -> TrainingSet:
+    """The labels of ``specs`` (plus an init model's data when ``cfg.init_mix``), as training and
+    validation sets of whole images, or of animal crops when the run is top-down."""
+    if init is not None:
+        _check_init_backbone(Path(init), cfg)
+    if init is not None and cfg.init_mix > 0:  # on resume too, so the data stay the same
+        from simgen.pose.finetune import mix_init_sources
+
+        recorded = load_model(Path(init))
+        if cfg.keypoints is None and recorded.keypoint_set is not None:
+            cfg = cfg.model_copy(update={"keypoints": recorded.keypoint_set})
+        specs = mix_init_sources(specs, recorded.sources, cfg.init_mix, log)
+    topdown = _topdown(specs, init, topdown_margin)
+    insts = None
+    if topdown is None:
+        labels = [load_labels(s, cfg.keypoints, cfg.camera, cfg.occluded) for s in specs]
+    else:  # several animals per image: one crop per animal (pose/topdown.py)
+        from simgen.pose.topdown import load_instances
+
+        insts = [load_instances(s, cfg.keypoints, cfg.camera, cfg.occluded) for s in specs]
+        labels = [i.labels for i in insts]
+    names = list(labels[0].keypoints)
+    pairs = (cfg.swap_pairs if cfg.swap_pairs is not None
+             else labels[0].swap_pairs or infer_swap_pairs(names))
+    swap = swap_permutation(names, [tuple(p) for p in pairs])
+    if topdown is None:
+        full = PoseDataset(labels, names, cfg.input_size, [s.weight for s in specs])
+    else:
+        from simgen.pose.topdown import topdown_dataset
+
+        full = topdown_dataset(insts, names, cfg.input_size, [s.weight for s in specs], topdown["margin"])
+    train_ds, val_ds = full.split(cfg.val_fraction, np.random.default_rng(cfg.seed + 1))
+    return TrainingSet(specs, cfg, names, [tuple(p) for p in pairs], swap, train_ds, val_ds, topdown, insts)
+
+
+def _resume(path: Path, net, opt, sched, rng: np.random.Generator, device) -> tuple[int, list[dict]]:
+    """Weights, optimizer, schedule and both random states from a checkpoint: (step, history)."""
+    try:
+        ck = torch.load(path, map_location=device, weights_only=False)
+        net.load_state_dict(ck["weights"])
+        opt.load_state_dict(ck["optimizer"])
+        sched.load_state_dict(ck["scheduler"])
+        step, history = ck["step"], ck["history"]
+    except Exception as exc:  # noqa: BLE001  (truncated zip, pickle garbage, other shapes)
+        raise SimgenError(f"{path}: cannot resume from this checkpoint ({type(exc).__name__}: "
+                          f"{' '.join(str(exc).split())[:200]}); delete it to start over, or pick a "
+                          "new --out") from None
+    rng.bit_generator.state = ck["rng"]
+    torch.set_rng_state(ck["torch_rng"])
+    return step, history
+
+
+def train_step(net, opt, sched, ts: TrainingSet, rng: np.random.Generator, device) -> float:
+    """One optimizer step on a batch drawn from ``ts.train``, augmented; the batch's loss."""
+    cfg = ts.cfg
+    stride = cfg.model.stride
+    hm_size = (cfg.input_size[1] // stride, cfg.input_size[0] // stride)
+    imgs, xyv = ts.train.batch(ts.train.sample_indices(cfg.batch_size, rng))
+    imgs = imgs.to(device).float() / 255.0
+    imgs, xyv = augment(imgs, xyv.to(device), cfg.augment, ts.swap, rng)
+    heat, off_t, mask = encode(xyv[..., :2], xyv[..., 2] > 0, hm_size, stride, cfg.sigma_px, cfg.offset_radius)
+    logits, offsets = net(imgs)
+    loss = loss_fn(logits, offsets, heat, off_t, mask, cfg)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    sched.step()
+    return float(loss.detach())
+
+
+def _run_steps(net, opt, sched, ts: TrainingSet, rng: np.random.Generator, device, out: Path, step: int,
+               history: list[dict], t0: float, progress: bool) -> int:
+    """Steps from ``step`` to ``cfg.steps``; a history entry (appended to ``history``), the curve
+    and history.json every ``val_every`` steps, a checkpoint every ``checkpoint_every``."""
+    cfg = ts.cfg
+
+    def checkpoint() -> None:
+        with atomic_write(out / CHECKPOINT) as tmp:  # a killed run never leaves a torn checkpoint
+            torch.save({"weights": net.state_dict(), "optimizer": opt.state_dict(),
+                        "scheduler": sched.state_dict(), "step": step, "history": history,
+                        "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state()}, tmp)
+
+    running: list[float] = []
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = [TextColumn("train"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+               TextColumn("{task.fields[info]}")]
+    with Progress(*columns, disable=not progress, transient=False) as bar:
+        task = bar.add_task("train", total=cfg.steps, completed=step, info="")
+        while step < cfg.steps:
+            running.append(train_step(net, opt, sched, ts, rng, device))
+            step += 1
+            if step % cfg.val_every == 0 or step == cfg.steps:
+                entry = {"step": step, "loss": float(np.mean(running)), "lr": opt.param_groups[0]["lr"],
+                         "seconds": round(time.time() - t0, 1)}
+                running = []
+                if ts.val is not None:
+                    entry["val_error"] = val_error(net, ts.val, device)
+                history.append(entry)
+                info = f"loss {entry['loss']:.4f}" + (
+                    f"  val {entry['val_error']:.2f}px" if "val_error" in entry else "")
+                bar.update(task, info=info)
+                plot_history(history, out / "val_curve.png")
+                (out / "history.json").write_text(json.dumps(history, indent=1))
+            if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+                checkpoint()
+            bar.update(task, completed=step)
+    return step
+
+
 def train(
     sources: list[str | SourceSpec],
     out: Path,
@@ -205,117 +335,35 @@ def train(
     rng = np.random.default_rng(cfg.seed)
     torch.manual_seed(cfg.seed)
 
-    if init is not None:
-        _check_init_backbone(Path(init), cfg)
-    if init is not None and cfg.init_mix > 0:  # on resume too, so the data stay the same
-        from simgen.pose.finetune import mix_init_sources
-
-        recorded = load_model(Path(init))
-        if cfg.keypoints is None and recorded.keypoint_set is not None:
-            cfg = cfg.model_copy(update={"keypoints": recorded.keypoint_set})
-        specs = mix_init_sources(specs, recorded.sources, cfg.init_mix, log)
-    topdown = _topdown(specs, init, topdown_margin)
-    if topdown is None:
-        labels = [load_labels(s, cfg.keypoints, cfg.camera, cfg.occluded) for s in specs]
-    else:  # several animals per image: one crop per animal (pose/topdown.py)
-        from simgen.pose.topdown import load_instances
-
-        insts = [load_instances(s, cfg.keypoints, cfg.camera, cfg.occluded) for s in specs]
-        labels = [i.labels for i in insts]
-    names = list(labels[0].keypoints)
-    pairs = (cfg.swap_pairs if cfg.swap_pairs is not None
-             else labels[0].swap_pairs or infer_swap_pairs(names))
-    swap = swap_permutation(names, [tuple(p) for p in pairs])
-    if topdown is None:
-        full = PoseDataset(labels, names, cfg.input_size, [s.weight for s in specs])
-    else:
-        from simgen.pose.topdown import topdown_dataset
-
-        full = topdown_dataset(insts, names, cfg.input_size, [s.weight for s in specs], topdown["margin"])
-    train_ds, val_ds = full.split(cfg.val_fraction, np.random.default_rng(cfg.seed + 1))
-    what = "frames" if topdown is None else "animal crops (top-down)"
-    log(f"{len(train_ds)} training {what}, {0 if val_ds is None else len(val_ds)} validation {what}, "
-        f"{len(names)} keypoints, device {device}")
+    ts = training_set(specs, cfg, init, topdown_margin, log)
+    cfg = ts.cfg
+    log(f"{len(ts.train)} training {ts.unit}, {0 if ts.val is None else len(ts.val)} validation {ts.unit}, "
+        f"{len(ts.names)} keypoints, device {device}")
 
     resuming, initializing = resume and (out / CHECKPOINT).exists(), init is not None and not resume
     # ImageNet weights (a pretrained backbone) only when nothing else supplies the weights
-    net = build_net(len(names), cfg.model, pretrained=not (resuming or initializing),
+    net = build_net(len(ts.names), cfg.model, pretrained=not (resuming or initializing),
                     frozen_bn=cfg.freeze_backbone_bn)
     if initializing:
-        _init_from(net, Path(init), names, log)
+        _init_from(net, Path(init), ts.names, log)
     net.to(device).train()
     opt, sched = make_optimizer(net, cfg, cfg.steps)
     step, history = 0, []
     if resuming:
-        try:
-            ck = torch.load(out / CHECKPOINT, map_location=device, weights_only=False)
-            net.load_state_dict(ck["weights"])
-            opt.load_state_dict(ck["optimizer"])
-            sched.load_state_dict(ck["scheduler"])
-            step, history = ck["step"], ck["history"]
-        except Exception as exc:  # noqa: BLE001  (truncated zip, pickle garbage, other shapes)
-            raise SimgenError(f"{out / CHECKPOINT}: cannot resume from this checkpoint ({type(exc).__name__}: "
-                              f"{' '.join(str(exc).split())[:200]}); delete it to start over, or pick a "
-                              "new --out") from None
-        rng.bit_generator.state = ck["rng"]
-        torch.set_rng_state(ck["torch_rng"])
+        step, history = _resume(out / CHECKPOINT, net, opt, sched, rng, device)
         log(f"resumed at step {step}")
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.yaml").write_text(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
     from simgen.pose.finetune import source_record
 
-    tm = TrainedModel(net, names, [tuple(p) for p in pairs], cfg.input_size, cfg, cfg.keypoints,
-                      [source_record(s) for s in specs], topdown=topdown)
-
-    def checkpoint() -> None:
-        with atomic_write(out / CHECKPOINT) as tmp:  # a killed run never leaves a torn checkpoint
-            torch.save({"weights": net.state_dict(), "optimizer": opt.state_dict(),
-                        "scheduler": sched.state_dict(), "step": step, "history": history,
-                        "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state()}, tmp)
-
-    stride = cfg.model.stride
-    hm_size = (cfg.input_size[1] // stride, cfg.input_size[0] // stride)
-    running: list[float] = []
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    columns = [TextColumn("train"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-               TextColumn("{task.fields[info]}")]
-    with Progress(*columns, disable=not progress, transient=False) as bar:
-        task = bar.add_task("train", total=cfg.steps, completed=step, info="")
-        while step < cfg.steps:
-            imgs, xyv = train_ds.batch(train_ds.sample_indices(cfg.batch_size, rng))
-            imgs = imgs.to(device).float() / 255.0
-            imgs, xyv = augment(imgs, xyv.to(device), cfg.augment, swap, rng)
-            heat, off_t, mask = encode(xyv[..., :2], xyv[..., 2] > 0, hm_size, stride, cfg.sigma_px,
-                                       cfg.offset_radius)
-            logits, offsets = net(imgs)
-            loss = loss_fn(logits, offsets, heat, off_t, mask, cfg)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            step += 1
-            running.append(float(loss.detach()))
-            if step % cfg.val_every == 0 or step == cfg.steps:
-                entry = {"step": step, "loss": float(np.mean(running)), "lr": opt.param_groups[0]["lr"],
-                         "seconds": round(time.time() - t0, 1)}
-                running = []
-                if val_ds is not None:
-                    entry["val_error"] = val_error(net, val_ds, device)
-                history.append(entry)
-                info = f"loss {entry['loss']:.4f}" + (
-                    f"  val {entry['val_error']:.2f}px" if "val_error" in entry else "")
-                bar.update(task, info=info)
-                plot_history(history, out / "val_curve.png")
-                (out / "history.json").write_text(json.dumps(history, indent=1))
-            if step % cfg.checkpoint_every == 0 or step == cfg.steps:
-                checkpoint()
-            bar.update(task, completed=step)
-    if topdown is not None:  # the finding stage of a top-down model (pose/finder.py), saved in model.pt
+    tm = TrainedModel(net, ts.names, ts.pairs, cfg.input_size, cfg, cfg.keypoints,
+                      [source_record(s) for s in ts.specs], topdown=ts.topdown)
+    step = _run_steps(net, opt, sched, ts, rng, device, out, step, history, t0, progress)
+    if ts.topdown is not None:  # the finding stage of a top-down model (pose/finder.py), saved in model.pt
         from simgen.pose.finder import train_finder
 
-        tm.topdown["finder"] = train_finder(insts, cfg, device, make_optimizer, log, [s.weight for s in specs],
-                                            progress, init=init).state()
+        tm.topdown["finder"] = train_finder(ts.instances, cfg, device, make_optimizer, log,
+                                            [s.weight for s in ts.specs], progress, init=init).state()
     path = tm.save(out)
     last = history[-1] if history else {"loss": float("nan")}
     first = history[0]["loss"] if history else float("nan")
