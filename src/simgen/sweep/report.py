@@ -520,7 +520,8 @@ def build_analysis(sweep: Sweep, runs: list[ArmRun]):
     if real is None:
         return None, {}, None
     data = arm_data(sweep, runs, real)
-    base_runs = [r for r in runs if r.arm.name == BASELINE and r.metrics] or [r for r in runs if r.metrics]
+    base_runs = ([r for r in runs if r.arm.name == BASELINE and r.accuracy is not None]
+                 or [r for r in runs if r.accuracy is not None])
     mean = trivial_mean(base_runs[0], real.keypoints) if base_runs else None
     trivial = trivial_prediction(mean, real.sizes) if mean is not None else None
     # a grid has no "baseline" arm: its first arm (every factor's first level) is the reference

@@ -85,7 +85,7 @@ def real_labels(sweep: Sweep, runs: list[ArmRun]) -> RealLabels | None:
     if not done:
         return None
     ev = done[0].stages["evaluate"]
-    keypoints = list(ev.info.get("keypoints") or done[0].metrics.get("per_keypoint", {}))
+    keypoints = list(ev.info.get("keypoints") or done[0].accuracy.rmse_per_keypoint)
     try:
         real = load_real(sweep, keypoints)
     except (SimgenError, OSError, ValueError):  # the labeled data moved: numbers from points.npz, no images
@@ -125,7 +125,7 @@ def arm_data(sweep: Sweep, runs: list[ArmRun], real: RealLabels) -> list[ArmData
         rs = [r for r in runs if r.arm.name == arm.name]
         if not rs:
             continue
-        ok = [(r, _points(r, real)) for r in rs if r.metrics is not None]
+        ok = [(r, _points(r, real)) for r in rs if r.accuracy is not None]
         ok = [(r, p) for r, p in ok if p is not None and p.shape[0] == real.gt.shape[0]]
         k = real.gt.shape[1]
         pred = np.stack([p for _, p in ok]) if ok else np.zeros((0, real.gt.shape[0], k, 2))

@@ -31,6 +31,26 @@ Log = Callable[[str], None]
 
 
 @dataclass
+class Accuracy:
+    """The evaluate stage's numbers as a sweep reads them: ``pose.evaluate.metrics`` on the real
+    labeled frames, over every labeled keypoint, and the RMSE per keypoint (None: not computed)."""
+
+    frames: int | None
+    rmse: float | None
+    mean_error: float | None
+    median_error: float | None
+    pck5: float | None
+    pck10: float | None
+    rmse_per_keypoint: dict[str, float | None]
+
+    @classmethod
+    def from_metrics(cls, m: dict) -> Accuracy:
+        a = m.get("all", {})
+        return cls(m.get("frames"), a.get("rmse"), a.get("mean_error"), a.get("median_error"), a.get("pck5"),
+                   a.get("pck10"), {name: km.get("rmse") for name, km in m.get("per_keypoint", {}).items()})
+
+
+@dataclass
 class ArmRun:
     arm: Arm
     seed: int
@@ -39,9 +59,10 @@ class ArmRun:
     gap_error: str | None = None  # the gap stage failed; the accuracy still counts
 
     @property
-    def metrics(self) -> dict | None:
+    def accuracy(self) -> Accuracy | None:
+        """The evaluate stage's numbers; None without a finished evaluate stage."""
         ev = self.stages.get("evaluate")
-        return ev.info["metrics"] if ev else None
+        return Accuracy.from_metrics(ev.info["metrics"]) if ev else None
 
     @property
     def gap(self) -> GapNumbers | None:
@@ -231,17 +252,15 @@ RESULT_COLUMNS = ["arm", "seed", "style", "frames", "train_frames", "eval_frames
 
 def result_row(r: ArmRun) -> dict[str, Any]:
     """One row of results.csv (per-keypoint RMSE columns are ``rmse_<keypoint>``)."""
-    m = r.metrics or {}
-    a = m.get("all", {})
+    a = r.accuracy or Accuracy.from_metrics({})
     row: dict[str, Any] = {
         "arm": r.arm.name, "seed": r.seed, "style": r.arm.style, "frames": r.arm.frames,
         "train_frames": r.stages["train"].info.get("train_frames") if "train" in r.stages else None,
-        "eval_frames": m.get("frames"), "rmse": a.get("rmse"), "mean_error": a.get("mean_error"),
-        "median_error": a.get("median_error"), "pck5": a.get("pck5"), "pck10": a.get("pck10"),
-        "wall_time_s": round(r.seconds, 1),
+        "eval_frames": a.frames, "rmse": a.rmse, "mean_error": a.mean_error, "median_error": a.median_error,
+        "pck5": a.pck5, "pck10": a.pck10, "wall_time_s": round(r.seconds, 1),
     }
-    for name, km in m.get("per_keypoint", {}).items():
-        row[f"rmse_{name}"] = km.get("rmse")
+    for name, rmse in a.rmse_per_keypoint.items():
+        row[f"rmse_{name}"] = rmse
     if r.gap is not None:  # only with a gap stage, so results.csv of other sweeps keeps its columns
         from simgen.gap.report import HEADLINE
 
@@ -253,7 +272,7 @@ def result_row(r: ArmRun) -> dict[str, Any]:
 def write_results(runs: list[ArmRun], path: Path) -> Path:
     import csv
 
-    rows = [result_row(r) for r in runs if r.metrics is not None]
+    rows = [result_row(r) for r in runs if r.accuracy is not None]
     cols = list(RESULT_COLUMNS)
     for row in rows:
         cols += [k for k in row if k not in cols]
