@@ -68,6 +68,24 @@ def test_better_worse_and_indistinguishable(gt):
     assert b.arm("good").diff == good.diff
 
 
+def test_the_numbers_come_before_the_words(gt):
+    """``compare`` gives the verdicts, flags and lead with no sentence; ``words`` adds them."""
+    from simgen.sweep.analysis import compare, words
+
+    rng = np.random.default_rng(2)
+    gone = ArmData("gone", np.zeros((0, N, K)), [], failed=3)  # every seed failed
+    arms = [_arm("baseline", gt, 10, rng), _arm("good", gt, 6, rng), gone]
+    c = compare(arms, gt)
+    assert [r.verdict for r in c.arms] == ["baseline", "better", "not compared"]
+    assert c.with_verdict("better") == ["good"] and c.failed == {"gone": 3}
+    assert c.lead == "ranking" and c.baseline_usable and not c.degenerate
+    assert all(r.sentence == "" for r in c.arms)
+    a = words(c)
+    assert a.arm("good").sentence and a.headline == a.answer and "good" in a.answer
+    assert a.warnings == ["gone: 3 seed(s) failed and are missing from its numbers."]
+    assert analyze(arms, gt).headline == a.headline
+
+
 def test_pck_verdict_has_the_right_sign(gt):
     rng = np.random.default_rng(3)
     a = analyze([_arm("baseline", gt, 10, rng), _arm("good", gt, 4, rng)], gt, metric_name="pck5")
