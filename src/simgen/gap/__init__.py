@@ -7,5 +7,7 @@
 - ``behavior``: where the animal is and how it is oriented, real (tracked) vs synthetic.
 - ``realism``: a real-vs-synthetic classifier on full frames and animal crops.
 - ``suggest``: the frames most worth labeling, written as a DeepLabCut project.
-- ``report``: gap.json and a static report.html.
+- ``analyze``: all of them for one video and dataset, as one typed ``GapResult``.
+- ``report``: gap.json, a static report.html, and the gap in a few numbers (``GapNumbers``,
+  whose fields are the names a sweep's table and results.csv use).
 """
