@@ -52,6 +52,8 @@ Executor = Literal["local", "slurm"]  # distributed.executors.EXECUTORS
 Walls = Literal["auto", "clear", "opaque"]  # rig from-video: a cage's clear walls or an arena's opaque ones
 # pose network encoder: simgen (pose.model.PoseNet, from scratch) or pose.backbones.PRETRAINED
 Backbone = Literal["simgen", "efficientnet_lite0"]
+# a top-down model's animal box (finding stage and crops): its keypoints' box, or its mask's (renders only)
+TopdownBoxes = Literal["keypoints", "mask"]
 TorchDevice = Literal["auto", "cpu", "cuda"]  # where pose training runs (pose.config)
 SuggestStrategy = Literal["typical", "uncertain", "clusters"]  # simgen suggest --strategy (gap.suggest.STRATEGIES)
 

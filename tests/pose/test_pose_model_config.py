@@ -40,6 +40,7 @@ def test_an_old_model_loads_with_the_schema_defaults(tmp_path):
     assert tm.config.model.backbone == "simgen" and tm.config.init_mix == PoseConfig().init_mix
     assert tm.config.augment.flip == 0.5  # the schema's default, not a reader's own 0
     assert tta_flips(tm) == [(False, False), (True, False), (False, True), (True, True)]
+    assert tm.config.finder.boxes == "keypoints"  # no finder: not a top-down model
     tm.save(tmp_path / "again")  # saved again: the full config, and it loads the same
     again = load_model(tmp_path / "again")
     assert again.config == tm.config
@@ -61,3 +62,12 @@ def test_a_config_built_in_code_is_validated_too():
     assert tm.config.model.decoder_width == 8 and tm.config.augment.flip == 0.5
     with pytest.raises(SimgenError, match="steps"):
         TrainedModel(build_net(2, SMALL), ["a", "b"], [], (64, 48), {"steps": 0})
+
+
+def test_an_old_top_down_model_keeps_the_mask_boxes_it_was_trained_on():
+    from simgen.pose.model import saved_config
+
+    cfg = PoseConfig().model_dump(mode="json")
+    del cfg["finder"]["boxes"]  # saved before the box was a choice
+    assert saved_config(cfg).finder.boxes == "mask"
+    assert saved_config(PoseConfig().model_dump(mode="json")).finder.boxes == "keypoints"

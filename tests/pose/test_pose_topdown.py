@@ -76,6 +76,12 @@ def test_instances_of_a_dataset_of_several_animals(tmp_path):
     np.testing.assert_array_equal(inst.labels.xyv[r], al.animals[1].xyv[0])
     sub = load_instances(type("S", (), {"path": ds, "frames": slice(1, 3)})())
     assert sub.n_images == 2 and len(sub) == 5
+    # keypoint boxes (the trainer's default, finder.boxes): what real labels give, the tail left out
+    kp = instances(al, boxes="keypoints")
+    xyv = kp.labels.xyv[r]
+    seen = xyv[xyv[:, 2] > 0, :2]
+    np.testing.assert_allclose(kp.labels.bboxes[r], [*seen.min(axis=0), *seen.max(axis=0)], atol=1.0)
+    assert not np.allclose(kp.labels.bboxes[r], inst.labels.bboxes[r])  # not the mask's box
 
 
 def test_matching_undoes_a_permutation_and_counts_identity_swaps(tmp_path):

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from simgen.choices import Backbone, Occluded, TorchDevice
+from simgen.choices import Backbone, Occluded, TopdownBoxes, TorchDevice
 from simgen.errors import SimgenError
 
 
@@ -53,6 +53,12 @@ class FinderConfig(_Strict):
     threshold: float = Field(0.3, gt=0, lt=1)  # a centre peak below this is no animal
     max_animals: int | None = Field(None, ge=1)  # None: the most animals labeled in one training image
     nms_iou: float = Field(0.7, gt=0, le=1)  # a box overlapping a better one by more is dropped
+    # An animal's box, which the finding stage learns and the pose model's crops are cut
+    # from: the box of its keypoints (the same for renders and real labels; with the
+    # open-field set snout, ears and tail base: the body without the tail), or, for renders,
+    # its mask's box (which the tail stretches: its centre then sits near the tail base, and
+    # on real video the finder put a box at each end of a mouse; docs/benchmarks.md).
+    boxes: TopdownBoxes = "keypoints"
 
     @field_validator("input_size")
     @classmethod

@@ -261,7 +261,7 @@ def evaluate_found(model: TrainedModel, labeled: str | SourceSpec, camera: str |
 
     finder = model_finder(model)
     spec = labeled if isinstance(labeled, SourceSpec) else SourceSpec.parse(labeled)
-    inst = load_instances(spec, model.keypoint_set, camera)
+    inst = load_instances(spec, model.keypoint_set, camera, boxes=model.config.finder.boxes)
     gt = select_keypoints(inst.labels, model.keypoints)
     groups = inst.groups()
     labels = inst.labels
@@ -291,7 +291,7 @@ def evaluate_topdown(model: TrainedModel, labeled: str | SourceSpec, camera: str
 
     margin = model_margin(model)
     spec = labeled if isinstance(labeled, SourceSpec) else SourceSpec.parse(labeled)
-    inst = load_instances(spec, model.keypoint_set, camera)
+    inst = load_instances(spec, model.keypoint_set, camera, boxes=model.config.finder.boxes)
     gt = select_keypoints(inst.labels, model.keypoints)
     raw_xy, raw_conf = predict_instances(model, inst)
     pred, conf, swaps = match(inst, gt, raw_xy, raw_conf)

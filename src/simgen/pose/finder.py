@@ -19,8 +19,9 @@ first; a box overlapping a better one by more than ``nms_iou`` (intersection ove
 is dropped; at most ``max_animals`` are kept (the best-scoring ones).
 
 The boxes it learns are the boxes the pose model's crops were cut from at training
-(``topdown.instances``: a simgen dataset's mask boxes, else the box of an animal's labeled
-keypoints), so inference crops the way training did. Its state lives inside the pose
+(``topdown.instances`` with the config's ``finder.boxes``: by default the box of an
+animal's keypoints; "mask": a simgen dataset's mask box), so inference crops the way
+training did. Its state lives inside the pose
 model's ``model.pt`` (``topdown["finder"]``), trained by ``simgen pose train`` after the
 pose model (``train_finder``).
 

@@ -213,8 +213,12 @@ def saved_config(data: dict, source: str = "a pose model") -> PoseConfig:
     that does not validate is one ``SimgenError`` line naming ``source``."""
     from pydantic import ValidationError
 
+    data = dict(data) if data is not None else {}
+    if isinstance(data.get("finder"), dict) and "boxes" not in data["finder"]:
+        # saved before the box was a choice: its finding stage and crops used mask boxes
+        data["finder"] = {**data["finder"], "boxes": "mask"}
     try:
-        return PoseConfig.model_validate(data if data is not None else {})
+        return PoseConfig.model_validate(data)
     except ValidationError as exc:
         e = exc.errors()[0]
         where = ".".join(map(str, e["loc"])) or "config"

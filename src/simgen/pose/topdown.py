@@ -17,8 +17,10 @@ numbers measure the pose model given perfect boxes). The predicted poses are mat
 the labeled animals by the Hungarian assignment on mean keypoint distance, and a pose
 matched to another animal than the one whose box it came from counts as an identity swap.
 
-Boxes: a simgen dataset's per-animal box (its mask's box); where that is missing, or for
-DeepLabCut / SLEAP labels, the box around the animal's labeled keypoints.
+Boxes (``finder.boxes`` of the training config): the box around the animal's labeled
+keypoints, the same for renders and for DeepLabCut / SLEAP labels (default); or a simgen
+dataset's per-animal mask box ("mask", which includes the tail; keypoint boxes where that
+is missing).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simgen.choices import TopdownBoxes
 from simgen.errors import SimgenError
 from simgen.export.labels import AnimalsLabels, PoseLabels
 
@@ -132,28 +135,30 @@ def _rows(labels: PoseLabels, idx) -> PoseLabels:
     )
 
 
-def _boxes(labels: PoseLabels) -> np.ndarray:
-    """Each row's box: the labels' own where known, else the box of its labeled keypoints."""
+def _boxes(labels: PoseLabels, boxes: TopdownBoxes = "mask") -> np.ndarray:
+    """Each row's box: the box of its labeled keypoints, or with ``boxes="mask"`` the labels'
+    own box (a simgen dataset's mask box) where known."""
     kp = labels.keypoint_bboxes()
-    if labels.bboxes is None:
+    if labels.bboxes is None or boxes == "keypoints":
         return kp
     have = np.isfinite(labels.bboxes).all(axis=1)
     return np.where(have[:, None], labels.bboxes, kp)
 
 
-def instances(labels: PoseLabels | AnimalsLabels) -> Instances:
-    """Rows of the animals in view: with a labeled keypoint (and so a box)."""
+def instances(labels: PoseLabels | AnimalsLabels, boxes: TopdownBoxes = "mask") -> Instances:
+    """Rows of the animals in view: with a labeled keypoint (and so a box); ``boxes``: which
+    box each gets (``_boxes``)."""
     if isinstance(labels, AnimalsLabels):
         first = labels.first
         n, names = len(first), labels.names
         order = [(i, a) for i in range(n) for a in range(len(names))]
         xyv = np.stack([labels.animals[a].xyv[i] for i, a in order]) if order else np.zeros((0, len(first.keypoints), 3))
-        boxes = np.stack([_boxes(lab) for lab in labels.animals], axis=1)  # (N, A, 4)
+        per_animal = np.stack([_boxes(lab, boxes) for lab in labels.animals], axis=1)  # (N, A, 4)
         flat = PoseLabels(
             images=[first.images[i] for i, _ in order], xyv=xyv, keypoints=list(first.keypoints),
             skeleton=list(first.skeleton), swap_pairs=list(first.swap_pairs),
             sizes=None if first.sizes is None else first.sizes[[i for i, _ in order]],
-            bboxes=np.array([boxes[i, a] for i, a in order]).reshape(-1, 4),
+            bboxes=np.array([per_animal[i, a] for i, a in order]).reshape(-1, 4),
             frames=None if first.frames is None else [first.frames[i] for i, _ in order],
             camera=first.camera, source=first.source, tracks=[names[a] for _, a in order],
         )
@@ -165,7 +170,7 @@ def instances(labels: PoseLabels | AnimalsLabels) -> Instances:
         flat = PoseLabels(
             images=list(labels.images), xyv=labels.xyv, keypoints=list(labels.keypoints),
             skeleton=list(labels.skeleton), swap_pairs=list(labels.swap_pairs), sizes=labels.sizes,
-            bboxes=_boxes(labels), frames=labels.frames, camera=labels.camera, source=labels.source,
+            bboxes=_boxes(labels, boxes), frames=labels.frames, camera=labels.camera, source=labels.source,
             tracks=list(labels.tracks) if labels.tracks is not None else ["animal"] * len(labels),
         )
     keep = np.flatnonzero((flat.xyv[..., 2] > 0).any(axis=1) & np.isfinite(flat.bboxes).all(axis=1))
@@ -196,14 +201,14 @@ def is_multi_source(spec) -> bool:
 
 
 def load_instances(spec, keypoints: str | None = None, camera: str | None = None,
-                   occluded: str = "keep") -> Instances:
+                   occluded: str = "keep", boxes: TopdownBoxes = "mask") -> Instances:
     """One source as instances; ``frames`` selects images (not rows) in their order."""
     from simgen.export.labels import animals_from_dataset
     from simgen.pose.data import read_source
 
     labels = read_source(spec.path, lambda p: animals_from_dataset(p, camera=camera, keypoint_set=keypoints,
                                                                    occluded=occluded))
-    inst = instances(labels)
+    inst = instances(labels, boxes)
     return inst.subset_images(spec.frames) if spec.frames is not None else inst
 
 

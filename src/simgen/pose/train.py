@@ -215,7 +215,7 @@ def training_set(specs: list[SourceSpec], cfg: PoseConfig, init: Path | None = N
     else:  # several animals per image: one crop per animal (pose/topdown.py)
         from simgen.pose.topdown import load_instances
 
-        insts = [load_instances(s, cfg.keypoints, cfg.camera, cfg.occluded) for s in specs]
+        insts = [load_instances(s, cfg.keypoints, cfg.camera, cfg.occluded, boxes=cfg.finder.boxes) for s in specs]
         labels = [i.labels for i in insts]
     names = list(labels[0].keypoints)
     pairs = (cfg.swap_pairs if cfg.swap_pairs is not None
