@@ -115,7 +115,8 @@ def _pair_frames_clear_inside_and_social_frequencies(n: int, tolerance: float):
 
 
 def test_pair_frames_clear_inside_and_social_frequencies():
-    _pair_frames_clear_inside_and_social_frequencies(200, 0.1)
+    # 100 frames: the frequencies within 0.05 of the weights (measured), the slow test's 1000 within 0.05
+    _pair_frames_clear_inside_and_social_frequencies(100, 0.1)
 
 
 @pytest.mark.slow  # ~1 min: the 1000 frames
@@ -123,9 +124,9 @@ def test_pair_1000_frames_clear_inside_and_social_frequencies():
     _pair_frames_clear_inside_and_social_frequencies(1000, 0.05)
 
 
-@pytest.mark.parametrize("frames", [12, pytest.param(60, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("frames", [4, pytest.param(60, marks=pytest.mark.slow)])
 def test_group_of_four_in_the_home_cage(frames):
-    scene = load_scene(SCENES / "homecage_group.yaml").scene  # 0.3-1.5 s a frame on this VM
+    scene = load_scene(SCENES / "homecage_group.yaml").scene  # 0.3-1.5 s a frame on this VM (2.5 s under load)
     for i in range(frames):
         spec = sample_frame(scene, i)
         assert [a.name for a in spec.animals] == [f"mouse{k}" for k in range(4)]
@@ -136,7 +137,7 @@ def test_nose_to_nose_snouts_are_close_and_facing():
     scene = load_scene(SCENES / "openfield_pair.yaml", ["social={nose_to_nose: 1.0, independent: 0.0}"]).scene
     skel = skeleton_for("mouse")
     idx = [skel.keypoint_names.index(n) for n in ("snout", "head")]
-    for i in range(40):
+    for i in range(20):
         a, b = sample_frame(scene, i).animals
         (sa, ha), (sb, hb) = (place_points(skel.keypoints_posed(x.pose.angles)[idx], x.placement.x, x.placement.y,
                                            x.placement.z, x.placement.yaw_deg, x.scale)[:, :2] for x in (a, b))
