@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 OUT ?= out/demo
 
-.PHONY: demo test lint test-slurm test-all install clean
+.PHONY: demo test lint test-slow test-slurm test-all install clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -31,6 +31,10 @@ lint: $(STAMP)
 # The default suite: lint, then everything but slow, GPU and Slurm tests (includes Blender renders).
 test: lint
 	$(BIN)/python -m pytest -m "not slow and not gpu and not slurm" --durations=15
+
+# The slow tests (minutes each: longer trainings, 1000-frame sampling checks); CI runs them after `test`.
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m "slow and not gpu and not slurm" --durations=15
 
 # Slurm integration tests: install (apt) and start a single-node cluster as root.
 test-slurm: $(STAMP)
