@@ -44,7 +44,7 @@ def test_frames_differ_and_seed_matters(scene):
     assert sample_frame(other, 0).animals[0].placement != a.animals[0].placement
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(order=st.permutations(list(range(FRAMES))))
 def test_any_order_gives_same_frames(scene, reference, order):
     got = {i: json.dumps(sample_frame(scene, i).to_json(), sort_keys=True) for i in order}

@@ -87,7 +87,7 @@ def test_consecutive_frames_move_a_little_and_clips_jump(seq_scene):
     assert np.median(istep) > 4 * np.median(step[inside])
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(order=st.permutations(list(range(2 * LENGTH))), n=st.integers(1, 5))
 def test_any_order_or_shard_gives_same_specs(seq_scene, seq_reference, order, n):
     got = {i: json.dumps(sample_frame(seq_scene, i).to_json(), sort_keys=True) for i in order[: len(order) // 3]}
