@@ -137,8 +137,8 @@ def test_bundled_large_config_trains_saves_and_loads(trained):
 
     default, large = load_config("default"), load_config("large")
     assert large.model.blocks == (3, 4, 6) and large.input_size == (640, 512)
-    cfg = load_config("large", {"input_size": [64, 48], "steps": 2, "batch_size": 2, "threads": 2,
-                                "device": "cpu", "val_every": 1, "checkpoint_every": 2})
+    cfg = load_config("large", {"input_size": [64, 48], "steps": 1, "batch_size": 2, "threads": 2,
+                                "device": "cpu", "val_every": 1, "checkpoint_every": 1})
     out = trained["tmp"] / "large"
     train([str(trained["train"])], out, cfg, progress=False, log=lambda _: None)
     tm = load_model(out)
