@@ -172,7 +172,7 @@ def test_bundled_config_names_the_pretrained_backbone():
 
 TOY = {
     "input_size": [64, 48], "sigma_px": 3.0, "steps": 6, "batch_size": 4, "lr": 0.003, "val_every": 3,
-    "checkpoint_every": 6, "val_fraction": 0.2, "threads": 2, "device": "cpu",
+    "checkpoint_every": 6, "val_fraction": 0.2, "threads": 1, "device": "cpu",
     "model": {"backbone": LITE0, "decoder_width": 32, "stride": 4},
     "augment": {"flip": 0.0, "rotation_deg": 15, "cutout_p": 0.0},
 }

@@ -11,7 +11,7 @@ from simgen.commands.pose import app
 
 TOY_CONFIG = {
     "input_size": [128, 96], "sigma_px": 3.0, "steps": 100, "batch_size": 8, "lr": 0.006,
-    "val_every": 20, "checkpoint_every": 100, "val_fraction": 0.2, "threads": 2, "device": "cpu",
+    "val_every": 20, "checkpoint_every": 100, "val_fraction": 0.2, "threads": 1, "device": "cpu",
     "model": {"widths": [16, 24, 32, 48], "blocks": [1, 1, 1], "decoder_width": 32, "stride": 4},
     # Blob colors tell the keypoints apart, so no flip; mild geometry keeps 100 steps enough
     # (measured: loss 0.49x its first logged value, held-out mean error 0.51 px, PCK@5 1.0).
@@ -137,7 +137,7 @@ def test_bundled_large_config_trains_saves_and_loads(trained):
 
     default, large = load_config("default"), load_config("large")
     assert large.model.blocks == (3, 4, 6) and large.input_size == (640, 512)
-    cfg = load_config("large", {"input_size": [64, 48], "steps": 1, "batch_size": 2, "threads": 2,
+    cfg = load_config("large", {"input_size": [64, 48], "steps": 1, "batch_size": 2, "threads": 1,
                                 "device": "cpu", "val_every": 1, "checkpoint_every": 1})
     out = trained["tmp"] / "large"
     train([str(trained["train"])], out, cfg, progress=False, log=lambda _: None)
