@@ -11,6 +11,17 @@ import pytest
 from simgen_testdata import MINIMAL_SCENE  # noqa: F401  (re-exported for tests)
 
 
+@pytest.fixture(autouse=True)
+def _torch_on_one_thread():
+    """torch, once some test imported it, computes on one intra-op thread (a config's
+    ``threads`` still sets its own): on this project's shared 2-core machine two threads ran the
+    toy pose training 4x slower (OpenMP workers spinning against other jobs; see
+    ``simgen.style.model.set_threads``). Nothing here imports torch."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_num_threads() != 1:
+        torch.set_num_threads(1)
+
+
 @pytest.fixture
 def write_scene(tmp_path: Path):
     """Write YAML text (dedented) to tmp_path/name and return the path."""
