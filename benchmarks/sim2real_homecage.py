@@ -95,12 +95,13 @@ def render_stage(args) -> float:
     return time.time() - t
 
 
-def predict_real(model_dir: Path, inst) -> tuple[list, float]:
-    """The model's animals in every labeled real image (finding stage, crops, pose), cached."""
+def predict_real(model_dir: Path, inst, threshold: float | None = None) -> tuple[list, float]:
+    """The model's animals in every labeled real image (finding stage, crops, pose), cached;
+    ``threshold``: the finding stage's (None: the model's own)."""
     from simgen.pose.model import load_model
     from simgen.pose.topdown import pose_animals
 
-    cache = model_dir / "real_found.pkl"
+    cache = model_dir / ("real_found.pkl" if threshold is None else f"real_found_t{threshold:g}.pkl")
     if cache.is_file():
         got = pickle.loads(cache.read_bytes())
         return got["found"], got["seconds"]
@@ -108,7 +109,8 @@ def predict_real(model_dir: Path, inst) -> tuple[list, float]:
     tm = load_model(model_dir)
     groups = inst.groups()
     found = []
-    for i, f in enumerate(pose_animals(tm, (inst.labels.load_image(int(idx[0])) for idx in groups))):
+    for i, f in enumerate(pose_animals(tm, (inst.labels.load_image(int(idx[0])) for idx in groups),
+                                       threshold=threshold)):
         found.append(f)
         if (i + 1) % 25 == 0:
             _log("predict", f"{model_dir.name}: {i + 1}/{len(groups)} real images ({time.time() - t:.0f} s)")
@@ -263,6 +265,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rows", nargs="+", default=["synthetic", "finetune", "real_k", "real_all"],
                     choices=["synthetic", "finetune", "real_k", "real_all"])
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--threshold", type=float, default=None,
+                    help="finding-stage threshold at prediction (default: each model's own); the tables and "
+                         "evaluation folders of another threshold are named with _t<T>")
     args = ap.parse_args(argv)
     args.out = args.out.resolve()
     args.synthetic = (args.synthetic or args.out / "synthetic").resolve()
@@ -279,11 +284,13 @@ def main(argv: list[str] | None = None) -> int:
     stages: dict[str, float] = {}
     rows: list[dict] = []
 
+    tag = "" if args.threshold is None else f"_t{args.threshold:g}"  # outputs of another finder threshold
+
     def save(done: bool = False) -> None:
         wall = time.time() - t0
-        (args.out / "table.md").write_text(table(rows, stages, wall, done) + "\n")
-        (args.out / "results.json").write_text(json.dumps({"rows": rows, "stages_seconds": stages,
-                                                           "wall_seconds": wall, "done": done}, indent=1))
+        (args.out / f"table{tag}.md").write_text(table(rows, stages, wall, done) + "\n")
+        (args.out / f"results{tag}.json").write_text(json.dumps({"rows": rows, "stages_seconds": stages,
+                                                                "wall_seconds": wall, "done": done}, indent=1))
 
     needs_synth = bool({"synthetic", "finetune"} & set(args.rows))
     if needs_synth and args.render_frames:
@@ -338,14 +345,14 @@ def main(argv: list[str] | None = None) -> int:
             (out / "train_seconds.txt").write_text(f"{time.time() - t:.1f}\n")
             _log(name, f"trained in {time.time() - t:.0f} s")
         train_s = float((out / "train_seconds.txt").read_text()) if (out / "train_seconds.txt").exists() else 0.0
-        found, predict_s = predict_real(out, inst)
+        found, predict_s = predict_real(out, inst, args.threshold)
         _log(name, f"predicted {len(found)} real images in {predict_s:.0f} s")
         for suffix, imgs in tests.items():
-            m = score(out, inst, found, imgs, out / f"eval{suffix.replace('@', '_')}", floor)
+            m = score(out, inst, found, imgs, out / f"eval{suffix.replace('@', '_')}{tag}", floor)
             rows.append(row_entry(name + suffix, k, m, train_s, predict_s, out))
             _log(name + suffix, json.dumps({c: rows[-1][c] for c in ("recall", "precision", "mean_px", "rmse_px",
                                                                      "mean_pct", "pck10", "swaps")}))
-        sheet(inst, found, next(iter(tests.values())), out / "predictions.png")
+        sheet(inst, found, next(iter(tests.values())), out / f"predictions{tag}.png")
         save()
         return out
 
