@@ -71,3 +71,21 @@ def test_an_old_top_down_model_keeps_the_mask_boxes_it_was_trained_on():
     del cfg["finder"]["boxes"]  # saved before the box was a choice
     assert saved_config(cfg).finder.boxes == "mask"
     assert saved_config(PoseConfig().model_dump(mode="json")).finder.boxes == "keypoints"
+
+
+def _bundled() -> list[str]:
+    from simgen.resources import config_path
+
+    return sorted(p.stem for p in config_path("pose", "default").parent.glob("*.yaml"))
+
+
+@pytest.mark.parametrize("name", _bundled())
+def test_every_bundled_config_loads(name):
+    from simgen.pose.config import load_config
+
+    assert {"default", "cage"} <= set(_bundled())
+    cfg = load_config(name)
+    assert cfg.steps >= 1 and cfg.input_size[0] % 16 == 0
+    if name == "cage":  # the top-down recipe of docs/home-cage.md
+        assert cfg.input_size == (192, 192) and cfg.augment.rotation_deg == 180
+        assert cfg.finder.input_size == (320, 192) and cfg.finder.threshold == 0.2 and cfg.finder.boxes == "keypoints"
