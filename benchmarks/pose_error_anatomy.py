@@ -63,17 +63,17 @@ def _axes(points: np.ndarray, head: int, tail: int) -> tuple[np.ndarray, np.ndar
     return ax, np.stack([-ax[:, 1], ax[:, 0]], 1)
 
 
-def body_offsets(ev, head: int, tail: int, axis_from: str = "labels") -> np.ndarray:
-    """(K, 2): each keypoint's mean signed error along and across the body axis, taken from
-    the labels or from the predictions (what prediction time has)."""
+def body_offsets(ev, head: int, tail: int, axis_from: str = "labels", stat=np.nanmean) -> np.ndarray:
+    """(K, 2): each keypoint's mean (``stat``) signed error along and across the body axis,
+    taken from the labels or from the predictions (what prediction time has)."""
     d = ev.pred - ev.gt[..., :2]
     ax, perp = _axes(ev.gt[..., :2] if axis_from == "labels" else ev.pred, head, tail)
-    return np.stack([np.nanmean((d * ax[:, None]).sum(-1), 0), np.nanmean((d * perp[:, None]).sum(-1), 0)], -1)
+    return np.stack([stat((d * ax[:, None]).sum(-1), 0), stat((d * perp[:, None]).sum(-1), 0)], -1)
 
 
-def body_bias(ev, keypoints: list[str], head: int, tail: int) -> dict:
-    """Mean signed error per keypoint: (along the labeled tail->head axis, across it)."""
-    off = body_offsets(ev, head, tail)
+def body_bias(ev, keypoints: list[str], head: int, tail: int, stat=np.nanmean) -> dict:
+    """Mean (``stat``) signed error per keypoint: (along the labeled tail->head axis, across it)."""
+    off = body_offsets(ev, head, tail, stat=stat)
     return {k: (round(float(o[0]), 2), round(float(o[1]), 2)) for k, o in zip(keypoints, off)}
 
 
@@ -126,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
                 if rows:
                     ev = evaluate(model, SourceSpec(a.labeled, frames=rows))
                     print(f"{path}  bias (along, across) on {what} frames: {body_bias(ev, model.keypoints, *pair)}")
+                    print(f"{path}  median bias (along, across) on {what} frames (robust to a keypoint put on the "
+                          f"wrong end): {body_bias(ev, model.keypoints, *pair, stat=np.nanmedian)}")
             if a.offsets:
                 tr = evaluate(model, SourceSpec(a.labeled, frames=a.train_frames), tta=True)
                 te = evaluate(model, spec, tta=True)
