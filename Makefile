@@ -29,8 +29,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 
 # The default suite: lint, then everything but slow, GPU and Slurm tests (includes Blender renders).
+# two workers, one test file each (module fixtures such as a file's Blender render run once):
+# 642 tests in 2 min 20 s on the 2-core machine against 3 min 37 s in one process
 test: lint
-	$(BIN)/python -m pytest -m "not slow and not gpu and not slurm" --durations=15
+	$(BIN)/python -m pytest -m "not slow and not gpu and not slurm" -n 2 --dist loadfile --durations=15
 
 # The slow tests (minutes each: longer trainings, 1000-frame sampling checks); CI runs them after `test`.
 test-slow: $(STAMP)
