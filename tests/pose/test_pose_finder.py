@@ -78,6 +78,15 @@ def test_box_targets_decode_back_exactly():
     one = decode_boxes(heat, maps, 4, threshold=0.3, max_animals=1)
     np.testing.assert_allclose(one[0][0], boxes[0][:1], atol=1e-4)  # more than the maximum: the best kept
     assert all(len(b) == 0 for b, _ in decode_boxes(heat, maps, 4, threshold=0.99, max_animals=5))
+    # sizes learned about a reference log size (the training boxes' median): the targets
+    # shift by it, the boxes decode back the same
+    ref = 1.7
+    _, shifted, _ = encode_boxes(boxes, (16, 32), 4, 4.0, log_size_ref=ref)
+    on = mask[:, 1].bool()
+    np.testing.assert_allclose(shifted[:, 1][on.unsqueeze(1).expand(-1, 2, -1, -1)],
+                               maps[:, 1][on.unsqueeze(1).expand(-1, 2, -1, -1)] - ref, atol=1e-5)
+    again = decode_boxes(heat, shifted, 4, threshold=0.3, max_animals=5, log_size_ref=ref)
+    np.testing.assert_allclose(again[0][0], boxes[0], atol=1e-4)
 
 
 def test_flips_move_the_boxes_with_the_pixels():

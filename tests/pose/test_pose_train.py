@@ -149,3 +149,19 @@ def test_bundled_large_config_trains_saves_and_loads(trained):
     with torch.no_grad():
         heat, offsets = tm.net(torch.zeros(1, 3, 48, 64))
     assert heat.shape == (1, 3, 12, 16) and offsets.shape == (1, 3, 2, 12, 16)
+
+
+def test_a_trained_model_keeps_its_body_prior_and_argmax_turns_it_off(trained, tmp_path):
+    # the keypoints' pairwise distances in the training labels (pose/body_prior.py)
+    from simgen.pose.model import load_model
+
+    tm = load_model(trained["model"])
+    k = len(tm.keypoints)
+    assert np.array(tm.prior["mean"]).shape == (k, k) and tm.decode_prior is tm.prior
+    off = tm.config.model_copy(update={"body_prior": False})
+    tm.config = off
+    assert tm.decode_prior is None
+    # a model saved before the prior existed loads with none and reads argmaxes
+    tm.prior = None
+    tm.save(tmp_path)
+    assert load_model(tmp_path).prior is None and load_model(tmp_path).decode_prior is None

@@ -21,6 +21,9 @@ MaxAnimalsOpt = Annotated[int | None, typer.Option(
     "[the most labeled in one training image]")]
 ThresholdOpt = Annotated[float | None, typer.Option(
     "--threshold", min=0.0, max=1.0, help="top-down models: a found animal's centre score must reach this [0.3]")]
+ArgmaxOpt = Annotated[bool, typer.Option(
+    "--argmax", help="read each keypoint's strongest peak alone, without the model's body prior (the keypoints' "
+    "distances in its training labels; docs/pose.md), for comparison")]
 SOURCE_HELP = ("simgen dataset dir, DeepLabCut project / labeled-data folder, or SLEAP .slp; "
                "append ,frames=A:B to keep rows A..B-1 and ,weight=W to set its share of batches")
 
@@ -65,6 +68,15 @@ def train(
                f"{res.last_loss:.4f}{val}; model: {res.model_path.parent}")
 
 
+def _load(model: Path, argmax: bool):
+    from simgen.pose.model import load_model
+
+    tm = load_model(model)
+    if argmax:
+        tm.config = tm.config.model_copy(update={"body_prior": False})
+    return tm
+
+
 def evaluate(
     model: ModelArg,
     labeled: Annotated[str, typer.Argument(help=SOURCE_HELP, show_default=False)],
@@ -79,6 +91,7 @@ def evaluate(
         "(measures the pose model alone, given perfect boxes)")] = False,
     max_animals: MaxAnimalsOpt = None,
     threshold: ThresholdOpt = None,
+    argmax: ArgmaxOpt = False,
 ) -> None:
     """Pixel errors (RMSE, mean, median), PCK@5/10 px, per keypoint, on LABELED frames.
 
@@ -89,9 +102,8 @@ def evaluate(
 
     from simgen.pose.evaluate import evaluate as run_eval
     from simgen.pose.evaluate import write_report
-    from simgen.pose.model import load_model
 
-    tm = load_model(model)
+    tm = _load(model, argmax)
     ev = run_eval(tm, labeled, camera, tta=tta, oracle_boxes=oracle_boxes, max_animals=max_animals,
                   threshold=threshold)
     files = write_report(ev, out, tm.keypoints) if out is not None else {}
@@ -176,15 +188,15 @@ def predict(
         "(mirror; half turn and vertical flip with --full-rotation); up to 4x the time")] = False,
     max_animals: MaxAnimalsOpt = None,
     threshold: ThresholdOpt = None,
+    argmax: ArgmaxOpt = False,
 ) -> None:
     """DeepLabCut-style .h5 and .csv (x, y, likelihood per keypoint) for every frame of VIDEO.
 
     A top-down model (several animals) finds the animals in each frame and writes
     DeepLabCut's multi-animal table (individuals animal0..), SLEAP predictions, boxes and a contact sheet."""
-    from simgen.pose.model import load_model
     from simgen.pose.predict_animals import run_predict
 
-    files = run_predict(load_model(model), video, out, labeled_video=labeled_video, max_frames=max_frames, tta=tta,
+    files = run_predict(_load(model, argmax), video, out, labeled_video=labeled_video, max_frames=max_frames, tta=tta,
                         max_animals=max_animals, threshold=threshold)
     for kind, path in files.items():
         typer.echo(f"wrote {kind}: {path}")

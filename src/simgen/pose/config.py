@@ -101,6 +101,11 @@ class PoseConfig(_Strict):
     backbone_lr: float = Field(0.1, gt=0, le=1)
     freeze_backbone_bn: bool = True
     finder: FinderConfig = FinderConfig()  # top-down models only (sources of several animals)
+    # Read keypoints from the heatmaps with the body's shape as a prior (pose/body_prior.py):
+    # each keypoint's few best peaks, the combination whose pairwise distances fit the
+    # training labels' best; false: each keypoint's argmax alone. A model saved before the
+    # prior existed has none and reads argmaxes either way.
+    body_prior: bool = True
 
     @field_validator("input_size")
     @classmethod

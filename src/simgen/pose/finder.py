@@ -7,8 +7,11 @@ height. It is the pose network itself (``model.build_net``: the config's backbon
 its ImageNet weights and lower encoder learning rate if pretrained, and the heatmap/offset
 head) with two channels: channel 0's heat is the centre heatmap and its
 offset pair the centre's offset in cells (as a keypoint's, ``heatmaps.encode``);
-channel 1's offset pair is ``log(box side / s)`` (width, height); channel 1's heat is
-not used.
+channel 1's offset pair is ``log(box side / s) - log_size_ref`` (width, height), where
+``log_size_ref`` is the training boxes' median log side in cells: the head starts near
+zero, so a short training starts at the typical size instead of at one cell (a finding
+stage that learned absolute log sizes in 200 steps gave boxes 0.67x too small, median, on
+its own training renders; docs/benchmarks.md, home cage); channel 1's heat is not used.
 
 Targets (``encode_boxes``): each labeled animal's box (x0, y0, x1, y1 at pixel edges, in
 input pixels) gives a Gaussian of ``sigma_px`` at its centre; where animals' Gaussians
@@ -58,6 +61,7 @@ class Finder:
     threshold: float
     max_animals: int
     nms_iou: float
+    log_size_ref: float = 0.0  # sizes are predicted about this log side (cells); 0 for older finders
 
     @property
     def stride(self) -> int:
@@ -66,7 +70,7 @@ class Finder:
     def state(self) -> dict:
         return {"format": FINDER_FORMAT, "model": dict(self.model_cfg), "weights": self.net.state_dict(),
                 "input_size": list(self.input_size), "sigma_px": self.sigma_px, "threshold": self.threshold,
-                "max_animals": self.max_animals, "nms_iou": self.nms_iou}
+                "max_animals": self.max_animals, "nms_iou": self.nms_iou, "log_size_ref": self.log_size_ref}
 
     @classmethod
     def from_state(cls, state: dict, device="cpu") -> "Finder":
@@ -78,7 +82,8 @@ class Finder:
         net.load_state_dict(state["weights"])
         net.to(device).eval()
         return cls(net, tuple(state["input_size"]), dict(state["model"]), float(state["sigma_px"]),
-                   float(state["threshold"]), int(state["max_animals"]), float(state["nms_iou"]))
+                   float(state["threshold"]), int(state["max_animals"]), float(state["nms_iou"]),
+                   float(state.get("log_size_ref", 0.0)))
 
 
 def model_finder(model, device=None) -> Finder:
@@ -93,11 +98,11 @@ def model_finder(model, device=None) -> Finder:
 
 # -- targets and decoding ------------------------------------------------------------------
 def encode_boxes(boxes: list[np.ndarray], hm_size: tuple[int, int], stride: int, sigma_px: float,
-                 radius_cells: float = 2.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                 radius_cells: float = 2.0, log_size_ref: float = 0.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Targets of a batch: ``boxes[b]`` (A_b, 4) x0, y0, x1, y1 in input pixels (pixel edges).
 
     Returns heat (B, 1, h, w), targets (B, 2, 2, h, w) (centre offset in cells; log box
-    width and height in cells) and their mask (B, 2, h, w): the cells within
+    width and height in cells, less ``log_size_ref``) and their mask (B, 2, h, w): the cells within
     ``radius_cells`` of a centre."""
     b = len(boxes)
     a = max([len(x) for x in boxes] + [1])
@@ -108,7 +113,7 @@ def encode_boxes(boxes: list[np.ndarray], hm_size: tuple[int, int], stride: int,
         bx = torch.as_tensor(np.asarray(bx, dtype=float).reshape(-1, 4), dtype=torch.float32)
         if len(bx):
             xy[i, :len(bx)] = (bx[:, :2] + bx[:, 2:]) / 2
-            logsize[i, :len(bx)] = torch.log((bx[:, 2:] - bx[:, :2]).clamp_min(1.0) / stride)
+            logsize[i, :len(bx)] = torch.log((bx[:, 2:] - bx[:, :2]).clamp_min(1.0) / stride) - log_size_ref
             valid[i, :len(bx)] = True
     heat, off, mask = encode(xy, valid, hm_size, stride, sigma_px, radius_cells)  # (B, A, ...)
     # per cell: the animal whose centre is nearest owns the offset and size targets
@@ -148,7 +153,7 @@ def found_boxes(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
 
 
 def decode_boxes(heat: torch.Tensor, maps: torch.Tensor, stride: int, threshold: float, max_animals: int,
-                 nms_iou: float = 0.7) -> list[tuple[np.ndarray, np.ndarray]]:
+                 nms_iou: float = 0.7, log_size_ref: float = 0.0) -> list[tuple[np.ndarray, np.ndarray]]:
     """heat (B, 1, h, w) in [0, 1], maps (B, 2, 2, h, w) -> per image (boxes (n, 4) in input
     pixels, scores (n,)), best first, n <= ``max_animals``."""
     peak = heat == F.max_pool2d(heat, 3, stride=1, padding=1)
@@ -161,7 +166,7 @@ def decode_boxes(heat: torch.Tensor, maps: torch.Tensor, stride: int, threshold:
         ys, xs, scores = ys[order], xs[order], scores[order]
         uv = torch.stack([xs, ys], dim=-1).float() + maps[i, 0, :, ys, xs].T
         centre = to_pixels(uv, stride)
-        size = torch.exp(maps[i, 1, :, ys, xs].T.clamp(-10, 10)) * stride
+        size = torch.exp((maps[i, 1, :, ys, xs].T + log_size_ref).clamp(-10, 10)) * stride
         boxes = torch.cat([centre - size / 2, centre + size / 2], dim=-1).cpu().numpy().astype(float)
         scores = scores.cpu().numpy().astype(float)
         keep: list[int] = []
@@ -194,7 +199,7 @@ def find(finder: Finder, images, threshold: float | None = None, max_animals: in
         t = torch.from_numpy(np.stack(batch)).permute(0, 3, 1, 2).to(dev).float() / 255.0
         logits, maps = net(t)
         for (boxes, scores), lb in zip(decode_boxes(torch.sigmoid(logits[:, :1]), maps, finder.stride, thr, most,
-                                                    finder.nms_iou), lbs):
+                                                    finder.nms_iou, finder.log_size_ref), lbs):
             out.append((lb.inverse(boxes.reshape(-1, 2, 2)).reshape(-1, 4), scores))
         batch.clear()
         lbs.clear()
@@ -318,6 +323,8 @@ def train_finder(sources, cfg, device, optimizer, log: Callable[[str], None] = p
     opt, sched = optimizer(net, cfg, steps)
     stride = net.stride
     hm = (size[1] // stride, size[0] // stride)
+    sides = np.concatenate([b[:, 2:] - b[:, :2] for b in data.boxes if len(b)]).ravel()
+    ref = float(np.median(np.log(np.maximum(sides, 1.0) / stride)))
     log(f"finding stage: {len(train_idx)} training images, {n_val} validation images, input {size[0]}x{size[1]}, "
         f"{steps} steps, at most {most} animals per image")
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -333,7 +340,8 @@ def train_finder(sources, cfg, device, optimizer, log: Callable[[str], None] = p
             imgs = imgs.to(device)
             if cfg.augment.enabled:
                 imgs = photometric(imgs, cfg.augment, rng)
-            heat, targets, mask = (t.to(device) for t in encode_boxes(boxes, hm, stride, fc.sigma_px))
+            heat, targets, mask = (t.to(device) for t in encode_boxes(boxes, hm, stride, fc.sigma_px,
+                                                                      log_size_ref=ref))
             logits, maps = net(imgs)
             loss = finder_loss(logits, maps, heat, targets, mask, cfg.pos_weight)
             opt.zero_grad(set_to_none=True)
@@ -345,7 +353,7 @@ def train_finder(sources, cfg, device, optimizer, log: Callable[[str], None] = p
                 bar.update(task, info=f"loss {np.mean(running):.4f}")
                 running = []
             bar.update(task, completed=step + 1)
-    finder = Finder(net.eval(), size, model_cfg, fc.sigma_px, fc.threshold, most, fc.nms_iou)
+    finder = Finder(net.eval(), size, model_cfg, fc.sigma_px, fc.threshold, most, fc.nms_iou, ref)
     if n_val:  # the held-out images are letterboxed already: find() maps them by scale 1
         got = find(finder, [data.images[i] for i in val])
         hits, n_pred, n_gt = 0, 0, 0

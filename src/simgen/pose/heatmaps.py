@@ -68,12 +68,12 @@ def decode(heat: torch.Tensor, offsets: torch.Tensor | None, stride: int) -> tup
         idx = (iy * w + ix).unsqueeze(2).unsqueeze(-1).expand(b, k, 2, 1)
         off = flat.gather(-1, idx).squeeze(-1)
     else:
-        off = _quadratic_refine(heat, iy, ix)
+        off = quadratic_refine(heat, iy, ix)
     uv = torch.stack([ix, iy], dim=-1).float() + off
     return to_pixels(uv, stride), conf
 
 
-def _quadratic_refine(heat: torch.Tensor, iy: torch.Tensor, ix: torch.Tensor) -> torch.Tensor:
+def quadratic_refine(heat: torch.Tensor, iy: torch.Tensor, ix: torch.Tensor) -> torch.Tensor:
     """Newton step on log(heat) at the argmax using central differences (3x3)."""
     b, k, h, w = heat.shape
     logh = torch.log(heat.clamp_min(1e-10))

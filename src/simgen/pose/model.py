@@ -169,6 +169,9 @@ class TrainedModel:
     # top-down (several animals per image): {"margin": m}, the crop per animal's box it was
     # trained on (pose/topdown.py); None for a model of whole images of one animal
     topdown: dict | None = None
+    # the keypoints' pairwise distances in the training labels (pose/body_prior.py: mean and
+    # sd, input pixels); None for a model saved before it existed
+    prior: dict | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.config, PoseConfig):
@@ -181,6 +184,11 @@ class TrainedModel:
     @property
     def backbone(self) -> str:
         return self.net.backbone
+
+    @property
+    def decode_prior(self) -> dict | None:
+        """The body prior that prediction reads keypoints with, or None (argmaxes)."""
+        return self.prior if self.config.body_prior else None
 
     def state(self) -> dict:
         state = {
@@ -196,6 +204,8 @@ class TrainedModel:
         }
         if self.topdown is not None:  # absent for one animal, so those models stay as they were
             state["topdown"] = dict(self.topdown)
+        if self.prior is not None:
+            state["body_prior"] = dict(self.prior)
         return state
 
     def save(self, folder: Path) -> Path:
@@ -271,4 +281,5 @@ def load_model(path: str | Path, device: str = "cpu") -> TrainedModel:
         keypoint_set=state.get("keypoint_set"),
         sources=list(state.get("sources") or []),
         topdown=state.get("topdown"),
+        prior=state.get("body_prior"),
     )

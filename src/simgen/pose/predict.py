@@ -23,11 +23,16 @@ SCORER = "simgenPose"
 
 
 @torch.no_grad()
-def predict_letterboxed(net, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """uint8 or float (B, 3, H, W) input-size images -> xy (B, K, 2) input pixels, confidence (B, K)."""
+def predict_letterboxed(net, images: torch.Tensor, prior: dict | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """uint8 or float (B, 3, H, W) input-size images -> xy (B, K, 2) input pixels, confidence (B, K);
+    ``prior``: read the keypoints with this body prior (pose/body_prior.py), else argmaxes."""
     if images.dtype == torch.uint8:
         images = images.float() / 255.0
     logits, offsets = net(images)
+    if prior is not None:
+        from simgen.pose.body_prior import decode_with_prior
+
+        return decode_with_prior(torch.sigmoid(logits), offsets, net.stride, prior)
     return decode(torch.sigmoid(logits), offsets, net.stride)
 
 
@@ -74,7 +79,7 @@ def predict_images(model: TrainedModel, images, batch_size: int = 16, tta: bool 
         if not batch:
             return
         t = torch.from_numpy(np.stack(batch)).permute(0, 3, 1, 2).to(dev)
-        xy, conf = predict_letterboxed(net, t)
+        xy, conf = predict_letterboxed(net, t, model.decode_prior)
         xy, conf = xy.cpu().numpy(), conf.cpu().numpy()
         if len(flips) == 1:  # plain prediction: one row per image, nothing to map back
             xy_out.extend(box.inverse(p) for box, p in zip(boxes, xy))

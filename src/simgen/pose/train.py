@@ -248,6 +248,28 @@ def _resume(path: Path, net, opt, sched, rng: np.random.Generator, device) -> tu
     return step, history
 
 
+def fit_prior(ts: TrainingSet, stride: int) -> dict:
+    """The body prior (pose/body_prior.py) of the training labels, in input pixels."""
+    from simgen.pose import body_prior
+
+    aug = ts.cfg.augment
+    return body_prior.fit(np.stack([smp.xyv for smp in ts.train.samples]), aug.scale if aug.enabled else None, stride)
+
+
+def refit_prior(tm: TrainedModel, log: Callable[[str], None] = print) -> TrainedModel:
+    """A model saved before the body prior existed, given the prior of its training labels:
+    its recorded sources read again as its training read them (the same crops and letterbox)."""
+    from simgen.pose.finetune import source_from_record
+
+    specs = [source_from_record(r) for r in tm.sources]
+    if not specs:
+        raise SimgenError("the model records no training sources to fit a body prior on")
+    cfg = tm.config.model_copy(update={"init_mix": 0.0})  # the sources recorded already hold the mix
+    margin = None if tm.topdown is None else tm.topdown.get("margin")
+    tm.prior = fit_prior(training_set(specs, cfg, None, margin, log), tm.stride)
+    return tm
+
+
 def train_step(net, opt, sched, ts: TrainingSet, rng: np.random.Generator, device) -> float:
     """One optimizer step on a batch drawn from ``ts.train``, augmented; the batch's loss."""
     cfg = ts.cfg
@@ -357,7 +379,7 @@ def train(
     from simgen.pose.finetune import source_record
 
     tm = TrainedModel(net, ts.names, ts.pairs, cfg.input_size, cfg, cfg.keypoints,
-                      [source_record(s) for s in ts.specs], topdown=ts.topdown)
+                      [source_record(s) for s in ts.specs], topdown=ts.topdown, prior=fit_prior(ts, net.stride))
     step = _run_steps(net, opt, sched, ts, rng, device, out, step, history, t0, progress)
     if ts.topdown is not None:  # the finding stage of a top-down model (pose/finder.py), saved in model.pt
         from simgen.pose.finder import train_finder
