@@ -181,9 +181,23 @@ def test_a_margin_for_one_animal_is_refused(tmp_path):
         train([str(ds)], tmp_path / "m", PoseConfig(**TINY), topdown_margin=0.3, progress=False)
 
 
-def test_tta_on_a_top_down_model_is_refused_in_one_line(trained_multi):
+def test_tta_on_a_top_down_model_flips_each_crop(trained_multi):
+    from simgen.pose.data import SourceSpec
     from simgen.pose.evaluate import evaluate
     from simgen.pose.model import load_model
+    from simgen.pose.predict import tta_flips
+    from simgen.pose.topdown import load_instances, predict_instances
 
-    with pytest.raises(SimgenError, match="--tta is not there for top-down models"):
-        evaluate(load_model(trained_multi["model"]), str(trained_multi["ds"]), tta=True)
+    tm = load_model(trained_multi["model"])
+    flips = tta_flips(tm)
+    assert len(flips) > 1  # the default augmentation mirrors
+    for oracle in (False, True):
+        ev = evaluate(tm, str(trained_multi["ds"]), tta=True, oracle_boxes=oracle)
+        assert ev.metrics["tta"] == [list(f) for f in flips] and ev.pred.shape == (12, len(tm.keypoints), 2)
+    # each crop's answer is the median over its flips: not the plain prediction, and within the image
+    inst = load_instances(SourceSpec(trained_multi["ds"]), tm.keypoint_set, boxes=tm.config.finder.boxes)
+    plain, _ = predict_instances(tm, inst)
+    flipped, _ = predict_instances(tm, inst, tta=True)
+    assert flipped.shape == plain.shape and not np.allclose(flipped, plain)
+    h, w = inst.labels.load_image(0).shape[:2]
+    assert (flipped >= -1).all() and (flipped[..., 0] <= w).all() and (flipped[..., 1] <= h).all()

@@ -232,11 +232,11 @@ def evaluate(model: TrainedModel, labeled: str | SourceSpec, camera: str | None 
     from simgen.pose.predict import predict_images, tta_flips
 
     if model.topdown:  # several animals (pose/topdown.py)
+        ev = (evaluate_topdown(model, labeled, camera, tta) if oracle_boxes
+              else evaluate_found(model, labeled, camera, max_animals, threshold, tta))
         if tta:
-            raise SimgenError("--tta is not there for top-down models (several animals); leave it out")
-        if oracle_boxes:
-            return evaluate_topdown(model, labeled, camera)
-        return evaluate_found(model, labeled, camera, max_animals, threshold)
+            ev.metrics["tta"] = [list(f) for f in tta_flips(model)]
+        return ev
     if oracle_boxes:
         raise SimgenError("--oracle-boxes is for top-down models (trained on several animals per image)")
     spec = labeled if isinstance(labeled, SourceSpec) else SourceSpec.parse(labeled)
@@ -250,7 +250,7 @@ def evaluate(model: TrainedModel, labeled: str | SourceSpec, camera: str | None 
 
 
 def evaluate_found(model: TrainedModel, labeled: str | SourceSpec, camera: str | None = None,
-                   max_animals: int | None = None, threshold: float | None = None) -> Evaluation:
+                   max_animals: int | None = None, threshold: float | None = None, tta: bool = False) -> Evaluation:
     """``evaluate`` for a top-down model through the path of ``simgen pose predict``: the
     finding stage boxes the animals of each labeled image (the labels' boxes are not
     used), the pose model runs on their crops, predicted animals are matched to labeled
@@ -265,7 +265,8 @@ def evaluate_found(model: TrainedModel, labeled: str | SourceSpec, camera: str |
     gt = select_keypoints(inst.labels, model.keypoints)
     groups = inst.groups()
     labels = inst.labels
-    found = list(pose_animals(model, (labels.load_image(int(idx[0])) for idx in groups), max_animals, threshold))
+    found = list(pose_animals(model, (labels.load_image(int(idx[0])) for idx in groups), max_animals, threshold,
+                              tta=tta))
     am = match_animals([f.xy for f in found], [gt[idx] for idx in groups], model.keypoints, [f.conf for f in found],
                        [f.boxes for f in found])
     order = np.concatenate(groups)  # match_animals' rows are the groups' rows in this order
@@ -284,7 +285,8 @@ def evaluate_found(model: TrainedModel, labeled: str | SourceSpec, camera: str |
     return Evaluation(m, pred, conf, labels, gt)
 
 
-def evaluate_topdown(model: TrainedModel, labeled: str | SourceSpec, camera: str | None = None) -> Evaluation:
+def evaluate_topdown(model: TrainedModel, labeled: str | SourceSpec, camera: str | None = None,
+                     tta: bool = False) -> Evaluation:
     """``evaluate`` for a top-down model (pose/topdown.py): a crop per labeled animal's box
     (oracle boxes), poses matched to labeled animals, identity swaps and per-animal metrics."""
     from simgen.pose.topdown import load_instances, match, model_margin, predict_instances
@@ -293,7 +295,7 @@ def evaluate_topdown(model: TrainedModel, labeled: str | SourceSpec, camera: str
     spec = labeled if isinstance(labeled, SourceSpec) else SourceSpec.parse(labeled)
     inst = load_instances(spec, model.keypoint_set, camera, boxes=model.config.finder.boxes)
     gt = select_keypoints(inst.labels, model.keypoints)
-    raw_xy, raw_conf = predict_instances(model, inst)
+    raw_xy, raw_conf = predict_instances(model, inst, tta)
     pred, conf, swaps = match(inst, gt, raw_xy, raw_conf)
     m = topdown_metrics(pred, gt, model.keypoints, inst.labels.tracks or [""] * len(pred), swaps)
     m["topdown"].update(margin=margin, images=len(inst.groups()))

@@ -41,11 +41,11 @@ def run_predict(model, source: Path, out_dir: Path | None = None, *, labeled_vid
     """``simgen pose predict``: a top-down model through ``predict_animals``, a model of one
     animal through ``predict.predict_video``; options of the other kind are refused."""
     if model.topdown:
-        if tta or labeled_video:
-            raise SimgenError("--tta and --labeled-video are not there for top-down models (several animals); "
+        if labeled_video:
+            raise SimgenError("--labeled-video is not there for top-down models (several animals); "
                               "see the contact sheet it writes")
         return predict_animals(model, source, out_dir, max_animals=max_animals, threshold=threshold,
-                               max_frames=max_frames)
+                               max_frames=max_frames, tta=tta)
     from simgen.pose.predict import predict_video
 
     if max_animals is not None or threshold is not None:
@@ -75,7 +75,7 @@ def _frames(source: Path, limit: int | None):
 
 def predict_animals(model, source: Path, out_dir: Path | None = None, max_animals: int | None = None,
                     threshold: float | None = None, max_frames: int | None = None, sheet_frames: int = 12,
-                    pcutoff: float = 0.4) -> dict[str, Path]:
+                    pcutoff: float = 0.4, tta: bool = False) -> dict[str, Path]:
     """Find and pose the animals in every frame of ``source``; returns the written files by
     kind (h5, csv, boxes, sheet). ``max_animals``, ``threshold``: the finding stage's (its
     trained defaults when None); more animals than ``max_animals`` keep the best-scoring."""
@@ -103,7 +103,7 @@ def predict_animals(model, source: Path, out_dir: Path | None = None, max_animal
                 kept[i] = img
             yield img
 
-    found = list(pose_animals(model, images(), most, threshold))
+    found = list(pose_animals(model, images(), most, threshold, tta=tta))
     if not found:
         raise SimgenError(f"{source}: no frames could be read")
     k = len(model.keypoints)

@@ -298,8 +298,9 @@ def predict_crops(model, image: np.ndarray, boxes) -> tuple[np.ndarray, np.ndarr
     return np.stack([c.inverse(p) for c, p in zip(crops, xy)]) if crops else xy, conf
 
 
-def predict_instances(model, inst: Instances) -> tuple[np.ndarray, np.ndarray]:
-    """The model on a crop of every row's box: xy (R, K, 2) in image pixels, likelihood (R, K)."""
+def predict_instances(model, inst: Instances, tta: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The model on a crop of every row's box: xy (R, K, 2) in image pixels, likelihood (R, K);
+    ``tta``: test-time flips of each crop (``predict.predict_images``)."""
     from simgen.pose.predict import predict_images
 
     margin = model_margin(model)
@@ -315,7 +316,7 @@ def predict_instances(model, inst: Instances) -> tuple[np.ndarray, np.ndarray]:
             crops.append(crop_for_box(labels.bboxes[i], (w, h), margin))
             yield crops[-1].cut(img)
 
-    xy, conf = predict_images(model, cut())
+    xy, conf = predict_images(model, cut(), tta=tta)
     return np.stack([c.inverse(p) for c, p in zip(crops, xy)]), conf
 
 
@@ -354,10 +355,11 @@ class FoundAnimals:
 
 
 def pose_animals(model, images, max_animals: int | None = None, threshold: float | None = None,
-                 chunk: int = 16):
+                 chunk: int = 16, tta: bool = False):
     """RGB uint8 images -> one ``FoundAnimals`` per image (a generator): the finding stage's
     boxes (at most ``max_animals``, centre peaks of at least ``threshold``; defaults: the
-    model's), a crop of each (the training margin), the pose model on the crops."""
+    model's), a crop of each (the training margin), the pose model on the crops (``tta``: with
+    test-time flips of each crop, ``predict.predict_images``)."""
     from simgen.pose.finder import find, model_finder
 
     finder = model_finder(model)
@@ -371,7 +373,7 @@ def pose_animals(model, images, max_animals: int | None = None, threshold: float
         found = find(finder, buf, threshold, max_animals)
         crops = [[crop_for_box(b, (img.shape[1], img.shape[0]), margin) for b in boxes]
                  for img, (boxes, _) in zip(buf, found)]
-        xy, conf = predict_images(model, (c.cut(img) for img, cs in zip(buf, crops) for c in cs))
+        xy, conf = predict_images(model, (c.cut(img) for img, cs in zip(buf, crops) for c in cs), tta=tta)
         out, r = [], 0
         for cs, (boxes, scores) in zip(crops, found):
             n = len(cs)
