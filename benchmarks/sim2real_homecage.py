@@ -95,22 +95,30 @@ def render_stage(args) -> float:
     return time.time() - t
 
 
-def predict_real(model_dir: Path, inst, threshold: float | None = None) -> tuple[list, float]:
+def predict_real(model_dir: Path, inst, threshold: float | None = None, decode: str = "prior",
+                 tta: bool = False) -> tuple[list, float]:
     """The model's animals in every labeled real image (finding stage, crops, pose), cached;
-    ``threshold``: the finding stage's (None: the model's own)."""
+    ``threshold``: the finding stage's (None: the model's own); ``decode``: keypoints read
+    with the model's body prior or as argmaxes (a model saved before the prior gets one
+    fitted on its recorded training sources); ``tta``: test-time flips of each crop."""
     from simgen.pose.model import load_model
     from simgen.pose.topdown import pose_animals
+    from simgen.pose.train import refit_prior
 
-    cache = model_dir / ("real_found.pkl" if threshold is None else f"real_found_t{threshold:g}.pkl")
+    cache = model_dir / f"real_found{'' if threshold is None else f'_t{threshold:g}'}_{decode}{'_tta' if tta else ''}.pkl"
     if cache.is_file():
         got = pickle.loads(cache.read_bytes())
         return got["found"], got["seconds"]
     t = time.time()
     tm = load_model(model_dir)
+    if tm.prior is None:
+        refit_prior(tm, log=lambda s: None)
+    if decode == "argmax":
+        tm.config = tm.config.model_copy(update={"body_prior": False})
     groups = inst.groups()
     found = []
     for i, f in enumerate(pose_animals(tm, (inst.labels.load_image(int(idx[0])) for idx in groups),
-                                       threshold=threshold)):
+                                       threshold=threshold, tta=tta)):
         found.append(f)
         if (i + 1) % 25 == 0:
             _log("predict", f"{model_dir.name}: {i + 1}/{len(groups)} real images ({time.time() - t:.0f} s)")
@@ -265,6 +273,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rows", nargs="+", default=["synthetic", "finetune", "real_k", "real_all"],
                     choices=["synthetic", "finetune", "real_k", "real_all"])
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--tta", action="store_true", help="test-time flips of each crop (outputs named with _tta)")
+    ap.add_argument("--decode", choices=["prior", "argmax"], default="prior",
+                    help="read keypoints with each model's body prior (pose/body_prior.py) or as argmaxes; "
+                         "argmax outputs are named with _argmax")
     ap.add_argument("--threshold", type=float, default=None,
                     help="finding-stage threshold at prediction (default: each model's own); the tables and "
                          "evaluation folders of another threshold are named with _t<T>")
@@ -284,7 +296,9 @@ def main(argv: list[str] | None = None) -> int:
     stages: dict[str, float] = {}
     rows: list[dict] = []
 
-    tag = "" if args.threshold is None else f"_t{args.threshold:g}"  # outputs of another finder threshold
+    # outputs of another finder threshold, or read as argmaxes
+    tag = (("" if args.threshold is None else f"_t{args.threshold:g}") + ("_argmax" if args.decode == "argmax" else "")
+           + ("_tta" if args.tta else ""))
 
     def save(done: bool = False) -> None:
         wall = time.time() - t0
@@ -345,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
             (out / "train_seconds.txt").write_text(f"{time.time() - t:.1f}\n")
             _log(name, f"trained in {time.time() - t:.0f} s")
         train_s = float((out / "train_seconds.txt").read_text()) if (out / "train_seconds.txt").exists() else 0.0
-        found, predict_s = predict_real(out, inst, args.threshold)
+        found, predict_s = predict_real(out, inst, args.threshold, args.decode, args.tta)
         _log(name, f"predicted {len(found)} real images in {predict_s:.0f} s")
         for suffix, imgs in tests.items():
             m = score(out, inst, found, imgs, out / f"eval{suffix.replace('@', '_')}{tag}", floor)

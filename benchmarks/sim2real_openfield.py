@@ -22,6 +22,8 @@ every row. ``--split random`` is the old shuffle (``--seed``). Rows:
   of batches that keep coming from the synthetic data (``pose train``'s ``init_mix``;
   0 = fine-tuning on the real labels alone). Suffix ``_mix<percent>``.
 ``--tta`` adds, for every row, the same model evaluated with test-time flips (``<row>_tta``).
+Keypoints are read with each model's body prior (pose/body_prior.py); ``--decode argmax``
+or ``both`` evaluates each model without it too (``<row>_argmax``).
 Each row also reports head/tail swaps (frames whose predicted snout is nearer the
 labeled tail base than the labeled snout) and the mean error by heading (4 bins of the
 labeled tail-base -> snout direction in the image) and by distance of the body to the
@@ -40,6 +42,7 @@ row); metrics per row to ``OUT/results.json``.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import shlex
 import sys
@@ -87,13 +90,19 @@ def novel_heading_mask(test_deg, train_deg, min_diff: float = 45.0):
 
 
 def _row(name: str, k: int, model: Path, spec, n_test: int, seconds: float, train_deg=None,
-         tta: bool = False) -> dict:
+         tta: bool = False, decode: str = "prior") -> dict:
     from simgen.pose.evaluate import evaluate, write_report
     from simgen.pose.model import load_model
+    from simgen.pose.train import refit_prior
 
     tm = load_model(model)
+    if tm.prior is None:  # saved before the body prior: fitted now on its recorded training sources
+        refit_prior(tm, log=lambda s: None)
+    if decode == "argmax":
+        tm.config = tm.config.model_copy(update={"body_prior": False})
     ev = evaluate(tm, spec, tta=tta)
-    write_report(ev, model / ("eval_tta" if tta else "eval"), tm.keypoints)
+    write_report(ev, model / ("eval" + ("_tta" if tta else "") + ("_argmax" if decode == "argmax" else "")),
+                 tm.keypoints)
     m = ev.metrics["all"]
     per_kp = {kp: v["rmse"] for kp, v in ev.metrics["per_keypoint"].items()}
     err = ev.frame_errors()
@@ -230,10 +239,14 @@ def main(argv: list[str] | None = None) -> int:
                     help="share of fine-tuning batches from the synthetic data (one row set per value; 0 = real only)")
     ap.add_argument("--full-rotation", action="store_true", help="rotation augmentation over any angle (all rows)")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    ap.add_argument("--decode", choices=["prior", "argmax", "both"], default="prior",
+                    help="read keypoints with each model's body prior, as argmaxes (rows <name>_argmax), or both "
+                         "(a model saved before the prior gets one fitted on its training sources)")
     ap.add_argument("--tta", action="store_true",
                     help="also evaluate every row with test-time flips (a row <name>_tta; docs/pose.md)")
     args = ap.parse_args(argv)
     args.out = args.out.resolve()
+    decodes = ["prior", "argmax"] if args.decode == "both" else [args.decode]
 
     import numpy as np
 
@@ -281,10 +294,10 @@ def main(argv: list[str] | None = None) -> int:
             train(sources, out, cfg, init=init, resume=(out / "checkpoint.pt").exists(), progress=False,
                   log=lambda s: print(f"[{name}] {s}", flush=True))
         trained_on = [i for i in sources[0].frames] if sources and sources[0].path == args.real_labeled else []
-        for tta in [False] + ([True] if args.tta else []):
-            rows.append(_row(name + ("_tta" if tta else ""), k, out, real(test_rows), len(test_rows),
-                             time.time() - t, train_deg=dev_deg[trained_on] if trained_on else None,
-                             tta=tta))
+        for dec, tta in itertools.product(decodes, [False] + ([True] if args.tta else [])):
+            rows.append(_row(name + ("_tta" if tta else "") + ("_argmax" if dec == "argmax" else ""), k, out,
+                             real(test_rows), len(test_rows), time.time() - t,
+                             train_deg=dev_deg[trained_on] if trained_on else None, tta=tta, decode=dec))
             print(json.dumps(rows[-1]), flush=True)
         save()
         return out
