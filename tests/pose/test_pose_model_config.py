@@ -89,3 +89,4 @@ def test_every_bundled_config_loads(name):
     if name == "cage":  # the top-down recipe of docs/home-cage.md
         assert cfg.input_size == (192, 192) and cfg.augment.rotation_deg == 180
         assert cfg.finder.input_size == (320, 192) and cfg.finder.threshold == 0.2 and cfg.finder.boxes == "keypoints"
+        assert cfg.model.backbone == "efficientnet_lite0"  # measured better there (docs/benchmarks.md)
