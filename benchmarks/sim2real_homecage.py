@@ -114,7 +114,7 @@ def predict_real(model_dir: Path, inst, threshold: float | None = None, decode: 
     if tm.prior is None:
         refit_prior(tm, log=lambda s: None)
     if decode == "argmax":
-        tm.config = tm.config.model_copy(update={"body_prior": False})
+        tm.read_argmaxes()
     groups = inst.groups()
     found = []
     for i, f in enumerate(pose_animals(tm, (inst.labels.load_image(int(idx[0])) for idx in groups),

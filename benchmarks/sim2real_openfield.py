@@ -99,7 +99,7 @@ def _row(name: str, k: int, model: Path, spec, n_test: int, seconds: float, trai
     if tm.prior is None:  # saved before the body prior: fitted now on its recorded training sources
         refit_prior(tm, log=lambda s: None)
     if decode == "argmax":
-        tm.config = tm.config.model_copy(update={"body_prior": False})
+        tm.read_argmaxes()
     ev = evaluate(tm, spec, tta=tta)
     write_report(ev, model / ("eval" + ("_tta" if tta else "") + ("_argmax" if decode == "argmax" else "")),
                  tm.keypoints)

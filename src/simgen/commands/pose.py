@@ -73,9 +73,7 @@ def _load(model: Path, argmax: bool):
     from simgen.pose.model import load_model
 
     tm = load_model(model)
-    if argmax:
-        tm.config = tm.config.model_copy(update={"body_prior": False})
-    return tm
+    return tm.read_argmaxes() if argmax else tm
 
 
 def evaluate(

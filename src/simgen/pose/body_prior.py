@@ -25,6 +25,7 @@ Where every keypoint has one clear peak that is the argmax.
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import numpy as np
@@ -109,13 +110,14 @@ def candidates(heat: torch.Tensor, offsets: torch.Tensor | None, stride: int, m:
 
 
 def score(xy: np.ndarray, peak: np.ndarray, prior: dict, combos: np.ndarray) -> np.ndarray:
-    """Log-score of choices of candidates: ``combos`` (C, K) candidate indices -> (C,)."""
+    """Log-score of choices of candidates: ``combos`` (C, K) candidate indices -> (C,); ``prior``
+    with array ``mean`` and ``sd`` (``_arrays``)."""
     k = peak.shape[0]
     cols = np.arange(k)
     pts = xy[cols, combos]  # (C, K, 2)
     got = np.log(np.maximum(peak[cols, combos], 1e-9))
     got = np.where((peak[cols, combos] > 0) | (combos == 0), got, -np.inf).sum(axis=1)  # slot 0: the argmax
-    mean, sd = np.asarray(prior["mean"], float), np.asarray(prior["sd"], float)
+    mean, sd = prior["mean"], prior["sd"]  # arrays (``_arrays``)
     for i, j in itertools.combinations(range(k), 2):
         if sd[i, j] <= MAX_SPREAD * mean[i, j]:  # inf (no prior) fails too
             d = np.linalg.norm(pts[:, i] - pts[:, j], axis=-1)
@@ -128,11 +130,21 @@ def score(xy: np.ndarray, peak: np.ndarray, prior: dict, combos: np.ndarray) -> 
     return got
 
 
+@functools.lru_cache(maxsize=8)
+def _all_combinations(m: int, k: int) -> np.ndarray:
+    return np.array(list(itertools.product(range(m), repeat=k)))
+
+
+def _arrays(prior: dict) -> dict:
+    return {**prior, "mean": np.asarray(prior["mean"], float), "sd": np.asarray(prior["sd"], float)}
+
+
 def choose(xy: np.ndarray, peak: np.ndarray, prior: dict) -> np.ndarray:
-    """One image's candidates (K, m, 2), peaks (K, m) -> the chosen candidate per keypoint (K,)."""
+    """One image's candidates (K, m, 2), peaks (K, m) -> the chosen candidate per keypoint (K,);
+    ``prior`` with array ``mean`` and ``sd`` (``_arrays``)."""
     k, m = peak.shape
     if m ** k <= EXACT_COMBINATIONS:
-        combos = np.array(list(itertools.product(range(m), repeat=k)))
+        combos = _all_combinations(m, k)
         return combos[int(np.argmax(score(xy, peak, prior, combos)))]
     sel = np.zeros(k, dtype=int)  # coordinate ascent from the argmaxes
     for _ in range(5):
@@ -151,6 +163,7 @@ def decode_with_prior(heat: torch.Tensor, offsets: torch.Tensor | None, stride: 
     """Like ``heatmaps.decode`` (xy (B, K, 2) input pixels, confidence (B, K)), each keypoint's
     peak chosen with the body prior."""
     xy, peak = candidates(heat, offsets, stride)
+    prior = _arrays(prior)
     b, k = peak.shape[:2]
     out_xy, out_conf = np.empty((b, k, 2)), np.empty((b, k))
     for n in range(b):

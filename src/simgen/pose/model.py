@@ -190,6 +190,11 @@ class TrainedModel:
         """The body prior that prediction reads keypoints with, or None (argmaxes)."""
         return self.prior if self.config.body_prior else None
 
+    def read_argmaxes(self) -> "TrainedModel":
+        """From now on read each keypoint's strongest peak alone, without the body prior."""
+        self.config = self.config.model_copy(update={"body_prior": False})
+        return self
+
     def state(self) -> dict:
         state = {
             "format": "simgen-pose/1",
