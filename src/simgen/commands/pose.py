@@ -201,6 +201,43 @@ def predict(
         typer.echo(f"wrote {kind}: {path}")
 
 
+def adapt(
+    model: ModelArg,
+    video: Annotated[Path, typer.Argument(help="the lab's video file, or a folder of its frames", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="folder for the adapted model and its pseudo-labels")],
+    frames: Annotated[int, typer.Option("--frames", min=1, help="frames to read, spread evenly over the video")] = 200,
+    frame_range: Annotated[str | None, typer.Option(
+        "--frame-range", metavar="A:B", help="read only frames A..B-1 (e.g. leave the end for testing)")] = None,
+    pcutoff: Annotated[float, typer.Option(
+        "--pcutoff", min=0.01, max=0.99, help="keep a frame when every keypoint's likelihood reaches this")] = 0.4,
+    steps: Annotated[int | None, typer.Option("--steps", min=1, help="fine-tuning steps [the model's config]")] = None,
+    tta: Annotated[bool, typer.Option("--tta/--no-tta", help="read the frames with test-time flips")] = True,
+    threshold: ThresholdOpt = None,
+) -> None:
+    """Adapt MODEL to VIDEO without labels (self-training): the frames it reads confidently
+    become pseudo-labels (a DeepLabCut project in OUT/pseudo), and it is fine-tuned on them
+    with its own training data (the renders) mixed in. docs/pose.md, "Adapting to a video"."""
+    from simgen.errors import SimgenError
+
+    rng = None
+    if frame_range is not None:
+        a, sep, b = frame_range.partition(":")
+        try:
+            rng = (int(a) if a else 0, int(b) if b else 1 << 62)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise SimgenError(f"--frame-range {frame_range!r}: write A:B (frame numbers, B excluded)")
+    from simgen.pose.adapt import adapt as run_adapt
+
+    res = run_adapt(model, video, out, frames=frames, frame_range=rng, pcutoff=pcutoff, threshold=threshold, tta=tta,
+                    steps=steps, log=typer.echo)
+    t = res.train
+    typer.echo(f"adapted on {res.frames_kept} of {res.frames_read} frames: {t.steps} steps in {t.seconds:.0f} s; "
+               f"model: {t.model_path.parent}")
+
+
 app.command("train")(train)
+app.command("adapt")(adapt)
 app.command("evaluate")(evaluate)
 app.command("predict")(predict)
