@@ -86,3 +86,17 @@ def test_a_one_animal_model_adapts_on_a_folder_of_frames(toy_project, tmp_path):
     labels = read_dlc(tmp_path / "ad" / "pseudo")
     assert labels.tracks is None and len(labels) == 6 and np.isfinite(labels.xyv[..., :2]).all()
     assert load_model(tmp_path / "ad").topdown is None
+
+
+def test_a_stopped_adaptation_reuses_its_pseudo_labels_and_resumes(topdown):
+    tmp, ds = topdown
+    args = ("adapt", tmp / "syn", ds / "images" / "top", "--out", tmp / "stop", "--pcutoff", 0.01, "--steps", 3,
+            "--no-tta", "--threshold", 0.0)
+    _invoke(*args)
+    (tmp / "stop" / "model.pt").unlink()  # as if killed after the last checkpoint, before the model was saved
+    (tmp / "stop" / "pseudo.part").mkdir()  # and a half-written project of an earlier kill: never read
+    out = _invoke(*args)
+    assert "reusing the 4 pseudo-labeled frames" in out and "resumed at step 3" in out
+    assert (tmp / "stop" / "model.pt").is_file()
+    out = _invoke(*args, code=1)
+    assert "already holds an adapted model" in out

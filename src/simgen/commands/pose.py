@@ -233,7 +233,8 @@ def adapt(
     res = run_adapt(model, video, out, frames=frames, frame_range=rng, pcutoff=pcutoff, threshold=threshold, tta=tta,
                     steps=steps, log=typer.echo)
     t = res.train
-    typer.echo(f"adapted on {res.frames_kept} of {res.frames_read} frames: {t.steps} steps in {t.seconds:.0f} s; "
+    of = f" of {res.frames_read}" if res.frames_read else ""
+    typer.echo(f"adapted on {res.frames_kept}{of} frames: {t.steps} steps in {t.seconds:.0f} s; "
                f"model: {t.model_path.parent}")
 
 

@@ -31,7 +31,7 @@ PSEUDO = "pseudo"  # OUT/pseudo: the pseudo-labeled DeepLabCut project
 @dataclass
 class AdaptResult:
     pseudo: Path  # the DeepLabCut project of the kept frames
-    frames_read: int
+    frames_read: int  # 0 when a stopped run's pseudo-labels were reused
     frames_kept: int
     animals: int  # animals per kept frame
     train: object  # train.TrainResult of the fine-tuning
@@ -52,10 +52,9 @@ def pseudo_labels(model, images: list[np.ndarray], pcutoff: float, threshold: fl
                   ) -> tuple[list[int], np.ndarray, int]:
     """(indices of the kept images, poses (kept, A, K, 2), A animals per image) of ``images``."""
     if model.topdown:
-        from simgen.pose.finder import model_finder
         from simgen.pose.topdown import pose_animals
 
-        most = model_finder(model).max_animals
+        most = model_finder_count(model)
         found = list(pose_animals(model, images, most, threshold, tta=tta))
         keep = [i for i, f in enumerate(found) if len(f) == most and float(f.conf.min()) >= pcutoff]
         xy = np.stack([found[i].xy for i in keep]) if keep else np.zeros((0, most, len(model.keypoints), 2))
@@ -94,25 +93,52 @@ def adapt(model_path: Path, source: Path, out: Path, *, frames: int = 200, frame
 
     if not 0 < pcutoff < 1:
         raise SimgenError(f"--pcutoff {pcutoff}: use a likelihood between 0 and 1")
+    from simgen.pose.model import MODEL_FILE
+    from simgen.pose.train import CHECKPOINT
+
     out = Path(out)
-    if (out / PSEUDO).exists():
-        raise SimgenError(f"{out}: already holds an adaptation ({PSEUDO}/); pick a new --out")
+    if (out / MODEL_FILE).exists():
+        raise SimgenError(f"{out}: already holds an adapted model; pick a new --out")
     model = load_model(model_path)
-    info = probe(source)
-    read = read_frames(info, frame_indices(info.frames, frames, frame_range))
-    log(f"reading {len(read.images)} frames of {source} with {model_path}{' and test-time flips' if tta else ''}")
-    keep, xy, animals = pseudo_labels(model, read.images, pcutoff, threshold, tta)
-    what = f"{animals} animals found, " if model.topdown else ""
-    log(f"kept {len(keep)} of {len(read.images)} frames as pseudo-labels ({what}every keypoint's likelihood "
-        f">= {pcutoff})")
-    if not keep:
-        raise SimgenError(f"no frame of {source} was read confidently enough to learn from (every keypoint >= "
-                          f"{pcutoff}{', every animal found' if model.topdown else ''}); lower --pcutoff, or "
-                          "label a few frames and fine-tune with `simgen pose train --init`")
-    pseudo = write_pseudo(model, [read.images[i] for i in keep], [int(read.indices[i]) for i in keep], xy, out / PSEUDO)
-    log(f"wrote pseudo-labels: {pseudo}")
+    pseudo = out / PSEUDO
+    if pseudo.is_dir():  # a run stopped midway: its pseudo-labels are whole (renamed into place last)
+        from simgen.export.labels import read_dlc
+
+        n_read, n_kept = 0, len({str(i) for i in read_dlc(pseudo).images})
+        animals = model_finder_count(model)
+        log(f"reusing the {n_kept} pseudo-labeled frames in {pseudo} (a run stopped midway) and resuming")
+    else:
+        info = probe(source)
+        read = read_frames(info, frame_indices(info.frames, frames, frame_range))
+        log(f"reading {len(read.images)} frames of {source} with {model_path}{' and test-time flips' if tta else ''}")
+        keep, xy, animals = pseudo_labels(model, read.images, pcutoff, threshold, tta)
+        what = f"{animals} animals found, " if model.topdown else ""
+        log(f"kept {len(keep)} of {len(read.images)} frames as pseudo-labels ({what}every keypoint's likelihood "
+            f">= {pcutoff})")
+        if not keep:
+            raise SimgenError(f"no frame of {source} was read confidently enough to learn from (every keypoint >= "
+                              f"{pcutoff}{', every animal found' if model.topdown else ''}); lower --pcutoff, or "
+                              "label a few frames and fine-tune with `simgen pose train --init`")
+        import shutil
+
+        part = out / f"{PSEUDO}.part"  # written whole, then renamed: a killed run leaves no half project
+        shutil.rmtree(part, ignore_errors=True)
+        write_pseudo(model, [read.images[i] for i in keep], [int(read.indices[i]) for i in keep], xy, part)
+        part.rename(pseudo)
+        n_read, n_kept = len(read.images), len(keep)
+        log(f"wrote pseudo-labels: {pseudo}")
     cfg = model.config
     if steps is not None:
         cfg = cfg.model_copy(update={"steps": int(steps)})
-    res = train([str(pseudo)], out, cfg, init=Path(model_path), log=log, progress=progress)
-    return AdaptResult(pseudo, len(read.images), len(keep), animals, res)
+    res = train([str(pseudo)], out, cfg, init=Path(model_path), resume=(out / CHECKPOINT).exists(), log=log,
+                progress=progress)
+    return AdaptResult(pseudo, n_read, n_kept, animals, res)
+
+
+def model_finder_count(model) -> int:
+    """Animals per image a model's pseudo-labels hold: its finding stage's most, or 1."""
+    if not model.topdown:
+        return 1
+    from simgen.pose.finder import model_finder
+
+    return model_finder(model).max_animals
